@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {MemberRegistry} from "../registry/MemberRegistry.sol";
+import {Roles} from "../libraries/Roles.sol";
+
+/// @title Consortium governance
+/// @notice Members vote on proposals (lists of calls) with the weight they had when the proposal was
+/// created; a proposal that reaches quorum and the approval threshold executes on-chain, once.
+/// @dev Composed on the member registry so that a vote reads the voter's member record in the
+/// contract that counts it. A proposal is one storage word: its times, its snapshot epoch, its flags
+/// and its tally. Its id packs a 192-bit hash of its content with the proposing member's id (bits
+/// 32..63) and its sequence number (bits 0..31). Each member's voted marks live in its own record,
+/// as a window of the 152 proposal numbers ending at the newest it voted on.
+abstract contract ConsortiumGovernance is MemberRegistry {
+    using Checkpoints for Checkpoints.Trace224;
+
+    /// @notice Same order as OpenZeppelin's Governor. `Succeeded` means executable now; `Queued` means
+    /// passed and waiting for the execution delay.
+    enum ProposalState {
+        Pending,
+        Active,
+        Canceled,
+        Defeated,
+        Succeeded,
+        Queued,
+        Expired,
+        Executed
+    }
+
+    /// @notice Vote types, as OpenZeppelin's GovernorCountingSimple numbers them.
+    uint8 internal constant VOTE_AGAINST = 0;
+    uint8 internal constant VOTE_FOR = 1;
+    uint8 internal constant VOTE_ABSTAIN = 2;
+
+    /// @notice How many consecutive proposal numbers one member's voted marks cover.
+    uint256 internal constant VOTE_WINDOW = 152;
+
+    /// @notice Governance parameters. A proposal follows the parameters in force when it was created.
+    /// @param quorumBps Share of the total active weight that must vote (for, against or abstain), in basis points.
+    /// @param thresholdBps Share of `for` among `for` plus `against` needed to pass, in basis points (at least).
+    /// @param votingDelay Seconds from creation until voting opens.
+    /// @param votingPeriod Seconds voting stays open.
+    /// @param executionDelay Seconds a passed proposal waits after voting ends before it can execute.
+    /// @param expiryPeriod Seconds a passed proposal stays executable after its delay; then it expires.
+    struct Settings {
+        uint16 quorumBps;
+        uint16 thresholdBps;
+        uint32 votingDelay;
+        uint32 votingPeriod;
+        uint32 executionDelay;
+        uint32 expiryPeriod;
+    }
+
+    /// @dev The governor's one hot word: the settings in force, the proposal counter, the epoch and
+    /// whether governance has taken over from the bootstrapper.
+    struct GovernorState {
+        uint16 quorumBps;
+        uint16 thresholdBps;
+        uint32 votingDelay;
+        uint32 votingPeriod;
+        uint32 executionDelay;
+        uint32 expiryPeriod;
+        uint32 proposalCount;
+        uint32 epoch;
+        bool started;
+    }
+
+    struct ProposalCore {
+        uint40 voteStart;
+        uint40 voteEnd;
+        uint32 snapshot;
+        bool executed;
+        bool canceled;
+        uint40 forVotes;
+        uint40 againstVotes;
+        uint40 abstainVotes;
+    }
+
+    uint16 private constant _BPS = 10_000;
+    uint32 private constant _MAX_PERIOD = 365 days;
+    uint32 private constant _MAX_DELAY = 30 days;
+
+    GovernorState internal _governor;
+    Checkpoints.Trace224 private _settingsHistory;
+    mapping(uint256 proposalId => ProposalCore) private _proposals;
+
+    event ProposalCreated(
+        uint256 indexed proposalId,
+        uint32 indexed proposerMemberId,
+        address proposer,
+        address[] targets,
+        uint256[] values,
+        bytes[] calldatas,
+        string description
+    );
+    event VoteCast(
+        uint256 indexed proposalId, uint32 indexed memberId, address indexed voter, uint8 support, uint256 weight
+    );
+    event ProposalExecuted(uint256 indexed proposalId);
+    event ProposalCanceled(uint256 indexed proposalId);
+    event SettingsChanged(Settings settings);
+
+    error GovernanceNotStarted();
+    error InvalidProposalLength(uint256 targets, uint256 values, uint256 calldatas);
+    error UnknownProposal(uint256 proposalId);
+    error ProposalNotActive(uint256 proposalId, ProposalState state);
+    error ProposalNotExecutable(uint256 proposalId, ProposalState state);
+    error ProposalNotCancelable(uint256 proposalId, ProposalState state);
+    error ProposalActionsMismatch(uint256 proposalId);
+    error NotProposer(address account, uint256 proposalId);
+    error NoVotingWeight(uint32 memberId, uint256 proposalId);
+    error AlreadyVoted(uint256 proposalId, uint32 memberId);
+    error VoteWindowPassed(uint256 proposalId, uint32 memberId);
+    error InvalidVoteType(uint8 support);
+    error InvalidSettings(Settings settings);
+    error CallFailed(uint256 index);
+
+    constructor(Settings memory initial) {
+        _setSettings(initial);
+    }
+
+    // ------------------------------------------------------------------ proposals
+
+    /// @notice Proposes a list of calls. Only an admin account of an active member may propose.
+    /// @param targets Contracts (or accounts) to call, in order.
+    /// @param values Wei sent with each call.
+    /// @param calldatas The calldata of each call.
+    /// @param description A human-readable description (its hash is part of the proposal id).
+    /// @return proposalId The proposal's id.
+    function propose(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        string calldata description
+    ) external returns (uint256 proposalId) {
+        if (targets.length == 0 || targets.length != values.length || targets.length != calldatas.length) {
+            revert InvalidProposalLength(targets.length, values.length, calldatas.length);
+        }
+        (uint32 memberId, uint32 number, uint256 word) = _openProposal();
+        proposalId = _hashProposal(targets, values, calldatas, keccak256(bytes(description)), memberId, number);
+        ProposalCore storage stored = _proposals[proposalId];
+        assembly ("memory-safe") {
+            sstore(stored.slot, word)
+        }
+        emit ProposalCreated(
+            proposalId, memberId, msg.sender, targets, values, calldatas, description
+        );
+    }
+
+    /// @notice Casts the caller's member's vote: 0 against, 1 for, 2 abstain. The caller must be an
+    /// admin account of an active member that had voting weight when the proposal was created; a
+    /// member votes once, whichever of its admin accounts votes.
+    /// @return weight The weight counted.
+    function castVote(uint256 proposalId, uint8 support) external returns (uint256 weight) {
+        return _castVote(proposalId, msg.sender, support);
+    }
+
+    /// @notice Executes a proposal that passed, after its execution delay and before it expires.
+    /// Anyone may call it; it runs once. A failing call reverts the whole execution, which may be
+    /// tried again until the proposal expires.
+    function execute(
+        uint256 proposalId,
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash
+    ) external payable {
+        if (
+            _hashProposal(targets, values, calldatas, descriptionHash, uint32(proposalId >> 32), uint32(proposalId))
+                != proposalId
+        ) {
+            revert ProposalActionsMismatch(proposalId);
+        }
+        ProposalState current = state(proposalId);
+        if (current != ProposalState.Succeeded) revert ProposalNotExecutable(proposalId, current);
+        _proposals[proposalId].executed = true;
+        emit ProposalExecuted(proposalId);
+        _executeCalls(targets, values, calldatas);
+    }
+
+    /// @notice Cancels a proposal before its vote ends. Only an admin account of the proposing member.
+    function cancel(uint256 proposalId) external {
+        ProposalState current = state(proposalId);
+        if (current != ProposalState.Pending && current != ProposalState.Active) {
+            revert ProposalNotCancelable(proposalId, current);
+        }
+        Account memory acct = _accounts[msg.sender];
+        if (acct.memberId != uint32(proposalId >> 32) || acct.flags & Roles.ADMIN == 0) {
+            revert NotProposer(msg.sender, proposalId);
+        }
+        _proposals[proposalId].canceled = true;
+        emit ProposalCanceled(proposalId);
+    }
+
+    // ------------------------------------------------------------------ settings (governance only)
+
+    /// @notice Replaces the governance settings (see `Settings` for each field and its bounds:
+    /// quorum and threshold 1 to 10,000 basis points, voting period and expiry 1 second to 365 days,
+    /// voting and execution delays at most 30 days). Proposals already created keep theirs.
+    /// Governance only.
+    function setSettings(Settings calldata newSettings) external onlyGovernance {
+        _setSettings(newSettings);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// @dev The id a proposal with this content, proposer member and number has.
+    function _hashProposal(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata calldatas,
+        bytes32 descriptionHash,
+        uint32 proposerMemberId,
+        uint32 number
+    ) internal pure returns (uint256) {
+        uint256 digest =
+            uint256(keccak256(abi.encode(targets, values, calldatas, descriptionHash, proposerMemberId, number)));
+        return _packId(digest, proposerMemberId, number);
+    }
+
+    /// @notice A proposal's state.
+    function state(uint256 proposalId) public view returns (ProposalState) {
+        ProposalCore memory p = _proposals[proposalId];
+        if (p.voteStart == 0) revert UnknownProposal(proposalId);
+        if (p.executed) return ProposalState.Executed;
+        if (p.canceled) return ProposalState.Canceled;
+        if (block.timestamp < p.voteStart) return ProposalState.Pending;
+        if (block.timestamp <= p.voteEnd) return ProposalState.Active;
+        Settings memory s = settingsAt(p.snapshot);
+        if (!_passed(p, s)) return ProposalState.Defeated;
+        uint256 executableAt = uint256(p.voteEnd) + 1 + s.executionDelay;
+        if (block.timestamp < executableAt) return ProposalState.Queued;
+        if (block.timestamp >= executableAt + s.expiryPeriod) return ProposalState.Expired;
+        return ProposalState.Succeeded;
+    }
+
+    /// @notice A proposal's stored record: voting times, snapshot epoch, flags and tally. The quorum
+    /// it needs is `settingsAt(snapshot).quorumBps` of `totalWeightAt(snapshot)`, rounded up.
+    function proposalCore(uint256 proposalId) external view returns (ProposalCore memory) {
+        return _proposals[proposalId];
+    }
+
+    /// @notice Whether a member has voted on a proposal. Also true when the member's vote window has
+    /// moved past the proposal (it voted on a proposal `VOTE_WINDOW` or more numbers newer), since it
+    /// can no longer vote on it.
+    function hasVoted(uint256 proposalId, uint32 memberId) external view returns (bool) {
+        MemberCore memory core = _memberCore[memberId];
+        uint32 number = uint32(proposalId);
+        if (number < core.voteBase) return true;
+        uint256 offset = number - core.voteBase;
+        return offset < VOTE_WINDOW && (core.voteBits >> offset) & 1 == 1;
+    }
+
+    /// @notice How many proposals were ever created.
+    function proposalCount() external view returns (uint256) {
+        return _governor.proposalCount;
+    }
+
+    /// @notice The current epoch: it advances on every change of an effective weight or a setting, and
+    /// a proposal's snapshot is the epoch it was created in.
+    function epoch() external view returns (uint32) {
+        return _governor.epoch;
+    }
+
+    /// @notice The settings in force now.
+    function settings() public view returns (Settings memory) {
+        GovernorState memory g = _governor;
+        return Settings(g.quorumBps, g.thresholdBps, g.votingDelay, g.votingPeriod, g.executionDelay, g.expiryPeriod);
+    }
+
+    /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
+    function settingsAt(uint32 epoch) public view returns (Settings memory) {
+        uint224 packed = _settingsHistory.upperLookupRecent(epoch);
+        return Settings({
+            quorumBps: uint16(packed),
+            thresholdBps: uint16(packed >> 16),
+            votingDelay: uint32(packed >> 32),
+            votingPeriod: uint32(packed >> 64),
+            executionDelay: uint32(packed >> 96),
+            expiryPeriod: uint32(packed >> 128)
+        });
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _nextProposalNumber() internal view override returns (uint32) {
+        return _governor.proposalCount + 1;
+    }
+
+    function _advanceEpoch() internal override returns (uint32 epoch) {
+        epoch = ++_governor.epoch;
+    }
+
+    function _guardsActive() internal view override returns (bool) {
+        return _governor.started;
+    }
+
+    /// @dev Checks the proposer, takes the next proposal number and returns the new proposal's
+    /// ProposalCore word (fields packed from the low bits, in declaration order).
+    function _openProposal() private returns (uint32 memberId, uint32 number, uint256 word) {
+        GovernorState memory g = _governor;
+        if (!g.started) revert GovernanceNotStarted();
+        memberId = _requireActiveAdmin(msg.sender);
+        number = g.proposalCount + 1;
+        _governor.proposalCount = number;
+        uint256 voteStart = block.timestamp + g.votingDelay;
+        word = voteStart | ((voteStart + g.votingPeriod) << 40) | (uint256(g.epoch) << 80);
+    }
+
+    function _requireActiveAdmin(address account) internal view returns (uint32 memberId) {
+        Account memory acct = _accounts[account];
+        memberId = acct.memberId;
+        if (memberId == 0 || acct.flags & Roles.ADMIN == 0) revert NotMemberAdmin(account, memberId);
+        if (_memberCore[memberId].status != MemberStatus.Active) revert MemberNotActive(memberId);
+    }
+
+    function _castVote(uint256 proposalId, address voter, uint8 support) internal returns (uint256 weight) {
+        // The two words a vote changes are read and written once each, as whole words; their layouts
+        // are those of ProposalCore and MemberCore (fields packed from the low bits, in order).
+        ProposalCore storage stored = _proposals[proposalId];
+        uint256 p;
+        assembly ("memory-safe") {
+            p := sload(stored.slot)
+        }
+        if (uint40(p) == 0) revert UnknownProposal(proposalId);
+        if (uint16(p >> 112) != 0 || block.timestamp < uint40(p) || block.timestamp > uint40(p >> 40)) {
+            revert ProposalNotActive(proposalId, state(proposalId));
+        }
+        Account memory acct = _accounts[voter];
+        uint32 memberId = acct.memberId;
+        if (memberId == 0 || acct.flags & Roles.ADMIN == 0) revert NotMemberAdmin(voter, memberId);
+        MemberCore storage core = _memberCore[memberId];
+        uint256 c;
+        assembly ("memory-safe") {
+            c := sload(core.slot)
+        }
+        if (uint8(c) != uint8(MemberStatus.Active)) revert MemberNotActive(memberId);
+        uint32 snapshot = uint32(p >> 80);
+        weight = snapshot >= uint32(c >> 40) ? uint32(c >> 8) : _weightHistory[memberId].upperLookupRecent(snapshot);
+        if (weight == 0) revert NoVotingWeight(memberId, proposalId);
+
+        uint256 number = uint32(proposalId);
+        uint256 base = uint32(c >> 72);
+        uint256 bits = c >> 104;
+        if (number < base) revert VoteWindowPassed(proposalId, memberId);
+        uint256 offset = number - base;
+        if (offset >= VOTE_WINDOW) {
+            uint256 shift = offset - (VOTE_WINDOW - 1);
+            bits = shift >= VOTE_WINDOW ? 0 : bits >> shift;
+            base += shift;
+            offset = VOTE_WINDOW - 1;
+        }
+        if ((bits >> offset) & 1 == 1) revert AlreadyVoted(proposalId, memberId);
+        c = uint72(c) | (base << 72) | ((bits | (1 << offset)) << 104);
+
+        // Tallies: for at bit 128, against at 168, abstain at 208. A member votes once with at most
+        // its snapshot weight, and the snapshot total fits in 40 bits, so no tally overflows.
+        uint256 position;
+        if (support == VOTE_FOR) position = 128;
+        else if (support == VOTE_AGAINST) position = 168;
+        else if (support == VOTE_ABSTAIN) position = 208;
+        else revert InvalidVoteType(support);
+        p += weight << position;
+        assembly ("memory-safe") {
+            sstore(core.slot, c)
+            sstore(stored.slot, p)
+        }
+        emit VoteCast(proposalId, memberId, voter, support, weight);
+    }
+
+    /// @dev A proposal id: the top 192 bits of the content digest, then the proposer's member id (bits
+    /// 32..63) and the proposal number (bits 0..31).
+    function _packId(uint256 digest, uint32 proposerMemberId, uint32 number) private pure returns (uint256) {
+        return (digest & ~uint256(type(uint64).max)) | (uint256(proposerMemberId) << 32) | number;
+    }
+
+    function _executeCalls(address[] calldata targets, uint256[] calldata values, bytes[] calldata calldatas) private {
+        for (uint256 i = 0; i < targets.length; ++i) {
+            (bool ok, bytes memory returned) = targets[i].call{value: values[i]}(calldatas[i]);
+            if (!ok) {
+                if (returned.length == 0) revert CallFailed(i);
+                assembly ("memory-safe") {
+                    revert(add(returned, 0x20), mload(returned))
+                }
+            }
+        }
+    }
+
+    function _passed(ProposalCore memory p, Settings memory s) private view returns (bool) {
+        uint256 cast = uint256(p.forVotes) + p.againstVotes + p.abstainVotes;
+        if (cast < _quorumVotes(p.snapshot, s)) return false;
+        return p.forVotes > 0 && uint256(p.forVotes) * _BPS >= uint256(s.thresholdBps) * (uint256(p.forVotes) + p.againstVotes);
+    }
+
+    /// @dev Weight that must vote: the quorum share of the total active weight at the snapshot, rounded up.
+    function _quorumVotes(uint32 snapshot, Settings memory s) private view returns (uint256) {
+        return (totalWeightAt(snapshot) * s.quorumBps + _BPS - 1) / _BPS;
+    }
+
+    function _setSettings(Settings memory s) private {
+        if (
+            s.quorumBps == 0 || s.quorumBps > _BPS || s.thresholdBps == 0 || s.thresholdBps > _BPS
+                || s.votingDelay > _MAX_DELAY || s.votingPeriod == 0 || s.votingPeriod > _MAX_PERIOD
+                || s.executionDelay > _MAX_DELAY || s.expiryPeriod == 0 || s.expiryPeriod > _MAX_PERIOD
+        ) revert InvalidSettings(s);
+        GovernorState storage g = _governor;
+        g.quorumBps = s.quorumBps;
+        g.thresholdBps = s.thresholdBps;
+        g.votingDelay = s.votingDelay;
+        g.votingPeriod = s.votingPeriod;
+        g.executionDelay = s.executionDelay;
+        g.expiryPeriod = s.expiryPeriod;
+        uint224 packed = uint224(s.quorumBps) | (uint224(s.thresholdBps) << 16) | (uint224(s.votingDelay) << 32)
+            | (uint224(s.votingPeriod) << 64) | (uint224(s.executionDelay) << 96) | (uint224(s.expiryPeriod) << 128);
+        _settingsHistory.push(_advanceEpoch(), packed);
+        emit SettingsChanged(s);
+    }
+}
