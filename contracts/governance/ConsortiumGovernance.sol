@@ -271,8 +271,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     }
 
     /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
-    function settingsAt(uint32 epoch) public view returns (Settings memory) {
-        uint224 packed = _settingsHistory.upperLookupRecent(epoch);
+    function settingsAt(uint32 atEpoch) public view returns (Settings memory) {
+        uint224 packed = _settingsHistory.upperLookupRecent(atEpoch);
         return Settings({
             quorumBps: uint16(packed),
             thresholdBps: uint16(packed >> 16),
@@ -289,8 +289,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         return _governor.proposalCount + 1;
     }
 
-    function _advanceEpoch() internal override returns (uint32 epoch) {
-        epoch = ++_governor.epoch;
+    function _advanceEpoch() internal override returns (uint32 newEpoch) {
+        newEpoch = ++_governor.epoch;
     }
 
     function _guardsActive() internal view override returns (bool) {

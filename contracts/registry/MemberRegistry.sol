@@ -396,13 +396,13 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @notice A member's effective voting weight (zero unless active) as of an epoch.
-    function memberWeightAt(uint32 memberId, uint32 epoch) external view returns (uint256) {
-        return _weightAt(memberId, _memberCore[memberId], epoch);
+    function memberWeightAt(uint32 memberId, uint32 atEpoch) external view returns (uint256) {
+        return _weightAt(memberId, _memberCore[memberId], atEpoch);
     }
 
     /// @notice The total active weight as of an epoch.
-    function totalWeightAt(uint32 epoch) public view returns (uint256) {
-        return _totalWeightHistory.upperLookupRecent(epoch);
+    function totalWeightAt(uint32 atEpoch) public view returns (uint256) {
+        return _totalWeightHistory.upperLookupRecent(atEpoch);
     }
 
     // ------------------------------------------------------------------ internals
@@ -410,26 +410,26 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     /// @dev The number the next proposal will get; a new member's vote window starts there.
     function _nextProposalNumber() internal view virtual returns (uint32);
 
-    function _weightAt(uint32 memberId, MemberCore memory core, uint32 epoch) internal view returns (uint256) {
-        if (epoch >= core.checkpointEpoch) return core.status == MemberStatus.Active ? core.weight : 0;
-        return _weightHistory[memberId].upperLookupRecent(epoch);
+    function _weightAt(uint32 memberId, MemberCore memory core, uint32 atEpoch) internal view returns (uint256) {
+        if (atEpoch >= core.checkpointEpoch) return core.status == MemberStatus.Active ? core.weight : 0;
+        return _weightHistory[memberId].upperLookupRecent(atEpoch);
     }
 
     /// @dev Records that a member's effective weight changed from `oldEffective` in a new epoch.
     function _checkpointWeight(uint32 memberId, uint256 oldEffective) internal {
         MemberCore storage core = _memberCore[memberId];
         uint256 newEffective = core.status == MemberStatus.Active ? core.weight : 0;
-        uint32 epoch = _advanceEpoch();
+        uint32 newEpoch = _advanceEpoch();
         if (core.checkpointEpoch != 0) _weightHistory[memberId].push(core.checkpointEpoch, uint224(oldEffective));
-        core.checkpointEpoch = epoch;
+        core.checkpointEpoch = newEpoch;
         uint40 total = uint40(_totals.totalActiveWeight + newEffective - oldEffective);
         _totals.totalActiveWeight = total;
-        _totalWeightHistory.push(epoch, total);
+        _totalWeightHistory.push(newEpoch, total);
     }
 
     /// @dev Starts a new epoch and returns it. The epoch advances on every change of an effective
     /// weight or of a governance setting; a proposal records the epoch it was created in.
-    function _advanceEpoch() internal virtual returns (uint32 epoch);
+    function _advanceEpoch() internal virtual returns (uint32 newEpoch);
 
     function _activeCore(uint32 memberId) internal view returns (MemberCore storage core) {
         core = _memberCore[memberId];

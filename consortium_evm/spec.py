@@ -1,0 +1,242 @@
+"""What a consortium is made of, as plain data: founding members, their accounts and nodes, and the
+governance settings. The deployer bootstraps exactly this; the client library returns the same
+shapes when it reads the chain back.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+from eth_utils import is_address, keccak, to_checksum_address
+
+from consortium_evm.errors import ConfigError
+
+_ENODE_ID = re.compile(r"^(0[xX])?[0-9a-fA-F]{128}$")
+MAX_TOTAL_WEIGHT = 2**40 - 1
+"""The contracts keep tallies in 40 bits: the sum of all member weights must stay below this."""
+
+
+class Role(enum.IntFlag):
+    """Role flags of an account within its member (the contracts' ``Roles`` library)."""
+
+    TRANSACT = 1
+    DEPLOY = 2
+    ADMIN = 4
+
+    @classmethod
+    def parse(cls, names: str | list[str] | int) -> Role:
+        """``"transact,deploy"``, ``["admin"]`` or an int -> flags; unknown names are a ConfigError."""
+        if isinstance(names, int):
+            if names <= 0 or names & ~int(cls.TRANSACT | cls.DEPLOY | cls.ADMIN):
+                raise ConfigError(f"invalid role flags {names}")
+            return cls(names)
+        items = names.split(",") if isinstance(names, str) else names
+        flags = cls(0)
+        for item in items:
+            key = item.strip().upper()
+            if key not in cls.__members__:
+                raise ConfigError(f"unknown role {item.strip()!r}; roles are transact, deploy, admin")
+            flags |= cls[key]
+        if not flags:
+            raise ConfigError("an account needs at least one role (transact, deploy or admin)")
+        return flags
+
+
+class MemberStatus(enum.IntEnum):
+    """A member's status, as the registry numbers it."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+    REMOVED = 3
+
+
+class NodeMatch(enum.IntEnum):
+    """How a connecting node is matched against the registry."""
+
+    ENODE_ID = 0
+    ENODE_ID_HOST_PORT = 1
+
+
+def checksum(address: str, what: str = "address") -> str:
+    """A checksummed address, or a ConfigError naming what was wrong."""
+    if not isinstance(address, str) or not is_address(address):
+        raise ConfigError(f"{what} {address!r} is not an Ethereum address")
+    return str(to_checksum_address(address))
+
+
+def enode_public_key(enode_id: str) -> bytes:
+    """The 64-byte public key of an enode id (128 hex digits, ``0x`` optional)."""
+    if not isinstance(enode_id, str) or not _ENODE_ID.match(enode_id):
+        raise ConfigError(f"enode id {enode_id!r} is not 128 hex digits")
+    return bytes.fromhex(enode_id[2:] if enode_id[:2] in ("0x", "0X") else enode_id)
+
+
+def node_key(enode_id: str) -> bytes:
+    """The registry's key for a node: keccak-256 of its 64-byte public key."""
+    return bytes(keccak(enode_public_key(enode_id)))
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """An account and its role flags."""
+
+    address: str
+    roles: Role
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", checksum(self.address, "account"))
+        object.__setattr__(self, "roles", Role.parse(int(self.roles)))
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node: its enode id (the 64-byte public key as 128 hex digits), host and P2P port."""
+
+    enode_id: str
+    host: str
+    port: int = 30303
+
+    def __post_init__(self) -> None:
+        key = enode_public_key(self.enode_id).hex()
+        object.__setattr__(self, "enode_id", key)
+        if not self.host:
+            raise ConfigError(f"node {key[:12]}...: host is empty")
+        if not 0 < int(self.port) < 65536:
+            raise ConfigError(f"node {key[:12]}...: port {self.port} is not between 1 and 65535")
+
+    @property
+    def public_key(self) -> bytes:
+        """The 64-byte public key."""
+        return bytes.fromhex(self.enode_id)
+
+    @property
+    def key(self) -> bytes:
+        """The registry's key for this node."""
+        return node_key(self.enode_id)
+
+    def as_tuple(self) -> tuple[bytes, str, int]:
+        """The ``NodeSpec`` tuple the contract takes."""
+        return (self.public_key, self.host, int(self.port))
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """A member organization as governance adds it."""
+
+    name: str
+    weight: int
+    metadata_uri: str = ""
+    accounts: tuple[AccountSpec, ...] = ()
+    nodes: tuple[NodeSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ConfigError("a member needs a name")
+        if not isinstance(self.weight, int) or not 0 < self.weight < 2**32:
+            raise ConfigError(f"member {self.name!r}: weight {self.weight!r} must be a whole number from 1 to 2^32-1")
+        object.__setattr__(self, "accounts", tuple(self.accounts))
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+
+    def add_member_args(self) -> tuple[str, str, int, list[str], list[int], list[tuple[bytes, str, int]]]:
+        """The arguments of ``Consortium.addMember`` for this member."""
+        return (
+            self.name,
+            self.metadata_uri,
+            self.weight,
+            [a.address for a in self.accounts],
+            [int(a.roles) for a in self.accounts],
+            [n.as_tuple() for n in self.nodes],
+        )
+
+
+@dataclass(frozen=True)
+class GovernanceSettings:
+    """Governance parameters (see the contract's ``Settings``); times in seconds."""
+
+    quorum_bps: int = 5000
+    threshold_bps: int = 5001
+    voting_delay: int = 0
+    voting_period: int = 3 * 24 * 3600
+    execution_delay: int = 0
+    expiry_period: int = 14 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        day, year = 24 * 3600, 365 * 24 * 3600
+        checks = [
+            ("quorum_bps", 1 <= self.quorum_bps <= 10_000, "1 to 10000 basis points"),
+            ("threshold_bps", 1 <= self.threshold_bps <= 10_000, "1 to 10000 basis points"),
+            ("voting_delay", 0 <= self.voting_delay <= 30 * day, "0 to 30 days"),
+            ("voting_period", 1 <= self.voting_period <= year, "1 second to 365 days"),
+            ("execution_delay", 0 <= self.execution_delay <= 30 * day, "0 to 30 days"),
+            ("expiry_period", 1 <= self.expiry_period <= year, "1 second to 365 days"),
+        ]
+        for name, ok, bounds in checks:
+            if not ok:
+                raise ConfigError(f"governance setting {name}={getattr(self, name)!r} is out of bounds ({bounds})")
+
+    def as_tuple(self) -> tuple[int, int, int, int, int, int]:
+        """The ``Settings`` tuple the contract takes."""
+        return (
+            self.quorum_bps,
+            self.threshold_bps,
+            self.voting_delay,
+            self.voting_period,
+            self.execution_delay,
+            self.expiry_period,
+        )
+
+
+@dataclass(frozen=True)
+class MemberLimits:
+    """How many accounts and nodes one member may own."""
+
+    max_accounts: int = 1000
+    max_nodes: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("max_accounts", "max_nodes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 < value < 2**32:
+                raise ConfigError(f"member limit {name}={value!r} must be a whole number from 1 to 2^32-1")
+
+    def as_tuple(self) -> tuple[int, int]:
+        """The ``MemberLimits`` tuple the contract takes."""
+        return (self.max_accounts, self.max_nodes)
+
+
+@dataclass(frozen=True)
+class ConsortiumSpec:
+    """Founding members, governance settings and limits: everything the bootstrap needs."""
+
+    members: tuple[MemberSpec, ...]
+    settings: GovernanceSettings = field(default_factory=GovernanceSettings)
+    limits: MemberLimits = field(default_factory=MemberLimits)
+    node_match: NodeMatch = NodeMatch.ENODE_ID
+
+    def __post_init__(self) -> None:
+        members = tuple(self.members)
+        object.__setattr__(self, "members", members)
+        if not members:
+            raise ConfigError("the consortium needs at least one founding member")
+        if sum(m.weight for m in members) > MAX_TOTAL_WEIGHT:
+            raise ConfigError(f"the members' weights add up to more than {MAX_TOTAL_WEIGHT}")
+        seen_accounts: dict[str, str] = {}
+        seen_nodes: dict[str, str] = {}
+        for member in members:
+            if len(member.accounts) > self.limits.max_accounts or len(member.nodes) > self.limits.max_nodes:
+                raise ConfigError(f"member {member.name!r} owns more accounts or nodes than the member limits allow")
+            for account in member.accounts:
+                other = seen_accounts.setdefault(account.address, member.name)
+                if other != member.name or sum(a.address == account.address for a in member.accounts) > 1:
+                    raise ConfigError(f"account {account.address} is listed twice ({other} and {member.name})")
+            for node in member.nodes:
+                other = seen_nodes.setdefault(node.enode_id, member.name)
+                if other != member.name or sum(n.enode_id == node.enode_id for n in member.nodes) > 1:
+                    raise ConfigError(f"node {node.enode_id[:12]}... is listed twice ({other} and {member.name})")
+        if not any(a.roles & Role.ADMIN for m in members for a in m.accounts):
+            raise ConfigError("no founding member has an admin account: nobody could propose or vote")
+        if not any(m.nodes for m in members):
+            raise ConfigError("no founding member has a node: the network would have no permitted node")

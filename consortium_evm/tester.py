@@ -1,0 +1,55 @@
+"""The embedded chain: eth-tester with the py-evm backend, in this process, no node needed.
+
+Its accounts are unlocked and funded. Time moves only when asked (:func:`advance_time`), which is
+what governance tests need.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3 import Web3
+
+from consortium_evm.errors import ConfigError
+
+TESTER_CHAIN_ID = 131277322940537
+"""eth-tester's chain id."""
+
+
+def tester_web3(accounts: int = 10) -> Web3:
+    """A Web3 connected to a fresh embedded chain with ``accounts`` funded, unlocked accounts."""
+    try:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3 import EthereumTesterProvider
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ConfigError(
+            "the embedded chain needs eth-tester with py-evm: pip install 'consortium-evm[tester]'"
+        ) from exc
+    genesis = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 30_000_000})
+    backend = PyEVMBackend(genesis_parameters=genesis, genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts))
+    return Web3(EthereumTesterProvider(EthereumTester(backend)))
+
+
+def _tester(w3: Web3) -> Any:
+    tester = getattr(w3.provider, "ethereum_tester", None)
+    if tester is None:
+        raise ConfigError("this is not the embedded chain: time can only be moved on eth-tester")
+    return tester
+
+
+def advance_time(w3: Web3, seconds: int) -> int:
+    """Mine a block ``seconds`` after the latest one; returns its timestamp."""
+    tester = _tester(w3)
+    target = int(w3.eth.get_block("latest")["timestamp"]) + int(seconds)
+    tester.time_travel(target)
+    return target
+
+
+def snapshot(w3: Web3) -> int:
+    """Take a snapshot of the embedded chain (see :func:`revert_to`)."""
+    return int(_tester(w3).take_snapshot())
+
+
+def revert_to(w3: Web3, snapshot_id: int) -> None:
+    """Go back to a snapshot taken by :func:`snapshot`."""
+    _tester(w3).revert_to_snapshot(snapshot_id)
