@@ -101,3 +101,34 @@ def _result_json(result: CompileResult) -> dict[str, Any]:
         "sourceHash": result.source_hash,
         "warnings": [str(w) for w in result.warnings],
     }
+
+
+@main.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the addresses and gas figures as JSON.")
+def demo_command(as_json: bool) -> None:
+    """Deploy to the embedded chain, bootstrap three members and run one governance round."""
+    from consortium_evm.demo import run_demo
+
+    compile_project()  # cached: no compiler starts when contracts/ is unchanged
+    result = run_demo((lambda _line: None) if as_json else click.echo)
+    if as_json:
+        steps = list(result.deployment.steps) + list(result.operations)
+        click.echo(
+            json.dumps(
+                {
+                    "chainId": result.deployment.chain_id,
+                    "consortium": result.deployment.consortium,
+                    "ingress": result.deployment.ingress,
+                    "steps": [
+                        {"name": s.name, "gasUsed": s.gas_used, "txHash": s.tx_hash, "block": s.block_number}
+                        for s in steps
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo("")
+    click.echo("Gas per operation (exact, from receipts):")
+    for step in list(result.deployment.steps) + list(result.operations):
+        click.echo(f"  {step.name:<42} {step.gas_used:>10,}")

@@ -16,6 +16,7 @@ from consortium_evm.transactions import Transactor
 
 Echo = Callable[[str], None]
 
+STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 FOUNDERS = (("Acme Bank", 40), ("Globex Logistics", 35), ("Initech Insurance", 25))
 
 
@@ -33,7 +34,7 @@ class DemoResult:
 
 def founding_spec(w3: Web3) -> ConsortiumSpec:
     """Three founding members on the embedded chain's accounts: an admin and a node each."""
-    accounts = w3.eth.accounts
+    accounts = list(w3.eth.accounts)
     members = tuple(
         MemberSpec(
             name=name,
@@ -50,7 +51,7 @@ def founding_spec(w3: Web3) -> ConsortiumSpec:
 def run_demo(echo: Echo = print) -> DemoResult:
     """Run the demo on a fresh embedded chain, telling what happens through ``echo``."""
     w3 = tester_web3()
-    accounts = w3.eth.accounts
+    accounts = list(w3.eth.accounts)
     spec = founding_spec(w3)
     echo(f"Embedded chain (eth-tester, chain id {w3.eth.chain_id}); deployer {accounts[0]}")
 
@@ -77,8 +78,11 @@ def run_demo(echo: Echo = print) -> DemoResult:
 
     newcomer_admin, newcomer_node = accounts[5], NodeSpec(_enode(4), "10.0.0.4", 30303)
     newcomer = MemberSpec(
-        "Umbrella Research", 20, "https://consortium.example/members/4.json",
-        (AccountSpec(newcomer_admin, Role.ADMIN | Role.TRANSACT),), (newcomer_node,),
+        name="Umbrella Research",
+        weight=20,
+        metadata_uri="https://consortium.example/members/4.json",
+        accounts=(AccountSpec(newcomer_admin, Role.ADMIN | Role.TRANSACT),),
+        nodes=(newcomer_node,),
     )
     allowed = ingress.functions.transactionAllowed(newcomer_admin, accounts[9], 0, 0, 0, b"").call()
     echo(f"Before the vote, {newcomer.name}'s account may transact: {allowed}")
@@ -91,7 +95,8 @@ def run_demo(echo: Echo = print) -> DemoResult:
     for member, account in zip(spec.members, founders):
         send(f"vote for ({member.name}, weight {member.weight})", consortium.functions.castVote(proposal_id, 1), account)
     advance_time(w3, spec.settings.voting_period + 1)
-    echo(f"Voting closed; the proposal's state is {('Pending', 'Active', 'Canceled', 'Defeated', 'Succeeded', 'Queued', 'Expired', 'Executed')[consortium.functions.state(proposal_id).call()]}")
+    state = STATES[consortium.functions.state(proposal_id).call()]
+    echo(f"Voting closed; the proposal's state is {state}")
     send("execute", consortium.functions.execute(proposal_id, [consortium.address], [0], [data], Web3.keccak(text=description)), accounts[9])
     allowed = ingress.functions.transactionAllowed(newcomer_admin, accounts[9], 0, 0, 0, b"").call()
     connects = ingress.functions.connectionAllowed(newcomer_node.enode_id, newcomer_node.host, newcomer_node.port).call()

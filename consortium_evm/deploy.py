@@ -89,7 +89,7 @@ def deploy_suite(
     sent = tx.send(factory.constructor(spec.settings.as_tuple(), spec.limits.as_tuple()))
     record("deploy Consortium", sent)
     assert sent.contract_address is not None
-    consortium = w3.eth.contract(address=sent.contract_address, abi=consortium_art.abi)
+    consortium = w3.eth.contract(address=Web3.to_checksum_address(sent.contract_address), abi=consortium_art.abi)
 
     ingress_art = load_artifact("PermissionIngress", evm_version)
     factory = w3.eth.contract(abi=ingress_art.abi, bytecode=ingress_art.bytecode)

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_abi.abi import decode as abi_decode
+from eth_utils.crypto import keccak
 
 from consortium_evm.errors import ContractRevertError
 

@@ -9,7 +9,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from consortium_evm.errors import ConfigError
 

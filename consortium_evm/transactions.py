@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -65,24 +65,26 @@ class Transactor:
         """Run ``fn`` with ``eth_call`` from the sender; a revert raises its named error."""
         try:
             if isinstance(fn, ContractConstructor):
-                return self.w3.eth.call({"from": self.address, "data": fn.data_in_transaction, "value": value})
-            return fn.call({"from": self.address, "value": value})
+                return self.w3.eth.call(cast(Any, {"from": self.address, "data": fn.data_in_transaction, "value": value}))
+            return fn.call(cast(Any, {"from": self.address, "value": value}))
         except Exception as exc:  # noqa: BLE001 - every client raises its own types
             raise self._failure(exc) from exc
 
     def send(self, fn: ContractFunction | ContractConstructor, value: int = 0, gas: int | None = None) -> Sent:
         """Simulate, send and wait for ``fn``; returns the mined transaction."""
         self.simulate(fn, value)
-        tx: dict[str, Any] = {"from": self.address, "value": value}
+        tx: Any = {"from": self.address, "value": value}
         try:
             if gas is None:
-                gas = int(self.w3.eth.estimate_gas({**tx, "data": _data(fn), **_to(fn)}) * self.gas_headroom)
+                estimate = self.w3.eth.estimate_gas(cast(Any, {**tx, "data": _data(fn), **_to(fn)}))
+                gas = int(estimate * self.gas_headroom)
             tx["gas"] = gas
             if isinstance(self.sender, str):
                 tx_hash = fn.transact(tx)
             else:
-                built = fn.build_transaction({**tx, "nonce": self.w3.eth.get_transaction_count(self.address, "pending")})
-                signed = self.sender.sign_transaction(built)
+                nonce = self.w3.eth.get_transaction_count(Web3.to_checksum_address(self.address), "pending")
+                built = fn.build_transaction(cast(Any, {**tx, "nonce": nonce}))
+                signed = self.sender.sign_transaction(cast(Any, built))
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
         except ContractRevertError:
