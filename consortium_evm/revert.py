@@ -94,6 +94,8 @@ def revert_data(exc: BaseException) -> bytes | None:
         if isinstance(arg, (bytes, bytearray)):
             return bytes(arg)
         if isinstance(arg, str):
+            if _HEX.fullmatch(arg) and len(arg) >= 10:
+                return bytes.fromhex(arg[2:])
             literal = _BYTES_LITERAL.search(arg)
             if literal:
                 value = ast.literal_eval(literal.group(1))
