@@ -22,7 +22,7 @@ from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, check_evm_vers
 from consortium_evm.errors import ArtifactError, ConsortiumError
 
 INDEX_FILE = "_build.json"
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 """Bumped whenever the artifact layout changes; part of the cache key."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
@@ -45,6 +45,8 @@ class Artifact:
     devdoc: dict[str, Any] = field(default_factory=dict, hash=False)
     userdoc: dict[str, Any] = field(default_factory=dict, hash=False)
     link_references: dict[str, Any] = field(default_factory=dict, hash=False)
+    immutable_references: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Where the deployed code holds immutables: ``{ast id: [{start, length}, ...]}`` (byte offsets)."""
 
     @property
     def deployed_size(self) -> int:
@@ -70,6 +72,7 @@ class Artifact:
             "devdoc": self.devdoc,
             "userdoc": self.userdoc,
             "linkReferences": self.link_references,
+            "immutableReferences": self.immutable_references,
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class Artifact:
             devdoc=dict(data.get("devdoc", {})),
             userdoc=dict(data.get("userdoc", {})),
             link_references=dict(data.get("linkReferences", {})),
+            immutable_references=dict(data.get("immutableReferences", {})),
         )
 
 

@@ -152,6 +152,7 @@ def _extract_artifacts(
                 devdoc=dict(data.get("devdoc", {})),
                 userdoc=dict(data.get("userdoc", {})),
                 link_references=dict(evm.get("bytecode", {}).get("linkReferences", {})),
+                immutable_references=dict(evm.get("deployedBytecode", {}).get("immutableReferences", {})),
             )
     return dict(sorted(by_name.items()))
 

@@ -47,6 +47,7 @@ OUTPUT_SELECTION: tuple[str, ...] = (
     "evm.bytecode.object",
     "evm.bytecode.linkReferences",
     "evm.deployedBytecode.object",
+    "evm.deployedBytecode.immutableReferences",
 )
 
 _FULL_VERSION = re.compile(r"(\d+\.\d+\.\d+)(?:-nightly\.\d+\.\d+\.\d+)?(\+commit\.[0-9a-f]+)")
