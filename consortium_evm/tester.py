@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from consortium_evm.errors import ConfigError
@@ -53,3 +54,17 @@ def snapshot(w3: Web3) -> int:
 def revert_to(w3: Web3, snapshot_id: int) -> None:
     """Go back to a snapshot taken by :func:`snapshot`."""
     _tester(w3).revert_to_snapshot(snapshot_id)
+
+
+def tester_accounts(count: int = 10) -> list[LocalAccount]:
+    """Signing accounts for the embedded chain's funded accounts (the first ``count``), for code
+    that signs locally as it would on a real network."""
+    from eth_account import Account
+    from eth_tester.backends.pyevm.main import get_default_account_keys
+
+    return [Account.from_key(key.to_bytes()) for key in get_default_account_keys(quantity=count)]
+
+
+# Not tests, whatever pytest thinks of their names when a test module imports them.
+tester_web3.__test__ = False  # type: ignore[attr-defined]
+tester_accounts.__test__ = False  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""The deployment journal: what was sent, and what came of it, written before and after each
+transaction so that an interrupted deployment resumes without sending anything twice.
+
+Each step is recorded twice. Before its transaction is sent: the signed transaction, its nonce and
+its hash (a signed transaction's hash is known before it is sent). After it is mined: the block, the
+gas used and, for a deployment, the contract's address. The file is rewritten whole, atomically
+(a temporary file, fsync, rename), so a process killed at any moment leaves either the old or the
+new journal, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from consortium_evm.errors import DeploymentError
+
+JOURNAL_FORMAT = 1
+
+
+@dataclass
+class JournalStep:
+    """One transaction of a deployment, as far as it got."""
+
+    name: str
+    nonce: int
+    tx_hash: str
+    raw_tx: str
+    status: str = "sent"
+    """``sent`` (recorded, maybe not yet mined) or ``mined``."""
+    block_number: int | None = None
+    gas_used: int | None = None
+    address: str | None = None
+
+
+@dataclass
+class Journal:
+    """Everything a deployment to one network has done so far."""
+
+    network: str
+    chain_id: int
+    deployer: str
+    inputs: dict[str, str]
+    """Hashes of what the deployment is made from (consortium file, artifacts, settings): a rerun
+    with different inputs stops instead of mixing two deployments."""
+    steps: dict[str, JournalStep] = field(default_factory=dict)
+    complete: bool = False
+    path: Path | None = field(default=None, compare=False, repr=False)
+
+    def record(self, step: JournalStep) -> None:
+        """Record ``step`` (new or updated) and save."""
+        self.steps[step.name] = step
+        self.save()
+
+    def save(self) -> None:
+        """Write the journal atomically (no-op for an in-memory journal)."""
+        if self.path is None:
+            return
+        data = {
+            "format": JOURNAL_FORMAT,
+            "network": self.network,
+            "chainId": self.chain_id,
+            "deployer": self.deployer,
+            "inputs": self.inputs,
+            "complete": self.complete,
+            "steps": [asdict(s) for s in self.steps.values()],
+        }
+        write_json_atomic(self.path, data)
+
+    @classmethod
+    def load(cls, path: Path) -> Journal | None:
+        """The journal at ``path``, or None if there is none."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise DeploymentError(f"cannot read the deployment journal {path}: {exc}") from exc
+        if data.get("format") != JOURNAL_FORMAT:
+            raise DeploymentError(f"{path} was written by another version of consortium-evm (format {data.get('format')})")
+        journal = cls(
+            network=str(data["network"]),
+            chain_id=int(data["chainId"]),
+            deployer=str(data["deployer"]),
+            inputs=dict(data.get("inputs", {})),
+            complete=bool(data.get("complete", False)),
+            path=path,
+        )
+        for item in data.get("steps", []):
+            step = JournalStep(**item)
+            journal.steps[step.name] = step
+        return journal
+
+    def check_matches(self, chain_id: int, deployer: str, inputs: dict[str, str]) -> None:
+        """Stop with a clear message if this journal belongs to another deployment."""
+        where = f" ({self.path})" if self.path else ""
+        if chain_id != self.chain_id:
+            raise DeploymentError(
+                f"the journal{where} is for chain id {self.chain_id}, but the node reports {chain_id}"
+            )
+        if deployer.lower() != self.deployer.lower():
+            raise DeploymentError(f"the journal{where} was started by {self.deployer}, not {deployer}")
+        changed = sorted(k for k in set(self.inputs) | set(inputs) if self.inputs.get(k) != inputs.get(k))
+        if changed:
+            raise DeploymentError(
+                f"this deployment{where} was made from different inputs: {', '.join(changed)} changed since. "
+                "Deploy under another network name, or delete the journal and the manifest to start over."
+            )
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` atomically: temporary file, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
