@@ -132,3 +132,13 @@ def demo_command(as_json: bool) -> None:
     click.echo("Gas per operation (exact, from receipts):")
     for step in list(result.deployment.steps) + list(result.operations):
         click.echo(f"  {step.name:<42} {step.gas_used:>10,}")
+
+
+def _register() -> None:
+    from consortium_evm.cli_deploy import deploy_command, run_command
+
+    main.add_command(deploy_command)
+    main.add_command(run_command)
+
+
+_register()

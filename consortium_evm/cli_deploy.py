@@ -1,0 +1,92 @@
+"""``consortium-evm deploy`` and ``consortium-evm run``: thin layers over :mod:`consortium_evm.deploy`
+and :mod:`consortium_evm.scripting`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from consortium_evm.connect import connect
+from consortium_evm.consortium_file import load_consortium
+from consortium_evm.deploy import Step, deploy_suite
+from consortium_evm.fees import check_funds
+from consortium_evm.transactions import sender_address
+
+DEPLOY_GAS = 5_300_000
+"""Gas of the two contract creations (measured: 5.17 million), for the funds check."""
+MEMBER_GAS = 400_000
+"""Gas of bootstrapping one founding member with a few accounts and nodes, for the funds check."""
+
+
+def _progress(step: Step) -> None:
+    if step.resumed:
+        click.echo(f"  {step.name:<32} already done: tx {step.tx_hash}, block {step.block_number}")
+        return
+    where = f"  -> {step.address}" if step.address else ""
+    click.echo(f"  {step.name:<32} tx {step.tx_hash}  gas {step.gas_used:>9,}  block {step.block_number}{where}")
+
+
+@click.command("deploy")
+@click.option("--network", "network_name", required=True, help="A network of networks.yaml, or `tester`.")
+@click.option("--consortium", "consortium_file", required=True, type=click.Path(dir_okay=False),
+              help="The consortium file: founding members and governance parameters.")
+@click.option("--account", default="deployer", show_default=True, help="The deploying account, by name.")
+@click.option("--networks", "networks_file", type=click.Path(dir_okay=False), default=None,
+              help="The networks file (default: ./networks.yaml).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="deployments", show_default=True,
+              help="Where the journal and the manifest (<network>.json) are written.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
+def deploy_command(
+    network_name: str, consortium_file: str, account: str, networks_file: str | None, out_dir: str, as_json: bool
+) -> None:
+    """Deploy the consortium contracts, bootstrap the founding members, hand over to governance.
+
+    Resumable: run it again after any interruption and it carries on from its journal without
+    sending anything twice; on a finished deployment it verifies the code on chain and changes nothing.
+    """
+    spec, file_hash = load_consortium(consortium_file)
+    connection = connect(network_name, networks_file=networks_file)
+    network = connection.network
+    deployer = connection.account(0 if network.is_tester and account == "deployer" else account)
+    address = sender_address(deployer)
+    fees = connection.fees()
+    check_funds(connection.w3, address, DEPLOY_GAS + MEMBER_GAS * len(spec.members), fees)
+    out = Path(out_dir)
+    if not as_json:
+        click.echo(f"Deploying to {network.name} (chain id {connection.chain_id}) from {address}")
+    deployment = deploy_suite(
+        connection.w3,
+        deployer,
+        spec,
+        network=network.name,
+        journal_path=out / f"{network.name}.journal.json",
+        manifest_path=out / f"{network.name}.json",
+        inputs={"consortiumFile": file_hash},
+        network_evm_version=network.evm_version,
+        fees=fees,
+        confirmations=connection.confirmations,
+        progress=None if as_json else _progress,
+    )
+    if as_json:
+        click.echo(json.dumps(deployment.manifest(), indent=2))
+        return
+    if all(step.resumed for step in deployment.steps):
+        click.echo("Already deployed: the code on chain was verified and nothing was sent.")
+    click.echo(f"Consortium         {deployment.consortium}")
+    click.echo(f"PermissionIngress  {deployment.ingress}   <- configure every node with this address")
+    click.echo(f"Total gas {deployment.total_gas:,}; manifest written to {out / f'{network.name}.json'}")
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.option("--network", "network_name", required=True, help="A network of networks.yaml, or `tester`.")
+@click.option("--networks", "networks_file", type=click.Path(dir_okay=False), default=None,
+              help="The networks file (default: ./networks.yaml).")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_command(script: str, network_name: str, networks_file: str | None, args: tuple[str, ...]) -> None:
+    """Run SCRIPT's main(ctx) connected to a network (extra ARGS reach it as ctx.args)."""
+    from consortium_evm.scripting import run_script
+
+    run_script(script, network_name, networks_file=networks_file, args=args, echo=click.echo)
