@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from consortium_evm.compiler import DEFAULT_EVM_VERSION, compile_project
 from consortium_evm.connect import connect
 from consortium_evm.consortium_file import load_consortium
 from consortium_evm.deploy import Step, deploy_suite
@@ -37,9 +38,17 @@ def _progress(step: Step) -> None:
               help="The networks file (default: ./networks.yaml).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="deployments", show_default=True,
               help="Where the journal and the manifest (<network>.json) are written.")
+@click.option("--receipt-timeout", default=120.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds to wait for each transaction's receipt before stopping (resumable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
 def deploy_command(
-    network_name: str, consortium_file: str, account: str, networks_file: str | None, out_dir: str, as_json: bool
+    network_name: str,
+    consortium_file: str,
+    account: str,
+    networks_file: str | None,
+    out_dir: str,
+    receipt_timeout: float,
+    as_json: bool,
 ) -> None:
     """Deploy the consortium contracts, bootstrap the founding members, hand over to governance.
 
@@ -49,6 +58,8 @@ def deploy_command(
     spec, file_hash = load_consortium(consortium_file)
     connection = connect(network_name, networks_file=networks_file)
     network = connection.network
+    if network.evm_version != DEFAULT_EVM_VERSION:
+        compile_project(evm_version=network.evm_version)  # the network's EVM; cached after the first time
     deployer = connection.account(0 if network.is_tester and account == "deployer" else account)
     address = sender_address(deployer)
     fees = connection.fees()
@@ -61,12 +72,14 @@ def deploy_command(
         deployer,
         spec,
         network=network.name,
-        journal_path=out / f"{network.name}.journal.json",
+        # The embedded chain lives as long as this process: nothing to resume there.
+        journal_path=None if network.is_tester else out / f"{network.name}.journal.json",
         manifest_path=out / f"{network.name}.json",
         inputs={"consortiumFile": file_hash},
-        network_evm_version=network.evm_version,
+        evm_version=network.evm_version,
         fees=fees,
         confirmations=connection.confirmations,
+        receipt_timeout=receipt_timeout,
         progress=None if as_json else _progress,
     )
     if as_json:

@@ -172,7 +172,9 @@ class _Sender:
         confirmations: int,
         receipt_timeout: float,
         poll: float,
+        evm_version: str = DEFAULT_EVM_VERSION,
     ) -> None:
+        self.evm_version = evm_version
         self.w3 = w3
         self.deployer = deployer
         self.address = sender_address(deployer)
@@ -320,8 +322,14 @@ class _Sender:
             self.w3.eth.call(cast(Any, call), int(receipt["blockNumber"]) - 1)
         except Exception as exc:  # noqa: BLE001
             data = revert_data(exc)
-            if data is not None:
+            if data:
                 return f"{message}: {decode_revert(data, self.errors)}"
+        if step.name.startswith("deploy "):
+            message += (
+                f"; a contract creation that fails without a reason often means the chain cannot run code "
+                f"compiled for EVM {self.evm_version} (PUSH0 needs shanghai): set the network's evm_version "
+                "in networks.yaml to the chain's fork"
+            )
         return message
 
 
@@ -377,6 +385,7 @@ def deploy_suite(
     sender = _Sender(
         w3, deployer, journal, error_table(a.abi for a in artifacts.values()),
         dict(fees) if fees is not None else _node_fees(w3), confirmations, receipt_timeout, poll_interval,
+        evm_version,
     )
     steps: list[Step] = []
 
