@@ -20,7 +20,7 @@ from consortium_evm.fees import (
 )
 from consortium_evm.networks import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
 from consortium_evm.tester import tester_web3
-from test_connect import RpcStub
+from rpc_stub import RpcStub
 
 GWEI = 10**9
 EMPTY = "0x000000000000000000000000000000000000dEaD"
