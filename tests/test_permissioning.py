@@ -469,3 +469,45 @@ def test_connection_allowed_gas_does_not_grow_with_the_registry(env):
     assert large == small
     assert _execution_gas(env, ask(decimal_ids[-1], f1.node.host, f1.node.port)) == small["member"]
     assert conn_allowed(env, decimal_ids[-1]) and conn_allowed(env, decimal_ids[0])
+
+
+# ------------------------------------------------------------------- rules that misbehave (FaultyRules)
+
+ALLOW_ALL, REVERT, GARBAGE = 0, 1, 2
+
+
+@pytest.mark.parametrize("mode", [ALLOW_ALL, REVERT, GARBAGE])
+def test_rules_that_misbehave_from_the_start_are_refused(env, mode):
+    faulty = deploy(env, "FaultyRules", [mode, True, env.founders[0].admin], env.spare[3])
+    art = load_artifact("PermissionIngress")
+    fn = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(env.consortium.address, faulty.address)
+    with pytest.raises(ContractRevertError) as info:
+        Transactor(env.w3, env.spare[4], [*ABIS, art.abi, load_artifact("FaultyRules").abi]).simulate(fn)
+    # Allowing everyone is named; a rules contract that reverts or answers 2 (not a boolean) cannot
+    # answer the probe at all, so its own failure stops the deployment.
+    expected = {ALLOW_ALL: {"RulesAllowEveryone"}, REVERT: {"Broken"}, GARBAGE: {"UnknownError", "Revert"}}[mode]
+    assert info.value.name in expected, str(info.value)
+
+
+@pytest.mark.parametrize("mode", [REVERT, GARBAGE])
+def test_rules_that_break_later_make_the_ingress_answer_no(env, mode):
+    """Rules accepted while they behaved, then broken: the ingress fails closed (an exact 32-byte 0)."""
+    executor = env.founders[0].admin
+    faulty = deploy(env, "FaultyRules", [mode, False, executor], env.spare[3])
+    govern(env, [action(env.ingress, "setRules", faulty.address)], executor=executor)
+    assert env.ingress.functions.rules().call() == faulty.address
+    assert word(raw_answer(env, env.ingress.address, tx_data(env, executor, env.spare[1])))
+    send(env, faulty.functions.breakNow(), env.spare[3])
+    for data in (tx_data(env, executor, env.spare[1]), conn_data(env, env.founders[0].node.enode_id, "10.0.0.1", 30303)):
+        raw = raw_answer(env, env.ingress.address, data)
+        assert raw == b"\x00" * 32
+
+
+def test_setting_rules_that_would_lock_the_executor_out_is_refused(env):
+    faulty = deploy(env, "FaultyRules", [REVERT, False, env.spare[5]], env.spare[3])
+    calls = [action(env.ingress, "setRules", faulty.address)]
+    proposal_id = propose(env, calls, "permissioning test")
+    vote_through(env, [(proposal_id, calls)])
+    err = reverts(env, execute_fn(env, proposal_id, calls, "permissioning test"), env.founders[0].admin)
+    assert err.name == "RulesLockOut"
+    assert env.ingress.functions.rules().call() == env.consortium.address

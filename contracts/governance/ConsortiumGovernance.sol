@@ -180,7 +180,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         _executeCalls(targets, values, calldatas);
     }
 
-    /// @notice Cancels a proposal before its vote ends. Only an admin account of the proposing member.
+    /// @notice Cancels a proposal before its vote ends. Only an admin account of the proposing member,
+    /// while that member is active.
     function cancel(uint256 proposalId) external {
         ProposalState current = state(proposalId);
         if (current != ProposalState.Pending && current != ProposalState.Active) {
@@ -190,6 +191,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         if (acct.memberId != uint32(proposalId >> 32) || acct.flags & Roles.ADMIN == 0) {
             revert NotProposer(msg.sender, proposalId);
         }
+        if (_memberCore[acct.memberId].status != MemberStatus.Active) revert MemberNotActive(acct.memberId);
         _proposals[proposalId].canceled = true;
         emit ProposalCanceled(proposalId);
     }
