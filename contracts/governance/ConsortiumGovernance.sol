@@ -246,11 +246,13 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice Whether a member has voted on a proposal. Also true when the member's vote window has
     /// moved past the proposal (it voted on a proposal `VOTE_WINDOW` or more numbers newer), since it
-    /// can no longer vote on it.
+    /// can no longer vote on it; false for a member that had no weight at the proposal's creation.
     function hasVoted(uint256 proposalId, uint32 memberId) external view returns (bool) {
         MemberCore memory core = _memberCore[memberId];
         uint32 number = uint32(proposalId);
-        if (number < core.voteBase) return true;
+        // Below the window: a member that had no weight at the snapshot (it joined later) never
+        // voted; one that had weight can no longer vote on it.
+        if (number < core.voteBase) return _weightAt(memberId, core, _proposals[proposalId].snapshot) > 0;
         uint256 offset = number - core.voteBase;
         return offset < VOTE_WINDOW && (core.voteBits >> offset) & 1 == 1;
     }
