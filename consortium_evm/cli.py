@@ -142,3 +142,7 @@ def _register() -> None:
 
 
 _register()
+
+
+if __name__ == "__main__":  # python -m consortium_evm.cli
+    main()

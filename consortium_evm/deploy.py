@@ -17,6 +17,7 @@ claims success.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,6 +160,16 @@ def check_code(w3: Web3, name: str, address: str, artifact: Artifact) -> str:
     return "0x" + bytes(keccak(code)).hex()
 
 
+FAULT_ENV = "CONSORTIUM_EVM_FAULT"
+"""Test hook: ``before-send:STEP`` or ``after-send:STEP`` makes the process exit at once (code 75)
+at that point of that step, as if it were killed. The fault tests use it; never set it otherwise."""
+
+
+def _fault_point(moment: str, step: str) -> None:
+    if os.environ.get(FAULT_ENV) == f"{moment}:{step}":
+        os._exit(75)
+
+
 class _Sender:
     """Signs, records, sends and waits for one deployment step at a time."""
 
@@ -192,9 +203,7 @@ class _Sender:
             return step, True
         if step is None:
             step = self._send_new(name, to, data)
-            resumed = False
-        else:
-            resumed = True
+        # else: recorded by an interrupted run and not known to be mined: find it (or re-send it).
         receipt = self._await(step)
         step.status = "mined"
         step.block_number = int(receipt["blockNumber"])
@@ -202,7 +211,7 @@ class _Sender:
         created = receipt.get("contractAddress")
         step.address = str(created) if created else None
         self.journal.record(step)
-        return step, resumed
+        return step, False
 
     def _simulate(self, name: str, tx: dict[str, Any]) -> None:
         try:
@@ -238,7 +247,9 @@ class _Sender:
         raw = "0x" + bytes(signed.raw_transaction).hex()
         step = JournalStep(name, nonce, "0x" + bytes(signed.hash).hex(), raw)
         self.journal.record(step)  # before sending: a crash from here on is resumed from the journal
+        _fault_point("before-send", name)
         self._broadcast(step)
+        _fault_point("after-send", name)
         return step
 
     def _broadcast(self, step: JournalStep) -> None:
