@@ -92,10 +92,7 @@ class Transactor:
         except Exception as exc:  # noqa: BLE001
             raise self._failure(exc) from exc
         if receipt["status"] != 1:
-            raise TransactionError(
-                f"transaction {receipt['transactionHash'].hex()} failed in block {receipt['blockNumber']} "
-                f"(gas used {receipt['gasUsed']} of {gas})"
-            )
+            raise TransactionError(self._mined_failure(receipt, gas))
         address = receipt.get("contractAddress")
         return Sent(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x"),
@@ -104,6 +101,22 @@ class Transactor:
             contract_address=str(address) if address else None,
             receipt=receipt,
         )
+
+    def _mined_failure(self, receipt: Any, gas: int) -> str:
+        """Why a mined transaction failed: its call replayed on the state it ran on, decoded."""
+        tx_hash = bytes(receipt["transactionHash"]).hex().removeprefix("0x")
+        message = f"transaction 0x{tx_hash} failed in block {receipt['blockNumber']} (gas used {receipt['gasUsed']} of {gas})"
+        try:
+            tx = self.w3.eth.get_transaction(cast(Any, "0x" + tx_hash))
+            call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"]}
+            if tx.get("to"):
+                call["to"] = tx["to"]
+            self.w3.eth.call(cast(Any, call), int(receipt["blockNumber"]) - 1)
+        except Exception as exc:  # noqa: BLE001 - any client's revert
+            data = revert_data(exc)
+            if data:
+                return f"{message}: {decode_revert(data, self.errors)}"
+        return message
 
     def _failure(self, exc: Exception) -> Exception:
         if isinstance(exc, (ContractRevertError, TransactionError, RPCError)):
