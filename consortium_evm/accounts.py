@@ -159,7 +159,9 @@ class AccountLoader:
 
     def _load(self, name: str, config: AccountConfig) -> LocalAccount:
         where = self._where(name)
-        if config.private_key_env is not None:
+        if config.dev_account is not None:
+            account = _dev_account(config.dev_account, where)
+        elif config.private_key_env is not None:
             account = private_key_account(config.private_key_env, self.environ, what=where)
         else:
             assert config.keystore is not None  # the model requires one of the two
@@ -221,3 +223,14 @@ __all__ = [
     "read_keystore",
     "stdin_is_tty",
 ]
+
+
+def _dev_account(index: int, where: str) -> LocalAccount:
+    """Dev account ``index`` of the local network ``consortium-evm node start`` created."""
+    from consortium_evm.node.network import default_data_dir, load_dev_accounts
+
+    accounts = load_dev_accounts(default_data_dir())
+    if index >= len(accounts):
+        raise ConfigError(f"{where}: the local network has {len(accounts)} dev accounts; there is no dev_account {index}")
+    account: LocalAccount = Account.from_key(accounts[index].private_key)
+    return account

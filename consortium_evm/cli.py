@@ -136,7 +136,9 @@ def demo_command(as_json: bool) -> None:
 
 def _register() -> None:
     from consortium_evm.cli_deploy import deploy_command, run_command
+    from consortium_evm.cli_node import node_group
 
+    main.add_command(node_group)
     main.add_command(deploy_command)
     main.add_command(run_command)
 

@@ -10,6 +10,8 @@ the node for its chain id: a node that cannot be reached raises
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from consortium_evm.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.fees import transaction_fees
-from consortium_evm.networks import GasPolicy, Network, load_network
+from consortium_evm.networks import LOCAL_NODE, GasPolicy, Network, load_network, local_node_url
 from consortium_evm.tester import tester_web3
 from consortium_evm.transactions import Sender
 
@@ -171,6 +173,8 @@ def connect(
     """
     if isinstance(network, str):
         network = load_network(network, networks_file, environ=environ)
+    if network.url == LOCAL_NODE:
+        network = dataclasses.replace(network, url=local_node_url(network.name))
     if network.is_tester:
         w3 = tester_web3()
     else:

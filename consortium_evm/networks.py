@@ -237,6 +237,9 @@ class AccountConfig(_Strict):
     """The environment variable holding the private key (for CI)."""
     address: str | None = None
     """Optional: the address the key must have (checked when the account is loaded)."""
+    dev_account: Annotated[int, Field(ge=0)] | None = None
+    """A funded dev account of the local network ``consortium-evm node start`` created, by index
+    (its keys are in that network's folder; development only)."""
 
     @field_validator("address", mode="before")
     @classmethod
@@ -254,9 +257,9 @@ class AccountConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> AccountConfig:
-        if (self.keystore is None) == (self.private_key_env is None):
+        if sum(x is not None for x in (self.keystore, self.private_key_env, self.dev_account)) != 1:
             raise ValueError(
-                "an account needs exactly one of keystore (with password_env) or private_key_env"
+                "an account needs exactly one of keystore (with password_env), private_key_env or dev_account"
             )
         if self.password_env is not None and self.keystore is None:
             raise ValueError("password_env goes with keystore")
@@ -264,6 +267,11 @@ class AccountConfig(_Strict):
 
 
 # -- networks -----------------------------------------------------------------------------------
+
+
+LOCAL_NODE = "local-node"
+"""A network ``url`` meaning: the first node of the local network ``consortium-evm node start`` runs
+(its port is chosen at start; read from the network's state file)."""
 
 
 class NetworkModel(_Strict):
@@ -281,6 +289,8 @@ class NetworkModel(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        if value == LOCAL_NODE:
+            return value
         if not re.match(r"https?://[^\s/]+", value):
             raise ValueError(f"expected an http:// or https:// JSON-RPC URL, got {value!r}")
         return value
@@ -418,6 +428,19 @@ class NetworksFile:
     def all(self) -> dict[str, Network]:
         """Every network of the file, plus ``tester``; the first problem anywhere is raised."""
         return {name: self.network(name) for name in [*self._raw, TESTER]}
+
+
+def local_node_url(network_name: str) -> str:
+    """The RPC URL of the local network's first node (for ``url: local-node``)."""
+    from consortium_evm.node.network import default_data_dir, load_state
+
+    state = load_state(default_data_dir())
+    if state is None or not state.nodes:
+        raise ConfigError(
+            f"network {network_name!r} is the local network, and none has been started here: "
+            "run `consortium-evm node start`"
+        )
+    return state.rpc_url
 
 
 def _refuse_plaintext_keys(doc: SourcedDocument) -> None:

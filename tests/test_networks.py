@@ -61,9 +61,9 @@ def test_shipped_file_local_anvil_consortium() -> None:
     networks = load_networks(SHIPPED, environ=env)
     assert list(networks) == ["local", "anvil", "consortium", "tester"]
     local = networks["local"]
-    assert (local.url, local.chain_id, local.consensus, local.evm_version) == ("http://127.0.0.1:8545", 1337, "clique", "london")
+    assert (local.url, local.chain_id, local.consensus, local.evm_version) == ("local-node", 1337, "clique", "london")
     assert local.needs_poa_middleware
-    assert local.accounts["deployer"].private_key_env == "LOCAL_DEPLOYER_KEY"
+    assert local.accounts["deployer"].dev_account == 0
     anvil = networks["anvil"]
     assert (anvil.url, anvil.chain_id, anvil.consensus) == ("http://127.0.0.1:8545", 31337, "dev")
     assert not anvil.needs_poa_middleware
@@ -285,8 +285,8 @@ def test_plaintext_key_in_another_network_is_refused_too(tmp_path: Path) -> None
 def test_account_entry_shape(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + "    accounts:\n      a: {keystore: k.json, private_key_env: K}\n")
     assert error_of(path) == (
-        f"{path}:7: networks.local.accounts.a: an account needs exactly one of keystore (with password_env) "
-        "or private_key_env"
+        f"{path}:7: networks.local.accounts.a: an account needs exactly one of keystore (with password_env), "
+        "private_key_env or dev_account"
     )
     path = write(tmp_path, BASE + "    accounts:\n      a: {private_key_env: K, password_env: P}\n")
     assert error_of(path) == f"{path}:7: networks.local.accounts.a: password_env goes with keystore"
