@@ -4,8 +4,9 @@
 #
 #   bash scripts/install_geth.sh
 #
-# Everything Go writes (GOBIN, GOPATH, GOCACHE, GOMODCACHE, GOTMPDIR) stays under .tools/, so nothing is left
-# elsewhere and `rm -rf .tools` undoes it. Does nothing when .tools/bin/geth already reports 1.13.15.
+# The binary goes to .tools/bin (GOBIN); the module download and build caches are Go's usual ones
+# (`go env GOMODCACHE GOCACHE`), so a second checkout on the same machine (CI's fresh clone) builds
+# in about a minute instead of ten. Does nothing when .tools/bin/geth already reports 1.13.15.
 # Exits 0 with a message (and builds nothing) when `go` is not installed: the rest of the project,
 # the demo included, works without geth; only the local Clique network needs it.
 #
@@ -44,14 +45,10 @@ if [ -n "$current" ]; then
 fi
 echo "==> building geth $GETH_VERSION with $(go version | cut -d' ' -f3-) into $GETH (a few minutes the first time)" >&2
 
-mkdir -p "$TOOLS/bin" "$TOOLS/go" "$TOOLS/cache/go-build" "$TOOLS/go/pkg/mod" "$TOOLS/tmp"
+mkdir -p "$TOOLS/bin"
 start=$(date +%s)
 env \
     GOBIN="$TOOLS/bin" \
-    GOPATH="$TOOLS/go" \
-    GOCACHE="$TOOLS/cache/go-build" \
-    GOMODCACHE="$TOOLS/go/pkg/mod" \
-    GOTMPDIR="$TOOLS/tmp" \
     GOTOOLCHAIN=local \
     GOFLAGS="$(go env GOFLAGS) -modcacherw" \
     go install -ldflags=-checklinkname=0 "github.com/ethereum/go-ethereum/cmd/geth@v$GETH_VERSION"
