@@ -219,6 +219,12 @@ class _Sender:
         except Exception as exc:  # noqa: BLE001 - each client raises its own types
             data = revert_data(exc)
             if data is None and "revert" not in str(exc).lower():
+                if name.startswith("deploy "):
+                    raise DeploymentError(
+                        f"step '{name}': the chain cannot run the creation code ({exc}); it was compiled for "
+                        f"EVM {self.evm_version} (PUSH0 needs shanghai): set the network's evm_version in "
+                        "networks.yaml to the chain's fork"
+                    ) from exc
                 raise RPCError(f"step '{name}': the node failed the simulation: {exc}") from exc
             error = decode_revert(data or b"", self.errors)
             raise DeploymentError(f"step '{name}' would revert: {error}") from exc

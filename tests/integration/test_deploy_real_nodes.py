@@ -260,3 +260,56 @@ def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> N
         assert "no receipt for" in result.stderr and "run the deployment again to resume" in result.stderr
     finally:
         idle.stop()
+
+
+def test_a_reverting_step_is_named_with_its_custom_error(tmp_path: Path, anvil: AnvilNode) -> None:
+    """A journal that lost its last record (the deployment finished, but the journal says the hand-over
+    never happened): the rerun simulates the hand-over, which reverts, and names the contract's error."""
+    chain = anvil_chain(anvil)
+    consortium_yaml(tmp_path / "consortium.yaml", chain.keys[1:4])
+    networks_yaml(tmp_path / "networks.yaml", chain)
+    assert run_cli(tmp_path, chain).returncode == 0
+    journal_path = tmp_path / "deployments" / "anvil.journal.json"
+    journal = json.loads(journal_path.read_text())
+    journal["steps"] = [s for s in journal["steps"] if s["name"] != "start governance"]
+    journal["complete"] = False
+    journal_path.write_text(json.dumps(journal))
+    result = run_cli(tmp_path, chain)
+    assert result.returncode == 1
+    assert "step 'start governance' would revert: reverted with OnlyGovernance(caller=" in result.stderr
+
+
+def test_bytecode_the_chain_cannot_run_is_named(tmp_path: Path) -> None:
+    """Contracts compiled for shanghai (PUSH0) sent to a london chain: named, with the fix."""
+    node = start_anvil(hardfork="london")
+    try:
+        chain = anvil_chain(node)
+        consortium_yaml(tmp_path / "consortium.yaml", chain.keys[1:4])
+        networks_yaml(tmp_path / "networks.yaml", chain)
+        text = (tmp_path / "networks.yaml").read_text().replace("    consensus: dev\n", "    consensus: dev\n    evm_version: shanghai\n")
+        (tmp_path / "networks.yaml").write_text(text)
+        result = run_cli(tmp_path, chain)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "step 'deploy Consortium'" in result.stderr and "compiled for EVM shanghai" in result.stderr
+        assert "Traceback" not in result.stderr
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        assert w3.eth.get_transaction_count(chain.keys[0].address) == 0  # nothing was sent
+    finally:
+        node.stop()
+
+
+def test_the_worked_example_script_deploys_through_the_library(tmp_path: Path, anvil: AnvilNode) -> None:
+    chain = anvil_chain(anvil)
+    consortium_yaml(tmp_path / "consortium.yaml", chain.keys[1:4])
+    networks_yaml(tmp_path / "networks.yaml", chain)
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "consortium_evm.cli", "run", str(root / "scripts" / "deploy.py"), "--network", "anvil",
+         "--networks", str(tmp_path / "networks.yaml"), str(tmp_path / "consortium.yaml")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**os.environ, "IT_DEPLOYER_KEY": chain.keys[0].key.hex()},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "member 1: Acme Bank (weight 40)" in result.stdout
+    assert f"{chain.keys[1].address} may transact: True" in result.stdout
+    assert (tmp_path / "deployments" / "anvil.json").exists()
