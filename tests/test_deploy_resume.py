@@ -26,8 +26,8 @@ def make_spec(w3: Web3, weight_b: int = 20) -> ConsortiumSpec:
     accounts = w3.eth.accounts
     return ConsortiumSpec(
         members=(
-            MemberSpec("A", 10, accounts=(AccountSpec(accounts[1], Role.ADMIN),), nodes=(NodeSpec("aa" * 64, "h1"),)),
-            MemberSpec("B", weight_b, accounts=(AccountSpec(accounts[2], Role.ADMIN),), nodes=(NodeSpec("bb" * 64, "h2"),)),
+            MemberSpec("A", 10, accounts=(AccountSpec(accounts[1], Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec("aa" * 64, "h1"),)),
+            MemberSpec("B", weight_b, accounts=(AccountSpec(accounts[2], Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec("bb" * 64, "h2"),)),
         )
     )
 

@@ -22,7 +22,7 @@ ENODE = "ab" * 64
 
 
 def member(name: str = "Acme", weight: int = 10, admin: str = ADMIN, enode: str = ENODE) -> MemberSpec:
-    return MemberSpec(name, weight, accounts=(AccountSpec(admin, Role.ADMIN),), nodes=(NodeSpec(enode, "10.0.0.1"),))
+    return MemberSpec(name, weight, accounts=(AccountSpec(admin, Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec(enode, "10.0.0.1"),))
 
 
 def test_roles_parse_names_and_reject_unknown_ones() -> None:
@@ -64,7 +64,7 @@ def test_a_consortium_needs_members_an_admin_and_a_node() -> None:
     no_admin = MemberSpec("Acme", 1, accounts=(AccountSpec(USER, Role.TRANSACT),), nodes=(NodeSpec(ENODE, "h"),))
     with pytest.raises(ConfigError, match="no founding member has an admin"):
         ConsortiumSpec(members=(no_admin,))
-    no_node = MemberSpec("Acme", 1, accounts=(AccountSpec(ADMIN, Role.ADMIN),))
+    no_node = MemberSpec("Acme", 1, accounts=(AccountSpec(ADMIN, Role.ADMIN | Role.TRANSACT),))
     with pytest.raises(ConfigError, match="no founding member has a node"):
         ConsortiumSpec(members=(no_node,))
 
@@ -79,7 +79,7 @@ def test_duplicate_accounts_and_nodes_are_refused() -> None:
 def test_member_limits_and_settings_bounds() -> None:
     ConsortiumSpec(members=(member(),), limits=MemberLimits(max_accounts=1, max_nodes=1))  # exactly at the caps
     two_nodes = MemberSpec(
-        "A", 1, accounts=(AccountSpec(ADMIN, Role.ADMIN),), nodes=(NodeSpec(ENODE, "h"), NodeSpec("cd" * 64, "h"))
+        "A", 1, accounts=(AccountSpec(ADMIN, Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec(ENODE, "h"), NodeSpec("cd" * 64, "h"))
     )
     with pytest.raises(ConfigError, match="more accounts or nodes"):
         ConsortiumSpec(members=(two_nodes,), limits=MemberLimits(max_accounts=10, max_nodes=1))
@@ -90,7 +90,7 @@ def test_member_limits_and_settings_bounds() -> None:
 
 
 def test_total_weight_must_fit_the_tallies() -> None:
-    big = [MemberSpec(f"M{i}", 2**32 - 1, accounts=(AccountSpec("0x" + f"{i + 1:040x}", Role.ADMIN),),
+    big = [MemberSpec(f"M{i}", 2**32 - 1, accounts=(AccountSpec("0x" + f"{i + 1:040x}", Role.ADMIN | Role.TRANSACT),),
                       nodes=(NodeSpec(f"{i + 1:0128x}", "h"),)) for i in range(257)]
     with pytest.raises(ConfigError, match="weights add up"):
         ConsortiumSpec(members=tuple(big))

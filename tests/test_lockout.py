@@ -1,0 +1,388 @@
+"""Lock-out and fail-open guards: no change, however it is made, may leave the consortium without an
+active member or a node, leave a member without an admin account able to transact (its weight would
+count in the quorum without being able to vote), hand power back to the deployer, run a proposal
+that did not pass, or leave the permission ingress without working rules.
+
+Changes made through governance are refused at execution: the execution reverts with the named
+error, nothing changes, and the proposal stays as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.logs import DISCARD
+
+from conftest import EXPIRY, VOTING_PERIOD, Env, enode
+from consortium_evm.compiler import load_artifact
+from consortium_evm.deploy import suite_abis
+from consortium_evm.errors import ContractRevertError
+from consortium_evm.transactions import Transactor
+
+GAS = 5_000_000
+ABIS = suite_abis()
+SETTINGS = (5000, 5001, 0, VOTING_PERIOD, 0, EXPIRY)
+ZERO = "0x" + "00" * 20
+SUCCEEDED, DEFEATED, ACTIVE = 4, 3, 1
+
+Call = tuple[str, int, bytes]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def send(env: Env, fn: Any, sender: str) -> Any:
+    return Transactor(env.w3, sender, ABIS).send(fn, gas=GAS).receipt
+
+
+def refused(env: Env, fn: Any, sender: str, name: str, **expected: Any) -> ContractRevertError:
+    with pytest.raises(ContractRevertError) as info:
+        send(env, fn, sender)
+    err = info.value
+    assert err.name == name, str(err)
+    for k, v in expected.items():
+        got = err.args_by_name[k]
+        assert (got.lower() if isinstance(got, str) else got) == (v.lower() if isinstance(v, str) else v), str(err)
+    return err
+
+
+def set_time(env: Env, timestamp: int) -> None:
+    env.advance(timestamp - env.now())
+    if env.now() < timestamp:  # advance_time lands one second short
+        env.advance(timestamp - env.now() + 1)
+
+
+def propose(env: Env, calls: list[Call], description: str, by: int = 0) -> int:
+    fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], description)
+    receipt = send(env, fn, env.founders[by].admin)
+    return int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
+
+
+def execute_fn(env: Env, proposal_id: int, calls: list[Call], description: str) -> Any:
+    return env.consortium.functions.execute(
+        proposal_id, [c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], Web3.keccak(text=description)
+    )
+
+
+def voted(env: Env, calls: list[Call], description: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
+    """Propose (by the first voter), vote for with ``voters`` and wait for the end of the vote."""
+    pid = propose(env, calls, description, by=voters[0])
+    for who in voters:
+        send(env, env.consortium.functions.castVote(pid, 1), env.founders[who].admin)
+    set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
+    return pid
+
+
+def passed(env: Env, calls: list[Call], description: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
+    pid = voted(env, calls, description, voters)
+    send(env, execute_fn(env, pid, calls, description), env.spare[0])
+    return pid
+
+
+def execution_refused(env: Env, calls: list[Call], description: str, name: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
+    """A proposal with ``calls`` passes, and its execution is refused with ``name``; it stays executable."""
+    pid = voted(env, calls, description, voters)
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    refused(env, execute_fn(env, pid, calls, description), env.spare[0], name)
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    return pid
+
+
+def totals(env: Env) -> dict[str, int]:
+    keys = ("memberCount", "activeMembers", "activeAdmins", "activeNodes", "totalActiveWeight", "totalWeight")
+    return dict(zip(keys, env.consortium.functions.totals().call()))
+
+
+def statuses(env: Env) -> list[int]:
+    return [int(m[4]) for m in env.consortium.functions.getMembers(0, 100).call()]
+
+
+def allowed(env: Env, account: str) -> bool:
+    return bool(env.ingress.functions.transactionAllowed(account, env.consortium.address, 0, 0, 0, b"").call())
+
+
+def fresh_consortium(env: Env) -> Any:
+    """A new Consortium, deployed by the deployer and not yet handed to governance."""
+    art = load_artifact("Consortium")
+    factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    sent = Transactor(env.w3, env.deployer, ABIS).send(factory.constructor(SETTINGS, (1000, 64)), gas=10_000_000)
+    return env.w3.eth.contract(address=sent.contract_address, abi=art.abi)
+
+
+def node_tuple(n: int) -> tuple[bytes, str, int]:
+    return (bytes.fromhex(enode(n)), f"10.0.0.{n}", 30303)
+
+
+# ---------------------------------------------------------------------------------------- last active member
+
+
+@pytest.mark.parametrize("action", ["removeMember", "suspendMember"])
+def test_the_last_active_member_cannot_be_removed_or_suspended(env: Env, action: str) -> None:
+    passed(env, [env.call("removeMember", 2)], "remove Globex")
+    passed(env, [env.call("suspendMember", 3)], "suspend Initech", voters=(0,))  # 40 of 65 active
+    assert totals(env)["activeMembers"] == 1
+    before = totals(env)
+
+    execution_refused(env, [env.call(action, 1)], "remove the last one", "WouldLeaveNoActiveMember", voters=(0,))
+    assert totals(env) == before
+    assert statuses(env) == [1, 3, 2]
+
+
+def test_removing_every_member_in_one_proposal_is_refused_and_changes_nothing(env: Env) -> None:
+    calls = [env.call("removeMember", 2), env.call("suspendMember", 3), env.call("removeMember", 1)]
+    before = totals(env)
+    execution_refused(env, calls, "dissolve", "WouldLeaveNoActiveMember")
+    assert totals(env) == before
+    assert statuses(env) == [1, 1, 1]
+
+
+# ---------------------------------------------------------------------------------------- admin accounts
+# Every member keeps an admin account (its weight counts in the quorum, so it must be able to vote),
+# which also keeps the consortium from running out of admin accounts: the per-member guard,
+# MemberWithoutAdmin, fires before the consortium-wide WouldLeaveNoAdmin could.
+
+
+def test_removing_every_admin_account_through_governance_is_refused(env: Env) -> None:
+    calls = [env.call("removeAccounts", f.member_id, [f.admin]) for f in env.founders]
+    pid = voted(env, calls, "drop all admins")
+    refused(env, execute_fn(env, pid, calls, "drop all admins"), env.spare[0], "MemberWithoutAdmin", memberId=1)
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    assert totals(env)["activeAdmins"] == 3
+    assert all(env.consortium.functions.accountInfo(f.admin).call()[:2] == [f.member_id, 5] for f in env.founders)
+
+
+def test_a_members_only_admin_account_cannot_remove_itself(env: Env) -> None:
+    f = env.founders[1]
+    refused(env, env.consortium.functions.removeAccounts(2, [f.admin]), f.admin, "MemberWithoutAdmin", memberId=2)
+    # Removing its user and itself together is refused as a whole.
+    refused(env, env.consortium.functions.removeAccounts(2, [f.user, f.admin]), f.admin, "MemberWithoutAdmin", memberId=2)
+    assert env.consortium.functions.accountInfo(f.user).call()[:2] == [2, 1]
+
+    # With a second admin account it may go; then the second one is the last and must stay.
+    second = env.spare[5]
+    send(env, env.consortium.functions.addAccounts(2, [second], [5]), f.admin)
+    send(env, env.consortium.functions.removeAccounts(2, [f.admin]), f.admin)
+    assert env.consortium.functions.accountInfo(f.admin).call()[:2] == [0, 0]
+    refused(env, env.consortium.functions.removeAccounts(2, [second]), second, "MemberWithoutAdmin", memberId=2)
+    assert totals(env)["activeAdmins"] == 3
+
+
+def test_a_suspended_member_keeps_its_admin_account(env: Env) -> None:
+    passed(env, [env.call("suspendMember", 3)], "suspend Initech")
+    calls = [env.call("removeAccounts", 3, [env.founders[2].admin])]
+    execution_refused(env, calls, "strip Initech", "MemberWithoutAdmin", voters=(0, 1))
+    assert env.consortium.functions.accountInfo(env.founders[2].admin).call()[:2] == [3, 5]
+
+
+def test_a_member_cannot_be_added_without_an_admin_account(env: Env) -> None:
+    calls = [env.call("addMember", "Users only", "", 10, [env.spare[5]], [1], [node_tuple(9)])]
+    execution_refused(env, calls, "admit a member that cannot vote", "MemberWithoutAdmin")
+    assert totals(env)["memberCount"] == 3
+    assert allowed(env, env.spare[5]) is False
+
+
+def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> None:
+    """Weight without an admin account would count in the quorum but could never vote: had Globex (35)
+    and Initech (25) dropped their admins, Acme (40 of 100) could never reach the 50 % quorum again."""
+    for f in env.founders[1:]:
+        refused(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin,
+                "MemberWithoutAdmin", memberId=f.member_id)
+    calls = [env.call("setMemberWeight", 1, 41)]
+    pid = voted(env, calls, "Globex and Initech still decide", voters=(1, 2))
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+
+
+@pytest.mark.parametrize("how", ["by the member's admin", "through governance", "in a new member"])
+def test_an_admin_account_must_be_able_to_transact(env: Env, how: str) -> None:
+    """An admin-only account (flags 4) could not send a transaction on the permissioned chain: with
+    only such admins left, nobody could propose again. Admin comes with transact."""
+    admin_only = env.spare[8]
+    if how == "by the member's admin":
+        refused(env, env.consortium.functions.addAccounts(1, [admin_only], [4]), env.founders[0].admin,
+                "InvalidFlags", account=admin_only, flags=4)
+    else:
+        if how == "through governance":
+            calls = [env.call("addAccounts", 1, [admin_only], [4])]
+        else:
+            calls = [env.call("addMember", "Hooli", "", 10, [admin_only], [4], [node_tuple(9)])]
+        pid = voted(env, calls, how)
+        refused(env, execute_fn(env, pid, calls, how), env.spare[0], "InvalidFlags", account=admin_only, flags=4)
+    assert env.consortium.functions.accountInfo(admin_only).call()[:2] == [0, 0]
+    # Every admin and deploy-capable combination with transact is accepted.
+    send(env, env.consortium.functions.addAccounts(1, [admin_only, env.spare[9]], [5, 7]), env.founders[0].admin)
+    assert allowed(env, admin_only) and allowed(env, env.spare[9])
+
+
+# ---------------------------------------------------------------------------------------- last node
+
+
+def test_removing_every_node_through_governance_is_refused(env: Env) -> None:
+    calls = [env.call("removeNodes", f.member_id, [f.node.key]) for f in env.founders]
+    execution_refused(env, calls, "drop all nodes", "WouldLeaveNoNode")
+    assert totals(env)["activeNodes"] == 3
+    assert env.ingress.functions.connectionAllowed(env.founders[0].node.enode_id, "10.0.0.1", 30303).call() is True
+
+
+def test_the_last_node_cannot_be_removed_by_its_member(env: Env) -> None:
+    for f in env.founders[1:]:
+        send(env, env.consortium.functions.removeNodes(f.member_id, [f.node.key]), f.admin)
+    assert totals(env)["activeNodes"] == 1
+    f = env.founders[0]
+    refused(env, env.consortium.functions.removeNodes(1, [f.node.key]), f.admin, "WouldLeaveNoNode")
+    assert env.consortium.functions.nodeAccess(f.node.key).call()[:2] == [1, True]
+
+
+def test_the_only_member_with_nodes_cannot_be_suspended(env: Env) -> None:
+    for f in env.founders[1:]:
+        send(env, env.consortium.functions.removeNodes(f.member_id, [f.node.key]), f.admin)
+    execution_refused(env, [env.call("suspendMember", 1)], "suspend the node owner", "WouldLeaveNoNode")
+    assert statuses(env) == [1, 1, 1]
+
+
+# ---------------------------------------------------------------------------------------- hand-over
+
+
+def test_start_governance_needs_a_member_an_admin_and_a_node(env: Env) -> None:
+    fresh = fresh_consortium(env)
+    boot = lambda fn: send(env, fn, env.deployer)  # noqa: E731
+    start = fresh.functions.startGovernance()
+    admin = env.spare[1]
+
+    refused(env, start, env.deployer, "WouldLeaveNoActiveMember")
+    # Even the bootstrapper cannot add a member without an admin account.
+    refused(env, fresh.functions.addMember("Only users", "", 10, [env.spare[2]], [1], [node_tuple(7)]),
+            env.deployer, "MemberWithoutAdmin", memberId=1)
+    boot(fresh.functions.addMember("No nodes", "", 10, [admin], [5], []))
+    refused(env, start, env.deployer, "WouldLeaveNoNode")
+    assert fresh.functions.bootstrapper().call() == env.deployer  # still not handed over
+
+    refused(env, start, env.spare[3], "OnlyGovernance", caller=env.spare[3])  # only the bootstrapper starts it
+    boot(fresh.functions.addNodes(1, [node_tuple(8)]))
+    receipt = boot(start)
+    (event,) = fresh.events.GovernanceStarted().process_receipt(receipt, errors=DISCARD)
+    assert event.args.formerBootstrapper == env.deployer
+    assert fresh.functions.bootstrapper().call() == ZERO
+    assert tuple(fresh.functions.totals().call())[:4] == (1, 1, 1, 1)
+
+
+def _deployer_calls(env: Env) -> dict[str, Any]:
+    c = env.consortium.functions
+    return {
+        "addMember": c.addMember("Mallory", "", 1000, [env.deployer], [5], [node_tuple(9)]),
+        "suspendMember": c.suspendMember(1),
+        "reinstateMember": c.reinstateMember(1),
+        "removeMember": c.removeMember(1),
+        "setMemberWeight": c.setMemberWeight(1, 1),
+        "setMemberLimits": c.setMemberLimits(1, 1),
+        "setUnaffiliatedAccount": c.setUnaffiliatedAccount(env.deployer, 3),
+        "addAccounts": c.addAccounts(1, [env.deployer], [5]),
+        "removeAccounts": c.removeAccounts(1, [env.founders[0].admin]),
+        "addNodes": c.addNodes(1, [node_tuple(9)]),
+        "removeNodes": c.removeNodes(1, [env.founders[0].node.key]),
+        "setSettings": c.setSettings((1, 1, 0, 1, 0, 1)),
+        "setNodeMatch": c.setNodeMatch(1),
+        "startGovernance": c.startGovernance(),
+        "ingress.setRules": env.ingress.functions.setRules(env.consortium.address),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "addMember", "suspendMember", "reinstateMember", "removeMember", "setMemberWeight", "setMemberLimits",
+        "setUnaffiliatedAccount", "addAccounts", "removeAccounts", "addNodes", "removeNodes", "setSettings",
+        "setNodeMatch", "startGovernance", "ingress.setRules",
+    ],
+)
+def test_the_deployer_has_no_power_after_the_hand_over(env: Env, name: str) -> None:
+    assert env.consortium.functions.bootstrapper().call() == ZERO
+    before = (totals(env), env.consortium.functions.settings().call(), env.consortium.functions.epoch().call())
+    refused(env, _deployer_calls(env)[name], env.deployer, "OnlyGovernance", caller=env.deployer)
+    after = (totals(env), env.consortium.functions.settings().call(), env.consortium.functions.epoch().call())
+    assert after == before
+    assert env.consortium.functions.accountInfo(env.deployer).call()[:2] == [0, 0]
+    assert allowed(env, env.deployer) is False
+
+
+def test_the_deployer_cannot_propose_vote_or_cancel(env: Env) -> None:
+    calls = [env.call("setMemberWeight", 1, 41)]
+    fn = env.consortium.functions.propose([calls[0][0]], [0], [calls[0][2]], "x")
+    refused(env, fn, env.deployer, "NotMemberAdmin", account=env.deployer, memberId=0)
+    pid = propose(env, calls, "x")
+    refused(env, env.consortium.functions.castVote(pid, 1), env.deployer, "NotMemberAdmin", account=env.deployer)
+    refused(env, env.consortium.functions.cancel(pid), env.deployer, "NotProposer", account=env.deployer)
+
+
+# ---------------------------------------------------------------------------------------- only passed proposals
+
+
+def test_a_proposal_that_did_not_pass_cannot_execute(env: Env) -> None:
+    calls = [env.call("addMember", "Mallory", "", 1000, [env.spare[5]], [5], [node_tuple(9)])]
+    pid = propose(env, calls, "sneak in", by=0)
+    send(env, env.consortium.functions.castVote(pid, 1), env.founders[0].admin)
+    # Not while the vote runs, even with every vote for.
+    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=ACTIVE)
+    set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
+    assert env.consortium.functions.state(pid).call() == DEFEATED  # 40 of 100: no quorum
+    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=DEFEATED)
+    assert totals(env)["memberCount"] == 3
+    assert allowed(env, env.spare[5]) is False
+
+
+# ---------------------------------------------------------------------------------------- ingress rules
+
+
+@pytest.mark.parametrize("target", ["an EOA", "the zero address"])
+def test_the_ingress_rules_cannot_be_set_to_an_address_without_code(env: Env, target: str) -> None:
+    new_rules = env.spare[6] if target == "an EOA" else ZERO
+    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules])[2:]))]
+    pid = voted(env, calls, "rules to nowhere")
+    refused(env, execute_fn(env, pid, calls, "rules to nowhere"), env.founders[0].user,
+            "RulesWithoutCode", rules=new_rules)
+    assert env.ingress.functions.rules().call() == env.consortium.address
+    assert allowed(env, env.founders[0].user) is True
+
+
+def test_the_ingress_rules_must_declare_the_rule_interfaces(env: Env) -> None:
+    calls: list[Call] = [
+        (env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [env.ingress.address])[2:]))
+    ]
+    pid = voted(env, calls, "rules without interfaces")
+    refused(env, execute_fn(env, pid, calls, "rules without interfaces"), env.founders[0].user,
+            "RulesInterfaceMissing", rules=env.ingress.address)
+    assert env.ingress.functions.rules().call() == env.consortium.address
+
+
+def test_an_ingress_cannot_be_deployed_without_rules(env: Env) -> None:
+    art = load_artifact("PermissionIngress")
+    factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    for rules in (ZERO, env.spare[6]):
+        with pytest.raises(ContractRevertError) as info:
+            Transactor(env.w3, env.deployer, ABIS).send(factory.constructor(env.consortium.address, rules), gas=GAS)
+        assert info.value.name == "RulesWithoutCode"
+
+
+def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_them_empty(env: Env) -> None:
+    art = load_artifact("PermissionRules")
+    factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+    sent = Transactor(env.w3, env.deployer, ABIS).send(
+        factory.constructor(env.consortium.address, env.consortium.address, 0), gas=GAS
+    )
+    new_rules = sent.contract_address
+    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules])[2:]))]
+    pid = voted(env, calls, "new rules")
+    # Executed by an account the new rules would refuse: refused, the executor must still get through.
+    refused(env, execute_fn(env, pid, calls, "new rules"), env.spare[6], "RulesLockOut", rules=new_rules)
+    assert env.ingress.functions.rules().call() == env.consortium.address
+    # Executed by a member's account: the rules change, and still answer from the registry.
+    receipt = send(env, execute_fn(env, pid, calls, "new rules"), env.founders[1].user)
+    (event,) = env.ingress.events.RulesChanged().process_receipt(receipt, errors=DISCARD)
+    assert (event.args.previousRules, event.args.newRules) == (env.consortium.address, new_rules)
+    assert env.ingress.functions.rules().call() == new_rules
+    assert allowed(env, env.founders[2].user) is True
+    assert allowed(env, env.spare[6]) is False
+    # Only governance replaces them.
+    refused(env, env.ingress.functions.setRules(env.consortium.address), env.founders[0].admin,
+            "OnlyGovernance", caller=env.founders[0].admin)
