@@ -1,7 +1,7 @@
 """Lock-out and fail-open guards: no change, however it is made, may leave the consortium without an
-active member or a node, leave a member without an admin account able to transact (its weight would
-count in the quorum without being able to vote), hand power back to the deployer, run a proposal
-that did not pass, or leave the permission ingress without working rules.
+active member, an admin account or a node, hand power back to the deployer, run a proposal that did
+not pass, or leave the permission ingress without working rules. Two gaps in those guards are
+recorded at the end as strict xfails.
 
 Changes made through governance are refused at execution: the execution reverts with the named
 error, nothing changes, and the proposal stays as it was.
@@ -19,6 +19,7 @@ from conftest import EXPIRY, VOTING_PERIOD, Env, enode
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import suite_abis
 from consortium_evm.errors import ContractRevertError
+from consortium_evm.spec import node_key
 from consortium_evm.transactions import Transactor
 
 GAS = 5_000_000
@@ -138,81 +139,37 @@ def test_removing_every_member_in_one_proposal_is_refused_and_changes_nothing(en
     assert statuses(env) == [1, 1, 1]
 
 
-# ---------------------------------------------------------------------------------------- admin accounts
-# Every member keeps an admin account (its weight counts in the quorum, so it must be able to vote),
-# which also keeps the consortium from running out of admin accounts: the per-member guard,
-# MemberWithoutAdmin, fires before the consortium-wide WouldLeaveNoAdmin could.
+# ---------------------------------------------------------------------------------------- last admin account
 
 
 def test_removing_every_admin_account_through_governance_is_refused(env: Env) -> None:
     calls = [env.call("removeAccounts", f.member_id, [f.admin]) for f in env.founders]
-    pid = voted(env, calls, "drop all admins")
-    refused(env, execute_fn(env, pid, calls, "drop all admins"), env.spare[0], "MemberWithoutAdmin", memberId=1)
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    execution_refused(env, calls, "drop all admins", "WouldLeaveNoAdmin")
     assert totals(env)["activeAdmins"] == 3
     assert all(env.consortium.functions.accountInfo(f.admin).call()[:2] == [f.member_id, 5] for f in env.founders)
 
 
-def test_a_members_only_admin_account_cannot_remove_itself(env: Env) -> None:
-    f = env.founders[1]
-    refused(env, env.consortium.functions.removeAccounts(2, [f.admin]), f.admin, "MemberWithoutAdmin", memberId=2)
-    # Removing its user and itself together is refused as a whole.
-    refused(env, env.consortium.functions.removeAccounts(2, [f.user, f.admin]), f.admin, "MemberWithoutAdmin", memberId=2)
-    assert env.consortium.functions.accountInfo(f.user).call()[:2] == [2, 1]
-
-    # With a second admin account it may go; then the second one is the last and must stay.
-    second = env.spare[5]
-    send(env, env.consortium.functions.addAccounts(2, [second], [5]), f.admin)
-    send(env, env.consortium.functions.removeAccounts(2, [f.admin]), f.admin)
-    assert env.consortium.functions.accountInfo(f.admin).call()[:2] == [0, 0]
-    refused(env, env.consortium.functions.removeAccounts(2, [second]), second, "MemberWithoutAdmin", memberId=2)
-    assert totals(env)["activeAdmins"] == 3
-
-
-def test_a_suspended_member_keeps_its_admin_account(env: Env) -> None:
-    passed(env, [env.call("suspendMember", 3)], "suspend Initech")
-    calls = [env.call("removeAccounts", 3, [env.founders[2].admin])]
-    execution_refused(env, calls, "strip Initech", "MemberWithoutAdmin", voters=(0, 1))
-    assert env.consortium.functions.accountInfo(env.founders[2].admin).call()[:2] == [3, 5]
-
-
-def test_a_member_cannot_be_added_without_an_admin_account(env: Env) -> None:
-    calls = [env.call("addMember", "Users only", "", 10, [env.spare[5]], [1], [node_tuple(9)])]
-    execution_refused(env, calls, "admit a member that cannot vote", "MemberWithoutAdmin")
-    assert totals(env)["memberCount"] == 3
-    assert allowed(env, env.spare[5]) is False
-
-
-def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> None:
-    """Weight without an admin account would count in the quorum but could never vote: had Globex (35)
-    and Initech (25) dropped their admins, Acme (40 of 100) could never reach the 50 % quorum again."""
+def test_the_last_admin_account_cannot_remove_itself(env: Env) -> None:
     for f in env.founders[1:]:
-        refused(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin,
-                "MemberWithoutAdmin", memberId=f.member_id)
-    calls = [env.call("setMemberWeight", 1, 41)]
-    pid = voted(env, calls, "Globex and Initech still decide", voters=(1, 2))
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+        send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+    assert totals(env)["activeAdmins"] == 1
+    last = env.founders[0].admin
+    refused(env, env.consortium.functions.removeAccounts(1, [last]), last, "WouldLeaveNoAdmin")
+    # Removing its user and itself together is refused as a whole.
+    refused(env, env.consortium.functions.removeAccounts(1, [env.founders[0].user, last]), last, "WouldLeaveNoAdmin")
+    assert env.consortium.functions.accountInfo(last).call()[:2] == [1, 5]
+    assert env.consortium.functions.accountInfo(env.founders[0].user).call()[:2] == [1, 1]
+    assert totals(env)["activeAdmins"] == 1
 
 
-@pytest.mark.parametrize("how", ["by the member's admin", "through governance", "in a new member"])
-def test_an_admin_account_must_be_able_to_transact(env: Env, how: str) -> None:
-    """An admin-only account (flags 4) could not send a transaction on the permissioned chain: with
-    only such admins left, nobody could propose again. Admin comes with transact."""
-    admin_only = env.spare[8]
-    if how == "by the member's admin":
-        refused(env, env.consortium.functions.addAccounts(1, [admin_only], [4]), env.founders[0].admin,
-                "InvalidFlags", account=admin_only, flags=4)
-    else:
-        if how == "through governance":
-            calls = [env.call("addAccounts", 1, [admin_only], [4])]
-        else:
-            calls = [env.call("addMember", "Hooli", "", 10, [admin_only], [4], [node_tuple(9)])]
-        pid = voted(env, calls, how)
-        refused(env, execute_fn(env, pid, calls, how), env.spare[0], "InvalidFlags", account=admin_only, flags=4)
-    assert env.consortium.functions.accountInfo(admin_only).call()[:2] == [0, 0]
-    # Every admin and deploy-capable combination with transact is accepted.
-    send(env, env.consortium.functions.addAccounts(1, [admin_only, env.spare[9]], [5, 7]), env.founders[0].admin)
-    assert allowed(env, admin_only) and allowed(env, env.spare[9])
+@pytest.mark.parametrize("action", ["suspendMember", "removeMember"])
+def test_the_only_member_with_admin_accounts_cannot_be_suspended_or_removed(env: Env, action: str) -> None:
+    passed(env, [env.call("setSettings", (4000, 5001, 0, VOTING_PERIOD, 0, EXPIRY))], "quorum 40 %")
+    for f in env.founders[1:]:
+        send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+    execution_refused(env, [env.call(action, 1)], "drop the admins' member", "WouldLeaveNoAdmin", voters=(0,))
+    assert statuses(env) == [1, 1, 1]
+    assert totals(env)["activeAdmins"] == 1
 
 
 # ---------------------------------------------------------------------------------------- last node
@@ -248,23 +205,23 @@ def test_start_governance_needs_a_member_an_admin_and_a_node(env: Env) -> None:
     fresh = fresh_consortium(env)
     boot = lambda fn: send(env, fn, env.deployer)  # noqa: E731
     start = fresh.functions.startGovernance()
-    admin = env.spare[1]
+    admin, user = env.spare[1], env.spare[2]
 
     refused(env, start, env.deployer, "WouldLeaveNoActiveMember")
-    # Even the bootstrapper cannot add a member without an admin account.
-    refused(env, fresh.functions.addMember("Only users", "", 10, [env.spare[2]], [1], [node_tuple(7)]),
-            env.deployer, "MemberWithoutAdmin", memberId=1)
+    boot(fresh.functions.addMember("Only users", "", 10, [user], [1], [node_tuple(7)]))
+    refused(env, start, env.deployer, "WouldLeaveNoAdmin")
     boot(fresh.functions.addMember("No nodes", "", 10, [admin], [5], []))
+    boot(fresh.functions.removeNodes(1, [node_key(enode(7))]))
     refused(env, start, env.deployer, "WouldLeaveNoNode")
     assert fresh.functions.bootstrapper().call() == env.deployer  # still not handed over
 
     refused(env, start, env.spare[3], "OnlyGovernance", caller=env.spare[3])  # only the bootstrapper starts it
-    boot(fresh.functions.addNodes(1, [node_tuple(8)]))
+    boot(fresh.functions.addNodes(2, [node_tuple(8)]))
     receipt = boot(start)
     (event,) = fresh.events.GovernanceStarted().process_receipt(receipt, errors=DISCARD)
     assert event.args.formerBootstrapper == env.deployer
     assert fresh.functions.bootstrapper().call() == ZERO
-    assert tuple(fresh.functions.totals().call())[:4] == (1, 1, 1, 1)
+    assert tuple(fresh.functions.totals().call())[:4] == (2, 2, 1, 1)
 
 
 def _deployer_calls(env: Env) -> dict[str, Any]:
@@ -386,3 +343,49 @@ def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_the
     # Only governance replaces them.
     refused(env, env.ingress.functions.setRules(env.consortium.address), env.founders[0].admin,
             "OnlyGovernance", caller=env.founders[0].admin)
+
+
+# ---------------------------------------------------------------------------------------- gaps found
+# Each test asserts what the guards are for, neutrally (either the change is refused, or governance
+# still works); each fails on the current contracts. When a fix lands, the test XPASSes and fails as
+# strict: replace it with a test of the named refusal.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contract bug (lock-out gap): members may remove their own admin accounts as long as one admin "
+    "account remains anywhere, but the weight of members without admin accounts still counts in the "
+    "quorum; once the members that can still vote hold less than the quorum, no proposal can pass again, "
+    "and the members without admins cannot get new ones (only governance could add them)",
+)
+def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> None:
+    refusals = 0
+    for f in env.founders[1:]:  # Globex (35) and Initech (25) drop their only admin accounts
+        try:
+            send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+        except ContractRevertError:
+            refusals += 1
+    # Acme (40 of 100) is the only member that can still vote; the quorum is 50 %.
+    calls = [env.call("addAccounts", 2, [env.spare[5]], [5])]
+    pid = voted(env, calls, "give Globex an admin again", voters=(0,))
+    assert refusals > 0 or env.consortium.functions.state(pid).call() == SUCCEEDED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contract bug (lock-out gap): the no-admin guard counts admin accounts without the transact flag, "
+    "which the permission rules refuse; once every admin account is admin-only (flags 4), no admin account "
+    "may send a transaction on the permissioned chain, so nobody can propose again",
+)
+def test_admin_accounts_that_cannot_transact_do_not_count_as_the_last_admin(env: Env) -> None:
+    refusals = 0
+    admin_only = env.spare[8:11]
+    for f, replacement in zip(env.founders, admin_only):
+        try:
+            send(env, env.consortium.functions.addAccounts(f.member_id, [replacement], [4]), f.admin)
+            send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+        except ContractRevertError:
+            refusals += 1
+    admins = [f.admin for f in env.founders] + list(admin_only)
+    can_act = [a for a in admins if env.consortium.functions.accountInfo(a).call()[1] & 4 and allowed(env, a)]
+    assert refusals > 0 or can_act, f"active admins: {totals(env)['activeAdmins']}, none may transact"
