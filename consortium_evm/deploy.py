@@ -32,7 +32,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import TimeExhausted, TransactionNotFound
 
-from consortium_evm.compiler import DEFAULT_EVM_VERSION, Artifact, load_artifact
+from consortium_evm.compiler import DEFAULT_EVM_VERSION, EVM_VERSIONS, Artifact, load_artifact
 from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError
 from consortium_evm.journal import Journal, JournalStep, write_json_atomic
 from consortium_evm.revert import decode_revert, error_table, revert_data
@@ -41,9 +41,6 @@ from consortium_evm.transactions import Sender, sender_address
 
 SUITE = ("Consortium", "PermissionIngress")
 """The contracts a deployment creates, in order."""
-
-EVM_ORDER = ("homestead", "tangerineWhistle", "spuriousDragon", "byzantium", "constantinople", "petersburg",
-             "istanbul", "berlin", "london", "paris", "shanghai", "cancun", "prague")
 
 
 @dataclass(frozen=True)
@@ -384,7 +381,7 @@ def deploy_suite(
     inputs stops. ``fees`` are the fee fields of each transaction (``gasPrice`` or the EIP-1559
     pair; default: the node's suggestion).
     """
-    if network_evm_version is not None and EVM_ORDER.index(evm_version) > EVM_ORDER.index(network_evm_version):
+    if network_evm_version is not None and EVM_VERSIONS.index(evm_version) > EVM_VERSIONS.index(network_evm_version):
         raise DeploymentError(
             f"the artifacts target EVM {evm_version}, newer than the network's {network_evm_version}: compile "
             f"for {network_evm_version}"

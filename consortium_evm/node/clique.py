@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from consortium_evm.compiler.settings import EVM_VERSIONS
 from consortium_evm.errors import ConfigError
 
 VANITY_LENGTH = 32
@@ -39,17 +40,7 @@ MAX_CHAIN_ID = 2**63 - 1 - 36
 """Largest chain id EIP-155 signatures work with in 64-bit clients (EIP-2294: 2^63 - 37 rounded
 down to keep ``v = 2 * chainId + 36`` within a signed 64-bit integer)."""
 
-CLIQUE_EVM_VERSIONS: tuple[str, ...] = (
-    "homestead",
-    "tangerineWhistle",
-    "spuriousDragon",
-    "byzantium",
-    "constantinople",
-    "petersburg",
-    "istanbul",
-    "berlin",
-    "london",
-)
+CLIQUE_EVM_VERSIONS: tuple[str, ...] = EVM_VERSIONS[: EVM_VERSIONS.index("london") + 1]
 """EVM versions (solc's names) a Clique genesis can target: homestead up to london."""
 DEFAULT_CLIQUE_EVM_VERSION = "london"
 
