@@ -21,13 +21,14 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from consortium_evm.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.fees import transaction_fees
 from consortium_evm.networks import LOCAL_NODE, GasPolicy, Network, load_network, local_node_url
 from consortium_evm.tester import tester_web3
-from consortium_evm.transactions import Sender
+from consortium_evm.transactions import DEFAULT_BACKOFF, Sender, Transactor
 
 POA_MIDDLEWARE_NAME = "extradata_to_poa"
 """The name the PoA extra-data middleware is injected under (``w3.middleware_onion``)."""
@@ -65,10 +66,32 @@ class Connection:
         """The named account (a LocalAccount; an unlocked address, by index, on ``tester``)."""
         return self.accounts.get(name)
 
+    def transactor(self, account: str | int | Sender, abis: Any = ()) -> Transactor:
+        """A :class:`~consortium_evm.transactions.Transactor` for ``account`` (a name of the network,
+        or a signer) with the network's fee policy, confirmations, timeout and retries."""
+        if isinstance(account, int) or (isinstance(account, str) and not _is_address(account)):
+            sender = self.account(account)
+        else:
+            sender = account
+        return Transactor(
+            self.w3,
+            sender,
+            abis,
+            fees=self.fees,
+            confirmations=self.network.confirmations,
+            timeout=max(120.0, self.network.timeout),
+            retries=self.network.retries,
+            poll_interval=0.1 if self.network.is_tester else 0.25,
+        )
+
     def is_confirmed(self, block_number: int) -> bool:
         """Whether a transaction included in ``block_number`` has its confirmations."""
         latest = int(self.w3.eth.block_number)
         return latest - int(block_number) + 1 >= self.network.confirmations
+
+
+def _is_address(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("0x") and len(value) == 42
 
 
 def redact_url(url: str) -> str:
@@ -87,9 +110,24 @@ def redact_url(url: str) -> str:
 
 
 def http_web3(network: Network) -> Web3:
-    """A Web3 for ``network`` over HTTP, with its request timeout and, for PoA consensus, the
-    extra-data middleware at layer 0. Nothing is sent."""
-    provider = HTTPProvider(network.url, request_kwargs={"timeout": network.timeout})
+    """A Web3 for ``network`` over HTTP, with its request timeout, its retries of reads after a
+    transient fault (connection error, timeout, HTTP error; backoff 0.25 s doubling) and, for PoA
+    consensus, the extra-data middleware at layer 0. Nothing is sent.
+
+    web3 retries only methods that change nothing (its allow-list has no ``eth_sendRawTransaction``):
+    sends are retried by the :class:`~consortium_evm.transactions.Transactor`, as the same bytes."""
+    retry = (
+        ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError, requests.Timeout, requests.HTTPError),
+            retries=network.retries + 1,
+            backoff_factor=DEFAULT_BACKOFF,
+        )
+        if network.retries > 0
+        else None
+    )
+    provider = HTTPProvider(
+        network.url, request_kwargs={"timeout": network.timeout}, exception_retry_configuration=retry
+    )
     w3 = Web3(provider)
     if network.needs_poa_middleware:
         w3.middleware_onion.inject(ExtraDataToPOAMiddleware, name=POA_MIDDLEWARE_NAME, layer=0)

@@ -44,10 +44,20 @@ class TransactionError(ConsortiumError):
     """A transaction failed (reverted, ran out of gas, or was never mined)."""
 
 
+class TransactionTimeoutError(TransactionError):
+    """A sent transaction had no receipt (or not its confirmations) in time; it may still be mined."""
+
+    def __init__(self, message: str, tx_hash: str) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(message)
+
+
 class ContractRevertError(TransactionError):
     """A call or transaction reverted with a custom error decoded from the contract's ABI.
 
-    ``name`` is the Solidity error's name and ``args`` its decoded arguments, by parameter name.
+    ``name`` is the Solidity error's name and ``args_by_name`` its decoded arguments, by parameter
+    name; each argument is also an attribute in snake case (``exc.proposal_id``). The errors of our
+    contracts have a class each, named like the Solidity error (:mod:`consortium_evm.contract_errors`).
     """
 
     def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
@@ -56,6 +66,35 @@ class ContractRevertError(TransactionError):
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
         super().__init__(message or f"reverted with {name}({shown})")
 
+    def __getattr__(self, attribute: str) -> Any:
+        # Only called for attributes not found otherwise: the decoded arguments, in snake case.
+        by_name = self.__dict__.get("args_by_name", {})
+        for key, value in by_name.items():
+            if key == attribute or _snake(key) == attribute:
+                return value
+        raise AttributeError(f"{type(self).__name__} has no argument {attribute!r}")
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, char in enumerate(name):
+        if char.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+class AccountRequiredError(ConfigError):
+    """A transaction was asked of a client connected without a signing account."""
+
 
 class DeploymentError(ConsortiumError):
     """A deployment step failed or a deployment manifest is inconsistent."""
+
+
+class WaitTimeoutError(ConsortiumError):
+    """Something waited for did not happen in time."""
+
+
+class ProposalOutcomeError(ConsortiumError):
+    """A proposal ended in another state than the one waited for."""

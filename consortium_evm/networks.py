@@ -11,6 +11,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
         gas_price: auto                 # zero | legacy | eip1559 | auto (default), or a mapping
         confirmations: 1                # see below; default 1
         timeout: 30                     # seconds per JSON-RPC request; default 30
+        retries: 4                      # retries of a request after a transient fault; default 4
         accounts:
           deployer: {keystore: keys/deployer.json, password_env: DEPLOYER_PASSWORD}
           ci: {private_key_env: CI_DEPLOYER_KEY}
@@ -36,6 +37,10 @@ exists); N means N-1 further blocks on top of the including block. The default i
 consensus: IBFT 2.0 and QBFT blocks are final as soon as they exist (so more blocks add nothing);
 Clique and dev chains can in principle reorganize recent blocks, so raise it there if that
 matters to you.
+
+``retries`` is how many times a request that met a transient fault (connection refused or dropped,
+timeout, HTTP 429 or 5xx) is tried again, waiting 0.25 s, then twice as long each time. Reads are
+retried as such; a transaction is re-sent only as the same signed bytes (never under a new nonce).
 
 Every string may reference the environment: ``${VAR}`` (must be set), ``${VAR:-default}`` (when
 unset or empty), ``${VAR-default}`` (when unset); ``$$`` is a literal ``$``. Keystore paths are
@@ -84,6 +89,9 @@ POA_CONSENSUS = frozenset({"clique", "ibft2", "qbft"})
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds a JSON-RPC request may take, unless the network sets ``timeout``."""
+
+DEFAULT_RETRIES = 4
+"""Retries of a request after a transient fault, unless the network sets ``retries``."""
 
 _DEFAULT_CONFIRMATIONS: dict[str, int] = {"clique": 1, "dev": 1, "ibft2": 1, "qbft": 1}
 
@@ -284,6 +292,7 @@ class NetworkModel(_Strict):
     gas_price: GasPricePolicy = Field(default_factory=AutoGasPrice)
     confirmations: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=10_000)] | None = None
     timeout: Annotated[float, BeforeValidator(_no_bool), Field(gt=0, le=3600)] = DEFAULT_TIMEOUT
+    retries: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=20)] = DEFAULT_RETRIES
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("url")
@@ -321,6 +330,7 @@ class Network:
     gas_price: GasPolicy = field(default_factory=AutoGasPrice)
     confirmations: int = 1
     timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
     accounts: Mapping[str, AccountConfig] = field(default_factory=dict)
     source: Path | None = None
     """The networks file (``None`` for the built-in ``tester``)."""
@@ -420,6 +430,7 @@ class NetworksFile:
             gas_price=model.gas_price,
             confirmations=model.confirmations or default_confirmations(model.consensus),
             timeout=model.timeout,
+            retries=model.retries,
             accounts=dict(model.accounts),
             source=self.doc.path,
             locations={acc: self.doc.where((*key_path, "accounts", acc)) for acc in model.accounts},
@@ -539,6 +550,7 @@ def network_names(path: str | Path | None = None) -> list[str]:
 __all__ = [
     "CONSENSUS_KINDS",
     "DEFAULT_NETWORKS_FILE",
+    "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
     "GAS_PRICE_POLICIES",
     "GasPolicy",

@@ -16,6 +16,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
+from consortium_evm.contract_errors import revert_class
 from consortium_evm.errors import ContractRevertError
 
 _PANIC_CODES = {
@@ -74,7 +75,8 @@ def decode_revert(data: bytes, errors: dict[bytes, dict[str, Any]]) -> ContractR
     inputs = entry.get("inputs", [])
     values = abi_decode([_abi_type(p) for p in inputs], body)
     args = {(p.get("name") or f"arg{i}"): _plain(v) for i, (p, v) in enumerate(zip(inputs, values))}
-    return ContractRevertError(str(entry["name"]), args)
+    name = str(entry["name"])
+    return revert_class(name)(name, args)
 
 
 _BYTES_LITERAL = re.compile(r"(b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")")

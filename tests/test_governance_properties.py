@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
+from eth_utils.abi import get_abi_output_types
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from web3 import Web3
 from web3.logs import DISCARD
@@ -230,6 +231,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         # Move the chain ahead of the wall clock: from now on each block is exactly one second later.
         env.advance(2 * DAY)
         self.env = env
+        self.tester = getattr(env.w3.provider, "ethereum_tester")  # noqa: B009
         self.c = env.consortium.functions
         self.spares = list(env.spare[1:7])
         # Ordered by how freely they may change (Hypothesis favours the first): spares, users, admins.
@@ -253,12 +255,16 @@ class GovernanceMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------ plumbing
 
+    # Reads go straight to eth-tester (web3's request plumbing would cost a quarter of the run).
+
     def now(self) -> int:
-        return self.env.now()
+        return int(self.tester.get_block_by_number("latest")["timestamp"])
 
     def read(self, fn: Any) -> Any:
-        """An eth_call with an explicit sender (without one, web3 asks the node for its accounts)."""
-        return fn.call({"from": self.env.spare[0]})
+        """``fn``'s result at the latest block, as web3 would decode it (one value, or a list)."""
+        raw = self.tester.call({"from": self.env.spare[0], "to": fn.address, "data": fn._encode_transaction_data()})
+        values = self.env.w3.codec.decode(get_abi_output_types(fn.abi), bytes.fromhex(raw[2:]))
+        return values[0] if len(values) == 1 else list(values)
 
     def clear_boundaries(self) -> None:
         """Keep the next transaction off the one second where its simulation (run at the latest block's
@@ -677,8 +683,8 @@ def test_governance_state_machine(_deployed: tuple[Env, int]) -> None:
         run_state_machine_as_test(
             GovernanceMachine,
             settings=settings(
-                max_examples=7,
-                stateful_step_count=25,
+                max_examples=10,
+                stateful_step_count=30,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
             ),

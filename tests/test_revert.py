@@ -6,6 +6,7 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from consortium_evm.compiler import load_artifact
+from consortium_evm.contract_errors import AlreadyVoted
 from consortium_evm.revert import decode_revert, error_table, revert_data
 
 TABLE = error_table([load_artifact("Consortium").abi])
@@ -20,7 +21,11 @@ def test_custom_error_is_decoded_with_named_arguments() -> None:
     error = decode_revert(data, TABLE)
     assert error.name == "AlreadyVoted"
     assert error.args_by_name == {"proposalId": 7, "memberId": 2}
-    assert str(error) == "reverted with AlreadyVoted(proposalId=7, memberId=2)"
+    assert str(error).startswith("reverted with AlreadyVoted(proposalId=7, memberId=2): ")
+    assert "already voted" in str(error)
+    # A class of its own, with the arguments as snake-case attributes.
+    assert isinstance(error, AlreadyVoted)
+    assert (error.proposal_id, error.member_id) == (7, 2)
 
 
 def test_error_with_a_struct_argument_is_decoded() -> None:

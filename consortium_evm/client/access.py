@@ -1,0 +1,66 @@
+"""The chain's permission answers (``client.access``): the same calls GoQuorum and Besu make.
+
+Both questions go to the ``PermissionIngress`` (the address nodes are configured with) as a
+simulated call from the zero address at the latest block, exactly as the clients ask them, so the
+answer is the one a node would get (on the embedded chain, which charges calls for gas, from its
+first funded account: the rules do not look at the caller). Without the ingress address, the Consortium (the first rules
+contract) is asked instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from web3 import Web3
+
+from consortium_evm.client.members import parse_enode
+from consortium_evm.errors import ConfigError
+from consortium_evm.spec import enode_public_key
+
+if TYPE_CHECKING:
+    from consortium_evm.client.core import ConsortiumClient
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+CREATE = None
+"""``target`` of :meth:`Access.account_allowed` for a contract creation."""
+
+
+class Access:
+    """Permission checks (``client.access``)."""
+
+    def __init__(self, client: ConsortiumClient) -> None:
+        self._client = client
+
+    def _rules(self) -> object:
+        client = self._client
+        return (client.ingress or client.consortium).functions
+
+    def account_allowed(
+        self,
+        sender: str,
+        target: str | None,
+        *,
+        value: int = 0,
+        gas_price: int = 0,
+        gas_limit: int = 0,
+        payload: bytes = b"",
+    ) -> bool:
+        """Whether ``sender`` may send a transaction to ``target`` (``None``: create a contract)."""
+        to = Web3.to_checksum_address(target) if target else ZERO_ADDRESS
+        fn = self._rules().transactionAllowed(  # type: ignore[attr-defined]
+            Web3.to_checksum_address(sender), to, value, gas_price, gas_limit, payload
+        )
+        return bool(self._client.call(fn, sender=self._client.reader))
+
+    def node_allowed(self, enode: str, host: str | None = None, port: int | None = None) -> bool:
+        """Whether a node may connect: an enode URL, or an enode id with the host and port it
+        connects from (both needed when the consortium matches nodes by id, host and port)."""
+        if enode.strip().startswith("enode://"):
+            if host is not None or port is not None:
+                raise ConfigError("give an enode URL, or an enode id with a host and port, not both")
+            node = parse_enode(enode)
+            enode_id, host, port = node.enode_id, node.host, node.port
+        else:
+            enode_id = enode_public_key(enode.strip()).hex()
+        fn = self._rules().connectionAllowed(enode_id, host or "", int(port or 0))  # type: ignore[attr-defined]
+        return bool(self._client.call(fn, sender=self._client.reader))

@@ -1,0 +1,171 @@
+"""Typed constructors of proposal actions (``client.actions``).
+
+Each returns an :class:`~consortium_evm.client.models.Action` (target, value, calldata and a
+readable summary) to pass to ``client.proposals.create``. One proposal may carry several::
+
+    actions = [client.actions.suspend_member(3), client.actions.set_param("quorum_bps", 6000)]
+    client.proposals.create(actions, "Suspend member 3 and raise the quorum to 60%")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+
+from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Settings
+from consortium_evm.errors import ConfigError
+from consortium_evm.spec import MemberSpec, NodeMatch, Role
+
+if TYPE_CHECKING:
+    from consortium_evm.client.core import ConsortiumClient
+
+
+class Actions:
+    """Builds proposal actions against the client's contracts."""
+
+    def __init__(self, client: ConsortiumClient) -> None:
+        self._client = client
+
+    def _on(self, contract: Contract, label: str, name: str, *args: Any) -> Action:
+        data = bytes.fromhex(contract.encode_abi(name, list(args))[2:])
+        return Action(contract.address, 0, data, describe_call(contract, data, label))
+
+    def _consortium(self, name: str, *args: Any) -> Action:
+        return self._on(self._client.consortium, "Consortium", name, *args)
+
+    # -- members ---------------------------------------------------------------------------------
+
+    def add_member(self, member: MemberSpec) -> Action:
+        """Admit a member with its accounts and nodes."""
+        return self._consortium("addMember", *member.add_member_args())
+
+    def remove_member(self, member_id: int) -> Action:
+        """Remove a member for good (its accounts and nodes lose access)."""
+        return self._consortium("removeMember", member_id)
+
+    def suspend_member(self, member_id: int) -> Action:
+        """Suspend a member: no access, no vote, until reinstated."""
+        return self._consortium("suspendMember", member_id)
+
+    def reinstate_member(self, member_id: int) -> Action:
+        """Give a suspended member its access and vote back."""
+        return self._consortium("reinstateMember", member_id)
+
+    def set_weight(self, member_id: int, weight: int) -> Action:
+        """Set a member's voting weight."""
+        return self._consortium("setMemberWeight", member_id, weight)
+
+    def set_member_limits(self, max_accounts: int, max_nodes: int) -> Action:
+        """Set how many accounts and nodes one member may own."""
+        return self._consortium("setMemberLimits", max_accounts, max_nodes)
+
+    # -- governance settings -----------------------------------------------------------------------
+
+    def set_settings(self, settings: Settings) -> Action:
+        """Replace all governance settings."""
+        return self._consortium("setSettings", settings.as_tuple())
+
+    def set_param(self, name: str, value: int) -> Action:
+        """Change one governance parameter (``quorum_bps``, ``threshold_bps``, ``voting_delay``,
+        ``voting_period``, ``execution_delay``, ``expiry_period``), keeping the others as they are now."""
+        key = name.replace("-", "_")
+        if key not in SETTINGS_PARAMETERS:
+            raise ConfigError(f"unknown governance parameter {name!r}; parameters are {', '.join(SETTINGS_PARAMETERS)}")
+        return self.set_settings(replace(self._client.settings(), **{key: int(value)}))
+
+    # -- permissioning -----------------------------------------------------------------------------
+
+    def allow_account(self, address: str, roles: Role | str = Role.TRANSACT) -> Action:
+        """Allow an account that belongs to no member (a service, a bridge) with transact and/or
+        deploy roles."""
+        flags = roles if isinstance(roles, Role) else Role.parse(roles)
+        return self._consortium("setUnaffiliatedAccount", Web3.to_checksum_address(address), int(flags))
+
+    def disallow_account(self, address: str) -> Action:
+        """Withdraw an account allowed on its own."""
+        return self._consortium("setUnaffiliatedAccount", Web3.to_checksum_address(address), 0)
+
+    def set_node_match(self, mode: NodeMatch) -> Action:
+        """Match connecting nodes by enode id alone, or by id, host and port."""
+        return self._consortium("setNodeMatch", int(mode))
+
+    def set_rules(self, rules: str) -> Action:
+        """Put another permission rules contract behind the ingress (checked by the ingress)."""
+        if self._client.ingress is None:
+            raise ConfigError("this client was made without the PermissionIngress address")
+        return self._on(self._client.ingress, "PermissionIngress", "setRules", Web3.to_checksum_address(rules))
+
+    # -- anything else -----------------------------------------------------------------------------
+
+    def call(self, target: str, signature: str, args: Sequence[Any] = (), value: int = 0) -> Action:
+        """A call of any contract by its function signature, e.g.
+        ``call(board, "post(string)", ["hello"])``; ``value`` wei come from the Consortium."""
+        name, _, rest = signature.partition("(")
+        if not name or not rest.endswith(")"):
+            raise ConfigError(f"{signature!r} is not a function signature such as transfer(address,uint256)")
+        types = _split_types(rest[:-1])
+        if len(types) != len(args):
+            raise ConfigError(f"{signature} takes {len(types)} arguments, {len(args)} given")
+        canonical = f"{name}({','.join(types)})"
+        data = bytes(keccak(text=canonical))[:4] + encode(types, [_coerce(t, a) for t, a in zip(types, args)])
+        shown = ", ".join(repr(a) for a in args)
+        return Action(Web3.to_checksum_address(target), int(value), data, f"{target}.{name}({shown})")
+
+    def raw(self, target: str, data: bytes, value: int = 0, summary: str = "") -> Action:
+        """A call with calldata you encoded yourself."""
+        return Action(Web3.to_checksum_address(target), int(value), bytes(data), summary or f"{target} <{len(data)} bytes>")
+
+
+def describe_call(contract: Contract, data: bytes, label: str) -> str:
+    """``label.function(arg=value, ...)`` for calldata of ``contract``'s ABI, or ``""``."""
+    try:
+        fn, args = contract.decode_function_input(data)
+    except Exception:  # noqa: BLE001 - not this contract's function
+        return ""
+    shown = ", ".join(f"{k}={_show(v)}" for k, v in args.items())
+    return f"{label}.{fn.fn_name}({shown})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return repr(value)
+
+
+def _split_types(text: str) -> list[str]:
+    types, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            types.append(current.strip())
+            current = ""
+            continue
+        depth += (char == "(") - (char == ")")
+        current += char
+    if current.strip():
+        types.append(current.strip())
+    return types
+
+
+def _coerce(abi_type: str, value: Any) -> Any:
+    """Values from the command line are strings: make them what the ABI type wants."""
+    if not isinstance(value, str):
+        return value
+    if abi_type == "address":
+        return Web3.to_checksum_address(value)
+    if abi_type.startswith(("uint", "int")) and not abi_type.endswith("]"):
+        return int(value, 0)
+    if abi_type == "bool":
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise ConfigError(f"{value!r} is not a bool (true or false)")
+        return value.lower() in ("true", "1")
+    if abi_type.startswith("bytes") and not abi_type.endswith("]"):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return cast(Any, value)

@@ -1,0 +1,283 @@
+"""The client's entry point: :class:`ConsortiumClient`, connected by network name or by web3.
+
+Everything a member back-end does goes through one client::
+
+    client = ConsortiumClient.connect("consortium", account="ops")   # networks.yaml + deployments/
+    for member in client.members.list():
+        print(member.id, member.name, member.weight)
+
+A client made without an account reads; every write (a vote, a proposal, an account of one's own)
+needs one and raises :class:`~consortium_evm.errors.AccountRequiredError` otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from eth_abi.exceptions import DecodingError
+from eth_account.signers.local import LocalAccount
+from eth_utils.abi import get_abi_output_types
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+
+from consortium_evm.accounts import PasswordPrompt
+from consortium_evm.client.access import Access
+from consortium_evm.client.actions import Actions
+from consortium_evm.client.events import Events
+from consortium_evm.client.members import Members
+from consortium_evm.client.models import Settings, Status, Totals
+from consortium_evm.client.proposals import Proposals
+from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
+from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
+from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
+from consortium_evm.spec import NodeMatch
+from consortium_evm.transactions import Fees, Sender, Transactor
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
+
+
+class ConsortiumClient:
+    """A connection to one deployed consortium, optionally with a signing account.
+
+    Its parts: :attr:`members`, :attr:`proposals`, :attr:`actions` (typed proposal actions),
+    :attr:`access` (the chain's permission answers) and :attr:`events` (history and ``watch``).
+    Reads are ``eth_call`` at the latest block; writes are simulated first, then sent through one
+    :class:`~consortium_evm.transactions.Transactor` (thread-safe nonces, fees by the network's
+    policy, confirmations, retries of the same signed bytes).
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        consortium: str,
+        ingress: str | None = None,
+        *,
+        account: Sender | None = None,
+        transactor: Transactor | None = None,
+        from_block: int = 0,
+        network_name: str | None = None,
+        fees: Fees | None = None,
+        confirmations: int = 1,
+        evm_version: str = DEFAULT_EVM_VERSION,
+        log_chunk: int = 5_000,
+    ) -> None:
+        self.w3 = w3
+        self.network_name = network_name
+        self.from_block = int(from_block)
+        self.log_chunk = int(log_chunk)
+        self.consortium: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(consortium), abi=load_artifact("Consortium", evm_version).abi
+        )
+        self.ingress: Contract | None = (
+            w3.eth.contract(address=Web3.to_checksum_address(ingress), abi=load_artifact("PermissionIngress", evm_version).abi)
+            if ingress
+            else None
+        )
+        self.abis: list[list[dict[str, Any]]] = [cast(Any, c.abi) for c in (self.consortium, self.ingress) if c is not None]
+        self.errors = error_table(self.abis)
+        if transactor is None and account is not None:
+            transactor = Transactor(w3, account, self.abis, fees=fees, confirmations=confirmations)
+        elif transactor is not None:
+            for abi in self.abis:
+                transactor.add_abi(abi)
+        self.transactor = transactor
+        self._chain_id: int | None = None
+        self._reader: str | None = None
+        self.members = Members(self)
+        self.proposals = Proposals(self)
+        self.actions = Actions(self)
+        self.access = Access(self)
+        self.events = Events(self)
+
+    # -- making one ------------------------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls,
+        network: str,
+        *,
+        account: str | int | None = None,
+        networks_file: str | Path | None = None,
+        deployments_dir: str | Path = DEFAULT_DEPLOYMENTS_DIR,
+        environ: Mapping[str, str] | None = None,
+        prompt: PasswordPrompt | None = None,
+    ) -> ConsortiumClient:
+        """Connect to ``network`` of ``networks.yaml`` and its deployment ``deployments/<network>.json``.
+
+        ``account`` is a named account of the network (keystore or environment key); without one
+        the client only reads. The node's chain id is checked against the file before anything else.
+        """
+        from consortium_evm.connect import connect
+
+        manifest = read_manifest(Path(deployments_dir) / f"{network}.json", network)
+        connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)
+        if int(manifest.get("chainId", connection.chain_id)) != connection.chain_id:
+            raise ConfigError(
+                f"the deployment manifest of {network} is for chain id {manifest['chainId']}, but the network's "
+                f"chain id is {connection.chain_id}"
+            )
+        contracts = manifest["contracts"]
+        transactor = connection.transactor(account) if account is not None else None
+        return cls(
+            connection.w3,
+            contracts["Consortium"]["address"],
+            contracts.get("PermissionIngress", {}).get("address"),
+            transactor=transactor,
+            from_block=int(contracts["Consortium"].get("blockNumber", 0)),
+            network_name=connection.name,
+            confirmations=connection.confirmations,
+            evm_version=connection.network.evm_version,
+        )
+
+    @classmethod
+    def from_web3(
+        cls,
+        w3: Web3,
+        consortium: str,
+        ingress: str | None = None,
+        *,
+        account: Sender | None = None,
+        from_block: int = 0,
+        fees: Fees | None = None,
+        confirmations: int = 1,
+    ) -> ConsortiumClient:
+        """A client on an existing Web3, for the contracts at these addresses. ``account`` is a
+        local signing account or an address the node unlocks; ``from_block`` is where event
+        history starts (the Consortium's deployment block)."""
+        return cls(w3, consortium, ingress, account=account, from_block=from_block, fees=fees, confirmations=confirmations)
+
+    def with_account(self, account: Sender) -> ConsortiumClient:
+        """The same client, sending from ``account`` (its own nonces; same fees and confirmations)."""
+        base = self.transactor
+        transactor = Transactor(
+            self.w3,
+            account,
+            self.abis,
+            fees=base.fees if base else None,
+            confirmations=base.confirmations if base else 1,
+            timeout=base.timeout if base else 120.0,
+            retries=base.retries if base else 4,
+        )
+        return ConsortiumClient(
+            self.w3,
+            self.consortium.address,
+            self.ingress.address if self.ingress else None,
+            transactor=transactor,
+            from_block=self.from_block,
+            network_name=self.network_name,
+            log_chunk=self.log_chunk,
+        )
+
+    # -- what it is connected to -----------------------------------------------------------------
+
+    @property
+    def address(self) -> str | None:
+        """The signing account's address (None for a read-only client)."""
+        return self.transactor.address if self.transactor else None
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id (asked once)."""
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def status(self) -> Status:
+        """The consortium at a glance: counters, settings, proposals, the rules in force."""
+        c = self.consortium.functions
+        totals = self.call(c.totals())
+        rules = self.call(self.ingress.functions.rules()) if self.ingress else self.consortium.address
+        return Status(
+            chain_id=self.chain_id,
+            block_number=int(self.w3.eth.block_number),
+            consortium=self.consortium.address,
+            ingress=self.ingress.address if self.ingress else "",
+            rules=Web3.to_checksum_address(rules),
+            governance_started=self.call(c.bootstrapper()) == ZERO_ADDRESS,
+            totals=Totals(*(int(v) for v in totals)),
+            settings=self.settings(),
+            proposal_count=int(self.call(c.proposalCount())),
+            epoch=int(self.call(c.epoch())),
+            node_match=NodeMatch(int(self.call(c.nodeMatch()))),
+        )
+
+    def settings(self, epoch: int | None = None) -> Settings:
+        """The governance settings in force (or at ``epoch``)."""
+        c = self.consortium.functions
+        values = self.call(c.settings() if epoch is None else c.settingsAt(epoch))
+        return Settings(*(int(v) for v in values))
+
+    # -- plumbing shared by the parts --------------------------------------------------------------
+
+    @property
+    def reader(self) -> str:
+        """The ``from`` of reads without an account: the zero address, as the chains' clients use
+        for their permission calls. The embedded chain charges even a call for gas at its base fee,
+        so there it is the chain's first funded account."""
+        if self._reader is None:
+            tester = getattr(self.w3.provider, "ethereum_tester", None)
+            self._reader = str(self.w3.eth.accounts[0]) if tester is not None else ZERO_ADDRESS
+        return self._reader
+
+    def call(self, fn: ContractFunction, block: int | str = "latest", sender: str | None = None) -> Any:
+        """``fn``'s result by ``eth_call`` (one request), decoded; a revert raises its named error.
+        The call is from ``sender``, else the client's account, else :attr:`reader`."""
+        tx = {"from": sender or self.address or self.reader, "to": fn.address, "data": fn._encode_transaction_data()}
+        try:
+            raw = bytes(self.w3.eth.call(cast(Any, tx), cast(Any, block)))
+        except Exception as exc:  # noqa: BLE001 - each client raises its own types
+            raise self.failure(exc) from exc
+        types = get_abi_output_types(cast(Any, fn.abi))
+        try:
+            values = self.w3.codec.decode(types, raw)
+        except DecodingError as exc:
+            raise RPCError(
+                f"{fn.fn_name} at {fn.address} returned {len(raw)} bytes that do not decode: is the contract deployed "
+                "there on this chain?"
+            ) from exc
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def failure(self, exc: Exception) -> Exception:
+        """The named error for a failed read: the contract's error for a revert, else an RPCError."""
+        if is_revert(exc) or "revert" in str(exc).lower():
+            return decode_revert(revert_data(exc) or b"", self.errors)
+        return RPCError(f"the node failed a read: {exc}")
+
+    def require_transactor(self, what: str) -> Transactor:
+        """The transactor, or an AccountRequiredError saying what needed it."""
+        if self.transactor is None:
+            raise AccountRequiredError(
+                f"{what} needs a signing account: connect with account=NAME (a named account of networks.yaml) "
+                "or pass account= to from_web3"
+            )
+        return self.transactor
+
+    def signer(self) -> LocalAccount:
+        """The client's local signing account (for signing votes)."""
+        transactor = self.require_transactor("signing a vote")
+        if isinstance(transactor.sender, str):
+            raise AccountRequiredError(
+                f"signing a vote needs the account's private key; {transactor.sender} is an account the node unlocks"
+            )
+        return transactor.sender
+
+
+def read_manifest(path: Path, network: str) -> dict[str, Any]:
+    """A deployment manifest (``deployments/<network>.json``); a clear error when there is none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeploymentError(
+            f"no deployment of network {network!r} at {path}: run `consortium-evm deploy --network {network} ...` "
+            "first, or pass --deployments DIR"
+        ) from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DeploymentError(f"cannot read the deployment manifest {path}: {exc}") from exc
+    if not isinstance(data, dict) or "Consortium" not in data.get("contracts", {}):
+        raise DeploymentError(f"{path} is not a consortium deployment manifest (no contracts.Consortium)")
+    return data

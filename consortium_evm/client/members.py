@@ -1,0 +1,188 @@
+"""Members: read the registry, and let a member's admin manage its own accounts and nodes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from web3 import Web3
+
+from consortium_evm.client.models import Member, MemberAccount, MemberDetails, MemberNode, Totals
+from consortium_evm.contract_errors import NotMemberAdmin, UnknownMember
+from consortium_evm.errors import ConfigError
+from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key
+from consortium_evm.transactions import Sent
+
+if TYPE_CHECKING:
+    from consortium_evm.client.core import ConsortiumClient
+
+PAGE_SIZE = 250
+"""Members read per ``getMembers`` call: 1,000 members take four calls and one for the count."""
+
+_ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
+_KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def parse_enode(enode: str) -> NodeSpec:
+    """An enode URL (``enode://ID@HOST:PORT``) as a NodeSpec; a ConfigError if malformed."""
+    match = _ENODE_URL.match(enode.strip())
+    if match is None:
+        raise ConfigError(f"{enode!r} is not an enode URL (enode://<128 hex digits>@<host>:<port>)")
+    return NodeSpec(match.group(1), match.group(2), int(match.group(3)))
+
+
+def node_key_of(node: str) -> bytes:
+    """The registry key of a node given as an enode URL, an enode id, or a key (0x + 64 hex digits)."""
+    text = node.strip()
+    if _KEY.match(text):
+        return bytes.fromhex(text[2:])
+    if text.startswith("enode://"):
+        return parse_enode(text).key
+    return node_key(text)
+
+
+def member_from_view(view: Sequence[Any]) -> Member:
+    """A Member from the contract's ``MemberView`` tuple."""
+    return Member(
+        id=int(view[0]),
+        name=str(view[1]),
+        metadata_uri=str(view[2]),
+        weight=int(view[3]),
+        status=MemberStatus(int(view[4])),
+        joined_at=int(view[5]),
+        account_count=int(view[6]),
+        admin_count=int(view[7]),
+        node_count=int(view[8]),
+    )
+
+
+class Members:
+    """The member registry (``client.members``)."""
+
+    def __init__(self, client: ConsortiumClient) -> None:
+        self._client = client
+        self._c = client.consortium.functions
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def totals(self) -> Totals:
+        """The consortium-wide counters."""
+        return Totals(*(int(v) for v in self._client.call(self._c.totals())))
+
+    def list(self, *, status: MemberStatus | None = None, include_removed: bool = True) -> list[Member]:
+        """Every member in id order (removed ones too, unless ``include_removed`` is False), or
+        those with ``status``. Paging is hidden: 250 members per call."""
+        count = self.totals().member_count
+        members: list[Member] = []
+        for offset in range(0, count, PAGE_SIZE):
+            page = self._client.call(self._c.getMembers(offset, PAGE_SIZE))
+            members.extend(member_from_view(view) for view in page)
+        if status is not None:
+            return [m for m in members if m.status == status]
+        if not include_removed:
+            return [m for m in members if m.status != MemberStatus.REMOVED]
+        return members
+
+    def get(self, member_id: int) -> Member:
+        """The member ``member_id``; raises :class:`~consortium_evm.contract_errors.UnknownMember`."""
+        if member_id < 1:
+            raise UnknownMember("UnknownMember", {"memberId": member_id})
+        page = self._client.call(self._c.getMembers(member_id - 1, 1))
+        if not page:
+            raise UnknownMember("UnknownMember", {"memberId": member_id})
+        return member_from_view(page[0])
+
+    def by_account(self, address: str) -> Member | None:
+        """The member ``address`` is registered to, or None."""
+        member_id, _active = self._client.call(self._c.memberOf(Web3.to_checksum_address(address)))
+        return self.get(int(member_id)) if member_id else None
+
+    def by_node(self, node: str) -> Member | None:
+        """The member a node is registered to (an enode URL, an enode id or a node key), or None."""
+        member_id, _active, _host, _port = self._client.call(self._c.nodeAccess(node_key_of(node)))
+        return self.get(int(member_id)) if member_id else None
+
+    def account(self, address: str) -> MemberAccount:
+        """An account's registration and whether it has its roles now."""
+        checksummed = Web3.to_checksum_address(address)
+        member_id, flags, nonce = self._client.call(self._c.accountInfo(checksummed))
+        access = int(self._client.call(self._c.accountAccess(checksummed)))
+        return MemberAccount(checksummed, int(member_id), Role(int(flags)), int(nonce), access != 0)
+
+    def details(self, member_id: int) -> MemberDetails:
+        """A member with its current accounts and nodes (rebuilt from the registry's events, each
+        account checked against its record)."""
+        member = self.get(member_id)
+        events = self._client.events.history(
+            kinds=("AccountAdded", "AccountRemoved", "NodeAdded", "NodeRemoved"), member_id=member_id
+        )
+        accounts: dict[str, None] = {}
+        nodes: dict[str, MemberNode] = {}
+        for event in events:
+            args = event.args
+            if event.name == "AccountAdded":
+                accounts[str(args["account"])] = None
+            elif event.name == "AccountRemoved":
+                accounts.pop(str(args["account"]), None)
+            elif event.name == "NodeAdded":
+                key = "0x" + bytes(args["nodeKey"]).hex()
+                nodes[key] = MemberNode(bytes(args["publicKey"]).hex(), str(args["host"]), int(args["port"]), member_id, key)
+            else:
+                nodes.pop("0x" + bytes(args["nodeKey"]).hex(), None)
+        current = [self.account(a) for a in accounts]
+        # An account re-registered elsewhere after this member was removed belongs there now.
+        return MemberDetails(member, tuple(a for a in current if a.member_id == member_id), tuple(nodes.values()))
+
+    # -- a member's admin manages its own accounts and nodes ---------------------------------------
+
+    def add_accounts(
+        self,
+        accounts: Mapping[str, Role | str | Iterable[str]] | Sequence[AccountSpec],
+        member_id: int | None = None,
+    ) -> Sent:
+        """Register accounts with their roles (``{"0x..": "transact,deploy"}`` or AccountSpecs) for
+        ``member_id`` (default: the signing account's own member)."""
+        specs = _account_specs(accounts)
+        target = self._own_member(member_id, "adding accounts")
+        fn = self._c.addAccounts(target, [a.address for a in specs], [int(a.roles) for a in specs])
+        return self._client.require_transactor("adding accounts").send(fn)
+
+    def remove_accounts(self, addresses: Iterable[str], member_id: int | None = None) -> Sent:
+        """Remove accounts from ``member_id`` (default: the signing account's own member)."""
+        target = self._own_member(member_id, "removing accounts")
+        fn = self._c.removeAccounts(target, [Web3.to_checksum_address(a) for a in addresses])
+        return self._client.require_transactor("removing accounts").send(fn)
+
+    def add_nodes(self, nodes: Iterable[NodeSpec | str], member_id: int | None = None) -> Sent:
+        """Register nodes (NodeSpecs or enode URLs) for ``member_id`` (default: the signer's member)."""
+        specs = [n if isinstance(n, NodeSpec) else parse_enode(n) for n in nodes]
+        target = self._own_member(member_id, "adding nodes")
+        fn = self._c.addNodes(target, [n.as_tuple() for n in specs])
+        return self._client.require_transactor("adding nodes").send(fn)
+
+    def remove_nodes(self, nodes: Iterable[str], member_id: int | None = None) -> Sent:
+        """Remove nodes (enode URLs, enode ids or node keys) from ``member_id`` (default: the
+        signer's member)."""
+        target = self._own_member(member_id, "removing nodes")
+        fn = self._c.removeNodes(target, [node_key_of(n) for n in nodes])
+        return self._client.require_transactor("removing nodes").send(fn)
+
+    def _own_member(self, member_id: int | None, what: str) -> int:
+        if member_id is not None:
+            return int(member_id)
+        address = self._client.require_transactor(what).address
+        found, _active = self._client.call(self._c.memberOf(address))
+        if not found:
+            raise NotMemberAdmin("NotMemberAdmin", {"account": address, "memberId": 0})
+        return int(found)
+
+
+def _account_specs(accounts: Mapping[str, Role | str | Iterable[str]] | Sequence[AccountSpec]) -> list[AccountSpec]:
+    if isinstance(accounts, Mapping):
+        specs = []
+        for address, roles in accounts.items():
+            flags = roles if isinstance(roles, Role) else Role.parse(roles if isinstance(roles, str) else list(roles))
+            specs.append(AccountSpec(address, flags))
+        return specs
+    return list(accounts)

@@ -1,0 +1,275 @@
+"""Proposals: create, read with their tally, vote (directly or by signature), execute, cancel, wait.
+
+A proposal's actions and description live in its ``ProposalCreated`` event (the contract keeps a
+hash of them); the client reads them from the chain's logs once and keeps them, so that
+``execute`` needs only the proposal's id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from consortium_evm.client.actions import describe_call
+from consortium_evm.client.events import ProposalEvent
+from consortium_evm.client.models import Action, Proposal, ProposalState, Proposed, SignedVote, Support, Tally, Voted
+from consortium_evm.contract_errors import UnknownProposal
+from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
+from consortium_evm.transactions import Sent
+
+if TYPE_CHECKING:
+    from consortium_evm.client.core import ConsortiumClient
+
+BPS = 10_000
+BALLOT_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Ballot": [
+        {"name": "proposalId", "type": "uint256"},
+        {"name": "support", "type": "uint8"},
+        {"name": "voter", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+    ],
+}
+"""The EIP-712 types of a signed ballot (``GovernanceVoteSignatures``), domain "Consortium" version "1"."""
+
+
+def proposal_number(proposal_id: int) -> int:
+    """A proposal's sequence number (bits 0..31 of its id): #1, #2, ..."""
+    return int(proposal_id) & 0xFFFFFFFF
+
+
+def proposer_member_id(proposal_id: int) -> int:
+    """The id of the member that made the proposal (bits 32..63 of its id)."""
+    return (int(proposal_id) >> 32) & 0xFFFFFFFF
+
+
+class Proposals:
+    """Governance proposals (``client.proposals``)."""
+
+    def __init__(self, client: ConsortiumClient) -> None:
+        self._client = client
+        self._c = client.consortium.functions
+        self._created: dict[int, ProposalEvent] = {}
+        self._scanned_to = client.from_block - 1
+        self._snapshots: dict[int, tuple[Any, int]] = {}
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get(self, proposal_id: int | str) -> Proposal:
+        """A proposal with its actions, state and tally; raises UnknownProposal."""
+        pid = self.resolve(proposal_id)
+        created = self._creation(pid)
+        c, call = self._c, self._client.call
+        state = ProposalState(int(call(c.state(pid))))
+        core = call(c.proposalCore(pid))
+        vote_start, vote_end, snapshot = int(core[0]), int(core[1]), int(core[2])
+        settings, total = self._at_snapshot(snapshot)
+        quorum = (total * settings.quorum_bps + BPS - 1) // BPS
+        executable_at = vote_end + 1 + settings.execution_delay
+        args = created.args
+        return Proposal(
+            id=pid,
+            number=proposal_number(pid),
+            proposer_member_id=proposer_member_id(pid),
+            proposer=str(args["proposer"]),
+            description=str(args["description"]),
+            actions=tuple(self._action(t, v, d) for t, v, d in zip(args["targets"], args["values"], args["calldatas"])),
+            state=state,
+            vote_start=vote_start,
+            vote_end=vote_end,
+            executable_at=executable_at,
+            expires_at=executable_at + settings.expiry_period,
+            snapshot=snapshot,
+            tally=Tally(int(core[5]), int(core[6]), int(core[7]), quorum, total, settings.threshold_bps),
+            created_block=created.block_number,
+            created_tx=created.tx_hash,
+        )
+
+    def list(self, state: ProposalState | str | Iterable[ProposalState | str] | None = None) -> list[Proposal]:
+        """Every proposal, oldest first, or those in ``state`` (one state or several)."""
+        self._scan()
+        proposals = [self.get(pid) for pid in self._created]
+        if state is None:
+            return proposals
+        wanted = {ProposalState.parse(s) for s in ([state] if isinstance(state, (str, ProposalState)) else state)}
+        return [p for p in proposals if p.state in wanted]
+
+    def resolve(self, proposal: int | str) -> int:
+        """A proposal id from an id (int, decimal or 0x-hex) or ``#N`` (its sequence number)."""
+        if isinstance(proposal, int):
+            return proposal
+        text = proposal.strip()
+        if text.startswith("#"):
+            number = int(text[1:])
+            self._scan()
+            for pid in self._created:
+                if proposal_number(pid) == number:
+                    return pid
+            raise UnknownProposal("UnknownProposal", {"proposalId": text})
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise ConfigError(f"{proposal!r} is not a proposal id (a number, 0x-hex, or #N)") from None
+
+    def has_voted(self, proposal_id: int, member_id: int) -> bool:
+        """Whether ``member_id`` has voted on the proposal (or can no longer vote on it)."""
+        return bool(self._client.call(self._c.hasVoted(proposal_id, member_id)))
+
+    def wait_for(
+        self,
+        proposal_id: int,
+        states: ProposalState | str | Iterable[ProposalState | str],
+        *,
+        timeout: float = 300.0,
+        poll_interval: float = 1.0,
+    ) -> Proposal:
+        """Wait until the proposal is in one of ``states``; returns it then. Raises
+        ProposalOutcomeError if it ends in another final state, WaitTimeoutError after ``timeout``."""
+        wanted = {ProposalState.parse(s) for s in ([states] if isinstance(states, (str, ProposalState)) else states)}
+        deadline = time.monotonic() + timeout
+        while True:
+            proposal = self.get(proposal_id)
+            if proposal.state in wanted:
+                return proposal
+            if proposal.state.is_final:
+                raise ProposalOutcomeError(
+                    f"proposal #{proposal.number} ended {proposal.state.label}, not "
+                    f"{' or '.join(sorted(s.label for s in wanted))}"
+                )
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"proposal #{proposal.number} is still {proposal.state.label} after {timeout:g} s "
+                    f"(waiting for {' or '.join(sorted(s.label for s in wanted))})"
+                )
+            time.sleep(poll_interval)
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create(self, actions: Action | Sequence[Action], description: str) -> Proposed:
+        """Propose ``actions`` (from ``client.actions``). The signing account must be an admin of an
+        active member. Returns the new proposal's id and the transaction."""
+        items = [actions] if isinstance(actions, Action) else list(actions)
+        if not items:
+            raise ConfigError("a proposal needs at least one action")
+        fn = self._c.propose([a.target for a in items], [a.value for a in items], [a.data for a in items], description)
+        sent = self._client.require_transactor("proposing").send(fn)
+        (event,) = self._client.consortium.events.ProposalCreated().process_receipt(sent.receipt)
+        return Proposed(int(event.args.proposalId), sent)
+
+    def vote(self, proposal_id: int | str, support: Support | str | int) -> Voted:
+        """Cast the signing account's member's vote: for, against or abstain."""
+        pid = self.resolve(proposal_id)
+        sent = self._client.require_transactor("voting").send(self._c.castVote(pid, int(Support.parse(support))))
+        return self._voted(sent)
+
+    def sign_vote(
+        self,
+        proposal_id: int | str,
+        support: Support | str | int,
+        *,
+        signer: LocalAccount | None = None,
+        nonce: int | None = None,
+    ) -> SignedVote:
+        """Sign a ballot (EIP-712) for someone else to submit. ``signer`` defaults to the client's
+        account; ``nonce`` to the signer's current vote nonce (sign the next one with ``nonce + 1``)."""
+        account = signer or self._client.signer()
+        pid = self.resolve(proposal_id)
+        choice = Support.parse(support)
+        if nonce is None:
+            nonce = int(self._client.call(self._c.accountInfo(account.address))[2])
+        message = {
+            "types": BALLOT_TYPES,
+            "primaryType": "Ballot",
+            "domain": {
+                "name": "Consortium",
+                "version": "1",
+                "chainId": self._client.chain_id,
+                "verifyingContract": self._client.consortium.address,
+            },
+            "message": {"proposalId": pid, "support": int(choice), "voter": account.address, "nonce": nonce},
+        }
+        signed = account.sign_message(encode_typed_data(full_message=cast(Any, message)))
+        return SignedVote(pid, choice, str(account.address), nonce, "0x" + bytes(signed.signature).hex(),
+                          self._client.chain_id, self._client.consortium.address)
+
+    def submit_vote(self, vote: SignedVote) -> Voted:
+        """Submit a signed ballot from the client's account (any account may relay it)."""
+        if vote.chain_id != self._client.chain_id or Web3.to_checksum_address(vote.consortium) != self._client.consortium.address:
+            raise ConfigError(
+                f"this vote was signed for the consortium {vote.consortium} on chain {vote.chain_id}, not "
+                f"{self._client.consortium.address} on chain {self._client.chain_id}"
+            )
+        fn = self._c.castVoteBySig(vote.proposal_id, int(vote.support), Web3.to_checksum_address(vote.voter), vote.nonce,
+                                   bytes.fromhex(vote.signature.removeprefix("0x")))
+        return self._voted(self._client.require_transactor("submitting a vote").send(fn))
+
+    def execute(self, proposal_id: int | str, value: int | None = None) -> Sent:
+        """Execute a passed proposal (anyone may). ``value`` wei go with it; by default the sum of
+        its actions' values."""
+        pid = self.resolve(proposal_id)
+        args = self._creation(pid).args
+        values = [int(v) for v in args["values"]]
+        fn = self._c.execute(pid, list(args["targets"]), values, list(args["calldatas"]),
+                             bytes(keccak(text=str(args["description"]))))
+        return self._client.require_transactor("executing").send(fn, value=sum(values) if value is None else value)
+
+    def cancel(self, proposal_id: int | str) -> Sent:
+        """Cancel a pending or active proposal (an admin of the proposing member only)."""
+        pid = self.resolve(proposal_id)
+        return self._client.require_transactor("canceling").send(self._c.cancel(pid))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        latest = int(self._client.w3.eth.block_number)
+        if latest <= self._scanned_to:
+            return
+        for event in self._client.events.history(self._scanned_to + 1, latest, kinds=("ProposalCreated",)):
+            assert isinstance(event, ProposalEvent)
+            self._created[event.proposal_id] = event
+        self._scanned_to = latest
+
+    def _creation(self, pid: int) -> ProposalEvent:
+        if pid not in self._created:
+            self._scan()
+        if pid not in self._created:
+            self._client.call(self._c.state(pid))  # raises UnknownProposal for an id nobody created
+            raise UnknownProposal(
+                "UnknownProposal", {"proposalId": pid},
+                f"proposal {pid} exists but its ProposalCreated event is not in blocks {self._client.from_block} "
+                f"to {self._scanned_to}: was the client given the right deployment block?",
+            )
+        return self._created[pid]
+
+    def _at_snapshot(self, snapshot: int) -> tuple[Any, int]:
+        # What an epoch held never changes (every change opens a new epoch): read it once.
+        if snapshot not in self._snapshots:
+            settings = self._client.settings(snapshot)
+            total = int(self._client.call(self._c.totalWeightAt(snapshot)))
+            self._snapshots[snapshot] = (settings, total)
+        return self._snapshots[snapshot]
+
+    def _action(self, target: str, value: int, data: bytes) -> Action:
+        client, address = self._client, Web3.to_checksum_address(target)
+        summary = ""
+        if address == client.consortium.address:
+            summary = describe_call(client.consortium, bytes(data), "Consortium")
+        elif client.ingress is not None and address == client.ingress.address:
+            summary = describe_call(client.ingress, bytes(data), "PermissionIngress")
+        return Action(address, int(value), bytes(data), summary)
+
+    def _voted(self, sent: Sent) -> Voted:
+        (event,) = self._client.consortium.events.VoteCast().process_receipt(sent.receipt)
+        a = event.args
+        return Voted(int(a.proposalId), int(a.memberId), str(a.voter), Support(int(a.support)), int(a.weight), sent)

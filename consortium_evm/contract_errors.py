@@ -1,0 +1,239 @@
+"""One Python exception per custom error of the consortium contracts.
+
+A revert decoded by :func:`consortium_evm.revert.decode_revert` is raised as the class named like
+the Solidity error, so that a member back-end can write::
+
+    try:
+        client.proposals.vote(proposal_id, "for")
+    except AlreadyVoted as exc:
+        log.info("member %s already voted", exc.member_id)
+
+Each class is a :class:`~consortium_evm.errors.ContractRevertError`: ``exc.name`` is the Solidity
+name, ``exc.args_by_name`` the decoded arguments by their Solidity names, and each argument is also
+an attribute in snake case (``exc.proposal_id``). ``str(exc)`` names the error, its arguments and
+what it means. An error of another contract (one of yours, behind a proposal) stays a plain
+``ContractRevertError`` with its name and arguments when its ABI is known to the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consortium_evm.errors import ContractRevertError
+
+
+def _explained(cls: type[ContractRevertError]) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0].rstrip(".") if cls.__doc__ else ""
+
+
+class NamedRevert(ContractRevertError):
+    """Base of the named contract errors: the message adds what the error means."""
+
+    def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        meaning = _explained(type(self))
+        super().__init__(name, args, message or f"reverted with {name}({shown}): {meaning}")
+
+
+# -- registry: members, accounts, nodes ---------------------------------------------------------
+
+
+class UnknownMember(NamedRevert):
+    """No member has this id (or it was removed)."""
+
+
+class MemberNotActive(NamedRevert):
+    """The member is suspended or removed: it can neither act nor vote until reinstated."""
+
+
+class MemberNotSuspended(NamedRevert):
+    """Only a suspended member can be reinstated."""
+
+
+class InvalidWeight(NamedRevert):
+    """A member's weight must be at least 1, and all weights together must fit in 40 bits."""
+
+
+class EmptyName(NamedRevert):
+    """A member needs a name."""
+
+
+class LengthMismatch(NamedRevert):
+    """Every account needs its role flags: the two lists must be as long as each other."""
+
+
+class InvalidFlags(NamedRevert):
+    """Role flags must be a non-empty combination of transact (1), deploy (2) and admin (4), for a non-zero address."""
+
+
+class AccountAlreadyRegistered(NamedRevert):
+    """The account already belongs to a member (or is allowed on its own): remove it there first."""
+
+
+class AccountNotInMember(NamedRevert):
+    """The account is not registered to this member."""
+
+
+class InvalidPublicKey(NamedRevert):
+    """A node's public key (its enode id) must be exactly 64 bytes."""
+
+
+class NodeAlreadyRegistered(NamedRevert):
+    """The node already belongs to a member: remove it there first."""
+
+
+class NodeNotInMember(NamedRevert):
+    """The node is not registered to this member."""
+
+
+class MemberLimitExceeded(NamedRevert):
+    """The member would own more accounts or nodes than the consortium's limit allows."""
+
+
+class InvalidLimits(NamedRevert):
+    """Member limits must be at least 1."""
+
+
+class NotMemberAdmin(NamedRevert):
+    """Only an admin account of an active member may do this (propose, vote, manage its accounts and nodes)."""
+
+
+class WouldLeaveNoActiveMember(NamedRevert):
+    """Refused: the consortium would be left without an active member."""
+
+
+class WouldLeaveNoAdmin(NamedRevert):
+    """Refused: the consortium would be left without an active admin account, so nobody could propose or vote."""
+
+
+class WouldLeaveNoNode(NamedRevert):
+    """Refused: the consortium would be left without an active node, so no node could connect."""
+
+
+class CheckpointUnorderedInsertion(NamedRevert):
+    """Internal weight history out of order (a bug: please report it)."""
+
+
+# -- governance ---------------------------------------------------------------------------------
+
+
+class GovernanceNotStarted(NamedRevert):
+    """Governance has not taken over yet: the bootstrap is not finished."""
+
+
+class InvalidProposalLength(NamedRevert):
+    """A proposal needs at least one action, and as many values and calldatas as targets."""
+
+
+class UnknownProposal(NamedRevert):
+    """No proposal has this id."""
+
+
+class ProposalNotActive(NamedRevert):
+    """The proposal is not open for votes (state is the proposal's current state)."""
+
+
+class ProposalNotExecutable(NamedRevert):
+    """The proposal cannot be executed now: it has not passed, waits for its delay, expired or already ran."""
+
+
+class ProposalNotCancelable(NamedRevert):
+    """Only a pending or active proposal can be canceled."""
+
+
+class ProposalActionsMismatch(NamedRevert):
+    """The actions or description given do not match the proposal's."""
+
+
+class NotProposer(NamedRevert):
+    """Only an admin account of the member that made the proposal may cancel it."""
+
+
+class NoVotingWeight(NamedRevert):
+    """The member had no voting weight when the proposal was created (it joined later, or was not active)."""
+
+
+class AlreadyVoted(NamedRevert):
+    """This member has already voted on the proposal (one vote per member, whichever admin account casts it)."""
+
+
+class VoteWindowPassed(NamedRevert):
+    """The member voted on a proposal 152 or more numbers newer, so it can no longer vote on this one."""
+
+
+class InvalidVoteType(NamedRevert):
+    """A vote is 0 (against), 1 (for) or 2 (abstain)."""
+
+
+class InvalidSettings(NamedRevert):
+    """A governance setting is out of bounds (quorum and threshold 1..10000 bps; periods 1 s..365 d; delays up to 30 d)."""
+
+
+class CallFailed(NamedRevert):
+    """One of the proposal's calls failed without a reason (index is the failing call); the whole execution was undone."""
+
+
+class InvalidVoteNonce(NamedRevert):
+    """The signed vote's nonce is not the voter's current vote nonce (used already, or signed too early)."""
+
+
+class InvalidVoteSignature(NamedRevert):
+    """The vote's signature was not made by the voter's key for this consortium and chain."""
+
+
+class OnlyGovernance(NamedRevert):
+    """Only governance (a passed proposal) may do this."""
+
+
+# -- permissioning ------------------------------------------------------------------------------
+
+
+class RulesWithoutCode(NamedRevert):
+    """The new rules address has no contract code."""
+
+
+class RulesInterfaceMissing(NamedRevert):
+    """The new rules contract does not declare both rule interfaces (ERC-165)."""
+
+
+class RulesAllowEveryone(NamedRevert):
+    """The new rules would let an account nobody registered transact: refused (never fail-open)."""
+
+
+class RulesLockOut(NamedRevert):
+    """The new rules would lock out the account executing the change: refused (never locked out)."""
+
+
+class ZeroGovernance(NamedRevert):
+    """A governance-owned contract needs a non-zero governance address."""
+
+
+class ZeroRegistry(NamedRevert):
+    """The rules need a non-zero registry address."""
+
+
+# -- consortium applications (ConsortiumGated) --------------------------------------------------
+
+
+class NotConsortiumMember(NamedRevert):
+    """The account does not belong to an active member."""
+
+
+class MissingRole(NamedRevert):
+    """The account lacks the role flag this function needs."""
+
+
+REVERT_TYPES: dict[str, type[NamedRevert]] = {
+    cls.__name__: cls
+    for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, NamedRevert) and cls is not NamedRevert
+}
+"""The exception class of each named contract error, by its Solidity name."""
+
+
+def revert_class(name: str) -> type[ContractRevertError]:
+    """The exception class for the Solidity error ``name`` (``ContractRevertError`` if unnamed here)."""
+    return REVERT_TYPES.get(name, ContractRevertError)
+
+
+__all__ = sorted([*REVERT_TYPES, "NamedRevert", "REVERT_TYPES", "revert_class"])
