@@ -135,12 +135,17 @@ def demo_command(as_json: bool) -> None:
 
 
 def _register() -> None:
+    from consortium_evm.cli_access import access_group, events_command
     from consortium_evm.cli_deploy import deploy_command, run_command
+    from consortium_evm.cli_members import members_group, status_command
     from consortium_evm.cli_node import node_group
+    from consortium_evm.cli_proposals import propose_group, proposals_group
 
     main.add_command(node_group)
     main.add_command(deploy_command)
     main.add_command(run_command)
+    for command in (status_command, members_group, proposals_group, propose_group, access_group, events_command):
+        main.add_command(command)
 
 
 _register()

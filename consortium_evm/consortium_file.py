@@ -51,6 +51,26 @@ def _share(value: Any) -> Any:
     return value
 
 
+def parse_duration(text: str) -> int:
+    """Seconds from ``90``, ``90s``, ``30m``, ``6h``, ``3d`` or ``1w``; a ConfigError otherwise."""
+    try:
+        value = _duration(text.strip())
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def parse_share(text: str) -> int:
+    """Basis points from ``5000`` or ``50%`` (1 to 10000); a ConfigError otherwise."""
+    try:
+        value = int(_share(text.strip()))
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a share: basis points (5000) or a percentage (50%)") from None
+    if not 1 <= value <= 10_000:
+        raise ConfigError(f"{text!r} is out of bounds: a share is 1 to 10000 basis points (0.01% to 100%)")
+    return value
+
+
 Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
 Share = Annotated[int, BeforeValidator(_share), Field(ge=1, le=10_000)]
 

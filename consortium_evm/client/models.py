@@ -91,10 +91,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+PROPOSAL_ID_KEYS = frozenset({"id", "proposal_id"})
+
+
+def proposal_id_json(value: int) -> str:
+    """A proposal id for JSON: 0x-hex (256-bit numbers lose precision in many JSON readers)."""
+    return hex(int(value))
+
+
 class _JSON:
     def to_json(self) -> dict[str, Any]:
-        """This record as JSON-ready data (enums as lower-case names, bytes as 0x-hex)."""
-        return {k: _plain(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+        """This record as JSON-ready data (enums as lower-case names, bytes as 0x-hex, proposal ids
+        as 0x-hex strings)."""
+        data = asdict(self)  # type: ignore[call-overload]
+        return {k: proposal_id_json(v) if k in PROPOSAL_ID_KEYS and isinstance(v, int) else _plain(v)
+                for k, v in data.items()}
 
 
 @dataclass(frozen=True)
@@ -305,7 +316,7 @@ class SignedVote(_JSON):
         """A signed vote from ``to_json()`` output; a malformed one is a ConfigError."""
         try:
             return cls(
-                proposal_id=int(data["proposal_id"]),
+                proposal_id=int(str(data["proposal_id"]), 0),
                 support=Support.parse(data["support"]),
                 voter=str(data["voter"]),
                 nonce=int(data["nonce"]),
@@ -325,7 +336,8 @@ class Proposed(_JSON):
     sent: Sent = field(repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"proposal_id": self.proposal_id, **_sent_json(self.sent)}
+        return {"proposal_id": proposal_id_json(self.proposal_id), "number": self.proposal_id & 0xFFFFFFFF,
+                **_sent_json(self.sent)}
 
 
 @dataclass(frozen=True)
@@ -341,7 +353,7 @@ class Voted(_JSON):
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "proposal_id": self.proposal_id, "member_id": self.member_id, "voter": self.voter,
+            "proposal_id": proposal_id_json(self.proposal_id), "member_id": self.member_id, "voter": self.voter,
             "support": self.support.label, "weight": self.weight, **_sent_json(self.sent),
         }
 

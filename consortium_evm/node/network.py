@@ -46,6 +46,7 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from consortium_evm.errors import ConfigError
+from consortium_evm.node.anvil import anvil_accounts
 from consortium_evm.node.clique import DEFAULT_EPOCH, clique_genesis, sorted_signers
 from consortium_evm.node.errors import NetworkStartError, NodeError
 from consortium_evm.node.geth import GethBinary, find_geth, project_roots
@@ -247,8 +248,16 @@ class NetworkState:
         return NetworkState(**values)
 
 
+NODES_DIR_ENV = "CONSORTIUM_NODES_DIR"
+"""Overrides the local network's folder (default ``<project root>/.consortium/nodes``)."""
+
+
 def default_data_dir() -> Path:
-    """``<project root>/.consortium/nodes`` (the current directory when outside a project)."""
+    """``$CONSORTIUM_NODES_DIR``, else ``<project root>/.consortium/nodes`` (the current directory
+    when outside a project)."""
+    explicit = os.environ.get(NODES_DIR_ENV)
+    if explicit:
+        return Path(explicit)
     roots = project_roots()
     return (roots[0] if roots else Path.cwd()) / ".consortium" / "nodes"
 
@@ -526,7 +535,9 @@ def _create_network(
         )
 
     signer_accounts = [Account.create() for _ in range(signers)]
-    dev_accounts = [Account.create() for _ in range(DEV_ACCOUNT_COUNT)]
+    # The well-known development mnemonic's accounts (anvil's and Hardhat's), so that example files
+    # can name them; they are public knowledge: development only.
+    dev_accounts = anvil_accounts(DEV_ACCOUNT_COUNT)
     alloc: dict[str, int] = {a.address: DEV_BALANCE for a in dev_accounts}
     alloc.update({a.address: SIGNER_BALANCE for a in signer_accounts})
     genesis = clique_genesis(
