@@ -106,13 +106,15 @@ def _result_json(result: CompileResult) -> dict[str, Any]:
 @main.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the addresses and gas figures as JSON.")
 def demo_command(as_json: bool) -> None:
-    """Deploy to the embedded chain, bootstrap three members and run one governance round."""
-    from consortium_evm.demo import run_demo
+    """The whole lifecycle of a consortium on the embedded chain, told step by step: deploy, three
+    founders, a fourth member voted in, a member suspended, a parameter changed; then the gas of
+    every operation."""
+    from consortium_evm.demo import describe_gas, run_demo
 
     compile_project()  # cached: no compiler starts when contracts/ is unchanged
     result = run_demo((lambda _line: None) if as_json else click.echo)
+    steps = list(result.deployment.steps) + list(result.operations)
     if as_json:
-        steps = list(result.deployment.steps) + list(result.operations)
         click.echo(
             json.dumps(
                 {
@@ -129,9 +131,12 @@ def demo_command(as_json: bool) -> None:
         )
         return
     click.echo("")
-    click.echo("Gas per operation (exact, from receipts):")
-    for step in list(result.deployment.steps) + list(result.operations):
-        click.echo(f"  {step.name:<42} {step.gas_used:>10,}")
+    click.echo("Gas per operation (exact, from each transaction's receipt):")
+    rows = describe_gas(result)
+    width = max(len(name) for name, _ in rows)
+    for name, gas in rows:
+        click.echo(f"  {name:<{width}}  {gas:>10,}")
+    click.echo(f"  {'total':<{width}}  {sum(gas for _, gas in rows):>10,}")
 
 
 def _register() -> None:

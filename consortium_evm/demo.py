@@ -1,23 +1,29 @@
-"""The main job, on the embedded chain: deploy the suite, bootstrap three founding members, and run
-one governance round (a fourth member proposed, voted in, executed, and its access checked), printing
-each step with its exact gas (from the receipts)."""
+"""The main job, on the embedded chain: a consortium's whole lifecycle in one process.
+
+Deploy; bootstrap three founding members with different weights; one proposes a fourth member, the
+members vote (one of them by a signed ballot that another relays), the proposal executes and the
+newcomer's account and node are let in; a second vote suspends a member and its access is gone; a
+third changes a governance parameter. Every member back-end step goes through the client library
+(:mod:`consortium_evm.client`), signing locally as on a real network; every step's gas is its
+receipt's ``gasUsed``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from web3 import Web3
+from eth_account.signers.local import LocalAccount
 
-from consortium_evm.deploy import Deployment, Step, contract_at, deploy_suite, suite_abis
+from consortium_evm.client import ConsortiumClient, ProposalState, Sent
+from consortium_evm.deploy import Deployment, Step, deploy_suite
 from consortium_evm.spec import AccountSpec, ConsortiumSpec, GovernanceSettings, MemberSpec, NodeSpec, Role
-from consortium_evm.tester import advance_time, tester_web3
-from consortium_evm.transactions import Transactor
+from consortium_evm.tester import advance_time, tester_accounts, tester_web3
 
 Echo = Callable[[str], None]
 
-STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 FOUNDERS = (("Acme Bank", 40), ("Globex Logistics", 35), ("Initech Insurance", 25))
+VOTING_PERIOD = 3600
 
 
 def _enode(n: int) -> str:
@@ -26,79 +32,126 @@ def _enode(n: int) -> str:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo did: the deployment and the gas of every operation, in order."""
+    """What the demo did: the deployment and the gas of every later operation, in order."""
 
     deployment: Deployment
     operations: tuple[Step, ...]
 
 
-def founding_spec(w3: Web3) -> ConsortiumSpec:
-    """Three founding members on the embedded chain's accounts: an admin and a node each."""
-    accounts = list(w3.eth.accounts)
+def founding_spec(admins: list[str]) -> ConsortiumSpec:
+    """Three founding members, each with an admin account (``admins``) and a node."""
     members = tuple(
         MemberSpec(
             name=name,
             weight=weight,
             metadata_uri=f"https://consortium.example/members/{i + 1}.json",
-            accounts=(AccountSpec(accounts[1 + i], Role.ADMIN | Role.TRANSACT | Role.DEPLOY),),
+            accounts=(AccountSpec(admins[i], Role.ADMIN | Role.TRANSACT | Role.DEPLOY),),
             nodes=(NodeSpec(_enode(i + 1), f"10.0.0.{i + 1}", 30303),),
         )
         for i, (name, weight) in enumerate(FOUNDERS)
     )
-    return ConsortiumSpec(members=members, settings=GovernanceSettings(voting_period=3600))
+    return ConsortiumSpec(members=members, settings=GovernanceSettings(voting_period=VOTING_PERIOD))
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def run_demo(echo: Echo = print) -> DemoResult:
     """Run the demo on a fresh embedded chain, telling what happens through ``echo``."""
     w3 = tester_web3()
-    accounts = list(w3.eth.accounts)
-    spec = founding_spec(w3)
-    echo(f"Embedded chain (eth-tester, chain id {w3.eth.chain_id}); deployer {accounts[0]}")
+    keys: list[LocalAccount] = tester_accounts(10)
+    deployer, acme_key, globex_key, initech_key, umbrella_key, outsider = keys[:6]
+    spec = founding_spec([acme_key.address, globex_key.address, initech_key.address])
+    echo(f"A fresh embedded chain (eth-tester, chain id {w3.eth.chain_id}).")
 
-    def shown(step: Step) -> None:
-        where = f" at {step.address}" if step.address else ""
-        echo(f"  {step.name:<34} gas {step.gas_used:>9,}  block {step.block_number}{where}")
+    echo("")
+    echo("1. The deployer creates the consortium and bootstraps its three founders.")
+    deployment = deploy_suite(w3, deployer.address, spec)
+    for step in deployment.steps:
+        echo(f"     {step.name:<36} gas {step.gas_used:>9,}")
+    echo(f"   Consortium {deployment.consortium}; PermissionIngress {deployment.ingress} (the address nodes use)")
+    echo("   " + ", ".join(f"{m.name} (weight {m.weight})" for m in spec.members)
+         + "; governance is in control and the deployer has no power left.")
 
-    echo("Deploying the suite and bootstrapping the founding members:")
-    deployment = deploy_suite(w3, accounts[0], spec, progress=shown)
-    echo(f"  Consortium        {deployment.consortium}")
-    echo(f"  PermissionIngress {deployment.ingress}  (the address every node is configured with)")
-    echo(f"  total deployment gas {deployment.total_gas:,}; the deployer now has no power")
+    # Each member's back-end has its own client, signing with its own key.
+    def client_for(key: LocalAccount) -> ConsortiumClient:
+        return ConsortiumClient.from_web3(w3, deployment.consortium, deployment.ingress, account=key)
 
-    consortium = contract_at(w3, "Consortium", deployment.consortium)
-    ingress = contract_at(w3, "PermissionIngress", deployment.ingress)
+    acme, globex, initech, relay = (client_for(k) for k in (acme_key, globex_key, initech_key, outsider))
     ops: list[Step] = []
 
-    def send(name: str, fn: object, sender: str) -> object:
-        sent = Transactor(w3, sender, suite_abis()).send(fn)  # type: ignore[arg-type]
-        step = Step(name, sent.tx_hash, sent.gas_used, sent.block_number)
-        ops.append(step)
-        shown(step)
-        return sent
+    def did(label: str, sent: Sent) -> None:
+        ops.append(Step(label, sent.tx_hash, sent.gas_used, sent.block_number))
 
-    newcomer_admin, newcomer_node = accounts[5], NodeSpec(_enode(4), "10.0.0.4", 30303)
-    newcomer = MemberSpec(
-        name="Umbrella Research",
-        weight=20,
-        metadata_uri="https://consortium.example/members/4.json",
-        accounts=(AccountSpec(newcomer_admin, Role.ADMIN | Role.TRANSACT),),
-        nodes=(newcomer_node,),
-    )
-    allowed = ingress.functions.transactionAllowed(newcomer_admin, accounts[9], 0, 0, 0, b"").call()
-    echo(f"Before the vote, {newcomer.name}'s account may transact: {allowed}")
-    data = consortium.encode_abi("addMember", list(newcomer.add_member_args()))
-    description = f"Admit {newcomer.name} with weight {newcomer.weight}"
-    founders = [m.accounts[0].address for m in spec.members]
-    echo(f"{spec.members[0].name} proposes: {description}")
-    sent = send("propose", consortium.functions.propose([consortium.address], [0], [data], description), founders[0])
-    proposal_id = int(consortium.events.ProposalCreated().process_receipt(sent.receipt)[0].args.proposalId)  # type: ignore[attr-defined]
-    for member, account in zip(spec.members, founders):
-        send(f"vote for ({member.name}, weight {member.weight})", consortium.functions.castVote(proposal_id, 1), account)
-    advance_time(w3, spec.settings.voting_period + 1)
-    state = STATES[consortium.functions.state(proposal_id).call()]
-    echo(f"Voting closed; the proposal's state is {state}")
-    send("execute", consortium.functions.execute(proposal_id, [consortium.address], [0], [data], Web3.keccak(text=description)), accounts[9])
-    allowed = ingress.functions.transactionAllowed(newcomer_admin, accounts[9], 0, 0, 0, b"").call()
-    connects = ingress.functions.connectionAllowed(newcomer_node.enode_id, newcomer_node.host, newcomer_node.port).call()
-    echo(f"After execution, {newcomer.name}'s account may transact: {allowed}; its node may connect: {connects}")
+    def access(name: str, account: str, node: NodeSpec) -> str:
+        may_send = acme.access.account_allowed(account, outsider.address)
+        may_connect = acme.access.node_allowed(f"enode://{node.enode_id}@{node.host}:{node.port}")
+        return f"{name}'s account may transact: {_yes(may_send)}; its node may connect: {_yes(may_connect)}"
+
+    def close_vote(proposal_id: int, what: str) -> None:
+        advance_time(w3, VOTING_PERIOD + 1)
+        p = acme.proposals.get(proposal_id)
+        echo(f"   An hour later the vote is closed: {p.state.label} ({p.tally.for_votes} for, {p.tally.against_votes} "
+             f"against, {p.tally.cast} of {p.tally.total_weight} voted, quorum {p.tally.quorum}).")
+        did(f"execute ({what})", relay.proposals.execute(proposal_id))
+        echo(f"   Anyone may execute it; it is now {acme.proposals.get(proposal_id).state.label}.")
+
+    echo("")
+    umbrella_node = NodeSpec(_enode(4), "10.0.0.4", 30303)
+    umbrella = MemberSpec("Umbrella Research", 20, "https://consortium.example/members/4.json",
+                          (AccountSpec(umbrella_key.address, Role.ADMIN | Role.TRANSACT),), (umbrella_node,))
+    echo(f"2. Acme Bank proposes to admit {umbrella.name} with weight {umbrella.weight}.")
+    echo("   Before the vote, " + access(umbrella.name, umbrella_key.address, umbrella_node))
+    proposed = acme.proposals.create(acme.actions.add_member(umbrella), f"Admit {umbrella.name} with weight 20")
+    did("propose (add a member)", proposed.sent)
+    pid = proposed.proposal_id
+    for name, client in (("Acme Bank", acme), ("Globex Logistics", globex)):
+        voted = client.proposals.vote(pid, "for")
+        did(f"vote ({name})", voted.sent)
+        echo(f"   {name} votes for, with weight {voted.weight}.")
+    ballot = initech.proposals.sign_vote(pid, "for")
+    voted = relay.proposals.submit_vote(ballot)
+    did("vote by signature (Initech, relayed)", voted.sent)
+    echo(f"   Initech Insurance signs its ballot offline; a relay submits it: for, with weight {voted.weight}.")
+    close_vote(pid, "add a member")
+    joined = acme.members.by_account(umbrella_key.address)
+    echo(f"   {umbrella.name} is member {joined.id if joined else '?'}. " + access(umbrella.name, umbrella_key.address, umbrella_node))
+
+    echo("")
+    echo("3. Globex Logistics proposes to suspend Initech Insurance (member 3).")
+    initech_node = spec.members[2].nodes[0]
+    proposed = globex.proposals.create(globex.actions.suspend_member(3), "Suspend Initech Insurance")
+    did("propose (suspend a member)", proposed.sent)
+    for name, client in (("Globex Logistics", globex), ("Acme Bank", acme), (umbrella.name, client_for(umbrella_key))):
+        voted = client.proposals.vote(proposed.proposal_id, "for")
+        did(f"vote ({name})", voted.sent)
+        echo(f"   {name} votes for, with weight {voted.weight}.")
+    close_vote(proposed.proposal_id, "suspend a member")
+    echo("   " + access("Initech Insurance", initech_key.address, initech_node))
+
+    echo("")
+    echo("4. Acme Bank proposes to raise the quorum from 50% to 60%.")
+    proposed = acme.proposals.create(acme.actions.set_param("quorum_bps", 6000), "Raise the quorum to 60%")
+    did("propose (change a parameter)", proposed.sent)
+    voted = acme.proposals.vote(proposed.proposal_id, "for")
+    did("vote (Acme Bank)", voted.sent)
+    voted = globex.proposals.vote(proposed.proposal_id, "against")
+    did("vote (Globex Logistics)", voted.sent)
+    echo("   Acme Bank votes for (40); Globex Logistics votes against (35).")
+    voted = client_for(umbrella_key).proposals.vote(proposed.proposal_id, "for")
+    did(f"vote ({umbrella.name})", voted.sent)
+    echo(f"   {umbrella.name} votes for (20).")
+    close_vote(proposed.proposal_id, "change a parameter")
+    settings = acme.settings()
+    assert acme.proposals.get(proposed.proposal_id).state == ProposalState.EXECUTED
+    echo(f"   The quorum is now {settings.quorum_bps / 100:g}%.")
     return DemoResult(deployment, tuple(ops))
+
+
+def describe_gas(result: DemoResult) -> list[tuple[str, int]]:
+    """(operation, gas) for every transaction of the demo, in order."""
+    return [(s.name, s.gas_used) for s in list(result.deployment.steps) + list(result.operations)]
+
+
+__all__ = ["DemoResult", "describe_gas", "founding_spec", "run_demo"]
