@@ -208,8 +208,9 @@ DESCRIPTION = click.option("--description", "-d", default=None,
 @click.option("--name", required=True, help="The organization's name.")
 @click.option("--weight", required=True, type=click.IntRange(1, 2**32 - 1), help="Its voting weight.")
 @click.option("--metadata-uri", default="", help="Where its metadata lives.")
-@click.option("--account", "accounts", multiple=True, metavar="ADDRESS[=ROLES]",
-              help="An account with its roles, e.g. 0xabc..=admin,transact (repeatable; default role transact).")
+@click.option("--member-account", "accounts", multiple=True, metavar="ADDRESS[=ROLES]",
+              help="An account of the new member with its roles, e.g. 0xabc..=admin,transact (repeatable; "
+                   "default role transact).")
 @click.option("--node", "nodes", multiple=True, metavar="ENODE", help="An enode URL of its node (repeatable).")
 @DESCRIPTION
 @client_options

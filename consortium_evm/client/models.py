@@ -4,6 +4,7 @@ hex strings), each with ``to_json()`` for scripts and the CLI's ``--json``."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -80,18 +81,21 @@ class Support(enum.IntEnum):
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Flag):
+        # "transact,admin" (what Role.parse reads back); "" for no flags at all
+        return ",".join(str(f.name).lower() for f in type(value) if f.value and f in value)
     if isinstance(value, enum.Enum):
         return value.name.lower()
     if isinstance(value, bytes):
         return "0x" + value.hex()
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts, and web3's AttributeDict (decoded structs)
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
 
 
-PROPOSAL_ID_KEYS = frozenset({"id", "proposal_id"})
+PROPOSAL_ID_KEYS = frozenset({"proposal_id"})
 
 
 def proposal_id_json(value: int) -> str:
@@ -100,11 +104,13 @@ def proposal_id_json(value: int) -> str:
 
 
 class _JSON:
+    _hex_keys: frozenset[str] = PROPOSAL_ID_KEYS
+
     def to_json(self) -> dict[str, Any]:
         """This record as JSON-ready data (enums as lower-case names, bytes as 0x-hex, proposal ids
         as 0x-hex strings)."""
         data = asdict(self)  # type: ignore[call-overload]
-        return {k: proposal_id_json(v) if k in PROPOSAL_ID_KEYS and isinstance(v, int) else _plain(v)
+        return {k: proposal_id_json(v) if k in self._hex_keys and isinstance(v, int) else _plain(v)
                 for k, v in data.items()}
 
 
@@ -214,6 +220,8 @@ class Tally(_JSON):
 @dataclass(frozen=True)
 class Proposal(_JSON):
     """A proposal with its actions, its state and its tally."""
+
+    _hex_keys = frozenset({"id"})
 
     id: int
     number: int
