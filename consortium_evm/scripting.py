@@ -18,6 +18,7 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
+from consortium_evm.client import ConsortiumClient
 from consortium_evm.connect import Connection, connect
 from consortium_evm.consortium_file import load_consortium
 from consortium_evm.deploy import Deployment, Step, contract_at, deploy_suite
@@ -28,7 +29,8 @@ from consortium_evm.transactions import Sender
 
 @dataclass
 class ScriptContext:
-    """What a script gets: the connection, named accounts, the deployment and the contracts."""
+    """What a script gets: the connection, named accounts, the deployment, the contracts and a
+    client of the deployed consortium (``ctx.client("acme")``)."""
 
     connection: Connection
     args: tuple[str, ...] = ()
@@ -74,6 +76,20 @@ class ScriptContext:
         if name not in contracts:
             raise DeploymentError(f"{name} is not in {self.manifest_path}; it has {', '.join(contracts)}")
         return contract_at(self.w3, name, contracts[name]["address"])
+
+    def client(self, account: str | int | None = None) -> ConsortiumClient:
+        """A :class:`~consortium_evm.client.ConsortiumClient` for this network's deployment, signing
+        with the named ``account`` (read-only without one)."""
+        contracts = self.manifest()["contracts"]
+        return ConsortiumClient(
+            self.w3,
+            contracts["Consortium"]["address"],
+            contracts.get("PermissionIngress", {}).get("address"),
+            transactor=self.connection.transactor(account) if account is not None else None,
+            from_block=int(contracts["Consortium"].get("blockNumber", 0)),
+            network_name=self.network.name,
+            evm_version=self.network.evm_version,
+        )
 
     def deploy(self, consortium_file: str | Path, account: str | int = "deployer") -> Deployment:
         """Deploy the suite from a consortium file, resumably, exactly as ``consortium-evm deploy``."""

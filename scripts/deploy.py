@@ -15,13 +15,10 @@ def main(ctx: ScriptContext) -> None:
     consortium_file = ctx.args[0] if ctx.args else "consortium.example.yaml"
     ctx.echo(f"Deploying {consortium_file} to {ctx.network.name} (chain id {ctx.connection.chain_id})")
     deployment = ctx.deploy(consortium_file)
-    consortium = ctx.contract("Consortium")
-    ingress = ctx.contract("PermissionIngress")
-    for member in consortium.functions.getMembers(0, 100).call():
-        ctx.echo(f"  member {member[0]}: {member[1]} (weight {member[3]})")
-    added = consortium.events.AccountAdded().get_logs(from_block=0)
-    if added:
-        first_admin = added[0].args.account
-        allowed = ingress.functions.transactionAllowed(first_admin, ingress.address, 0, 0, 0, b"").call()
-        ctx.echo(f"  {first_admin} may transact: {allowed}")
+    client = ctx.client()  # read-only: the deployment just written
+    for member in client.members.list():
+        ctx.echo(f"  member {member.id}: {member.name} (weight {member.weight})")
+        for account in client.members.details(member.id).accounts:
+            allowed = client.access.account_allowed(account.address, deployment.ingress)
+            ctx.echo(f"    {account.address} may transact: {allowed}")
     ctx.echo(f"  PermissionIngress: {deployment.ingress}; total gas {deployment.total_gas:,}")

@@ -1,0 +1,83 @@
+"""The README's quick start, run as a new user runs it: the command-line block line by line in a
+shell, the member back-end's Python snippet as written, then the "Deploying to a network" blocks
+(which resume the same network and find the deployment done), on a real two-signer geth network.
+
+The blocks run in a scratch folder holding copies of the files they name (networks.yaml,
+consortium.example.yaml, scripts/) and a link to the project's .venv, with CONSORTIUM_NODES_DIR
+pointing the local network into it; the network is stopped in teardown whatever happens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from consortium_evm.node.geth import GethBinary
+from consortium_evm.node.network import NODES_DIR_ENV, stop_network
+from readme_blocks import README, block
+
+ROOT = README.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path, geth: GethBinary) -> Iterator[tuple[Path, dict[str, str]]]:
+    for name in ("networks.yaml", "consortium.example.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    nodes = tmp_path / "nodes"
+    env = {**os.environ, NODES_DIR_ENV: str(nodes), "GETH_BINARY": str(geth.path), "PYTHONUNBUFFERED": "1"}
+    env.pop("CONSORTIUM_NETWORK", None)
+    env.pop("CONSORTIUM_ACCOUNT", None)
+    try:
+        yield tmp_path, env
+    finally:
+        stop_network(nodes, timeout=10)
+
+
+def run_shell(code: str, cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, f"{code}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_the_quick_start_runs_as_written(project: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = project
+
+    out = run_shell(block("quickstart-cli").code, cwd, env)
+    assert "Members      3 active of 3" in out
+    assert "Proposal #1 created: Set the weight of member 2 (Globex Logistics) from 35 to 30" in out
+    assert "Member 2 voted for with weight 35 on proposal #1" in out
+    assert "1. Consortium.setMemberWeight(memberId=2, weight=30)" in out
+
+    snippet = cwd / "backend.py"
+    snippet.write_text(block("quickstart-python").code)
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(snippet)], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ["1 Acme Bank 40 ACTIVE", "2 Globex Logistics 35 ACTIVE", "3 Initech Insurance 25 ACTIVE"]
+    assert "#1 Set the weight of member 2 (Globex Logistics) from 35 to 30: 35 for" in lines
+    assert "member 2 has voted on #1 already" in lines
+    assert "acme may send to globex: True" in lines
+    assert len(lines) == 3 + 3 + 5 and lines[-1].split()[0].isdigit()
+
+    run_shell("consortium-evm node stop", cwd, {**env, "PATH": f"{ROOT / '.venv' / 'bin'}:{env['PATH']}"})
+
+    # "Deploying to a network": the same network resumes; the deployment is found done and verified.
+    out = run_shell("source .venv/bin/activate\n" + block("deploy-local").code, cwd, env)
+    assert "Already deployed: the code on chain was verified and nothing was sent." in out
+    assert '"Consortium"' in out and '"PermissionIngress"' in out
+    out = run_shell("source .venv/bin/activate\n" + block("deploy-script").code, cwd, env)
+    assert "member 2: Globex Logistics (weight 35)" in out
+    assert "0x70997970C51812dc3A010C7d01b50e0d17dc79C8 may transact: True" in out
+
+
+if sys.platform != "linux":  # pragma: no cover - the nodes run on Linux here
+    pytestmark = pytest.mark.skip("geth networks are started on Linux only")
