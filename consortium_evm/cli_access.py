@@ -64,24 +64,29 @@ KINDS = click.Choice([*CATEGORIES, *ALL_EVENTS])
 @click.option("--follow", "-f", is_flag=True, help="Keep going: print new events as blocks arrive (Ctrl-C stops).")
 @click.option("--poll", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
               help="Seconds between checks for new blocks, with --follow.")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="With --follow: stop after this many events.")
 @client_options
 def events_command(options: ClientOptions, from_block: int | None, to_block: int | None, kinds: tuple[str, ...],
-                   member_id: int | None, proposal: str | None, follow: bool, poll: float) -> None:
+                   member_id: int | None, proposal: str | None, follow: bool, poll: float, count: int | None) -> None:
     """The consortium's history: members, accounts, nodes, proposals, votes, settings, rules.
     With --json, one JSON object per line."""
     client = make_client(options)
     proposal_id = client.proposals.resolve(proposal) if proposal is not None else None
 
-    def show(event: Event) -> None:
+    def show(event: Event) -> bool:
+        """Print ``event`` if it passes the filters; whether it did."""
         if member_id is not None and getattr(event, "member_id", None) != member_id:
-            return
+            return False
         if proposal_id is not None and getattr(event, "proposal_id", None) != proposal_id:
-            return
+            return False
         if options.as_json:
             click.echo(json.dumps(event.to_json(), default=str))
         else:
             click.echo(f"block {event.block_number:>8}  {event.describe()}")
+        return True
 
+    if count is not None and not follow:
+        raise ConfigError("--count goes with --follow")
     if not follow:
         for event in client.events.history(from_block, to_block, kinds=kinds or None, member_id=member_id,
                                            proposal_id=proposal_id):
@@ -89,11 +94,14 @@ def events_command(options: ClientOptions, from_block: int | None, to_block: int
         return
     if to_block is not None:
         raise ConfigError("--to-block and --follow do not go together")
+    shown = 0
     watch = client.events.watch(from_block, kinds=kinds or None, poll_interval=poll, stop=threading.Event())
     if not options.as_json:
         click.echo(f"following from block {watch.next_block} (Ctrl-C stops)", err=True)
     try:
         for event in watch:
-            show(event)
+            shown += show(event)
+            if count is not None and shown >= count:
+                break
     except KeyboardInterrupt:
         click.echo(f"stopped; resume with --from-block {watch.next_block}", err=True)

@@ -243,6 +243,18 @@ def test_events_history_and_json_lines(cli: Session) -> None:
     assert "--to-block and --follow" in cli.fails("events", "--follow", "--to-block", "3")
 
 
+def test_events_follow_yields_from_a_block_and_stops_after_count(cli: Session) -> None:
+    number = proposal_number(cli.ok("propose", "suspend", "3", account="acme"))
+    cli.ok("proposals", "vote", number, "for", account="acme")
+    result = cli.run("events", "--follow", "--from-block", "0", "--kind", "votes", "--kind", "proposals",
+                     "--count", "2", "--poll", "0.1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "following from block 0 (Ctrl-C stops)"  # on stderr, mixed in by the runner
+    assert "created by member 1" in lines[1] and "member 1 voted for" in lines[2] and len(lines) == 3
+    assert "--count goes with --follow" in cli.fails("events", "--count", "2")
+
+
 # ------------------------------------------------------------------------------------- failures, for real
 
 
