@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 
 from consortium_evm.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.errors import ChainMismatchError, RPCError
@@ -32,6 +32,12 @@ from consortium_evm.transactions import DEFAULT_BACKOFF, Sender, Transactor
 
 POA_MIDDLEWARE_NAME = "extradata_to_poa"
 """The name the PoA extra-data middleware is injected under (``w3.middleware_onion``)."""
+
+_NOT_RETRIED = frozenset({"eth_sendRawTransaction", "eth_sendTransaction", "eth_sign", "eth_signTypedData"})
+READ_RETRY_METHODS: tuple[str, ...] = tuple(m for m in REQUEST_RETRY_ALLOWLIST if m not in _NOT_RETRIED)
+"""The JSON-RPC methods (or namespaces) the HTTP provider retries after a transient fault: web3's
+allow-list without the sends (retried by the Transactor, which can tell its own transaction from
+another's) and the signing calls."""
 
 
 @dataclass
@@ -114,13 +120,17 @@ def http_web3(network: Network) -> Web3:
     transient fault (connection error, timeout, HTTP error; backoff 0.25 s doubling) and, for PoA
     consensus, the extra-data middleware at layer 0. Nothing is sent.
 
-    web3 retries only methods that change nothing (its allow-list has no ``eth_sendRawTransaction``):
-    sends are retried by the :class:`~consortium_evm.transactions.Transactor`, as the same bytes."""
+    Only reads are retried here: web3's own allow-list also has ``eth_sendRawTransaction``, which
+    is taken out (:data:`READ_RETRY_METHODS`). A send whose answer was lost is retried by the
+    :class:`~consortium_evm.transactions.Transactor`, as the same bytes, knowing that a "nonce too
+    low" or "already known" answer may then mean its own earlier attempt got through; repeated
+    silently by the transport, that answer would look like another program's transaction."""
     retry = (
         ExceptionRetryConfiguration(
             errors=(requests.ConnectionError, requests.Timeout, requests.HTTPError),
             retries=network.retries + 1,
             backoff_factor=DEFAULT_BACKOFF,
+            method_allowlist=READ_RETRY_METHODS,
         )
         if network.retries > 0
         else None
@@ -224,6 +234,7 @@ def connect(
 
 __all__ = [
     "POA_MIDDLEWARE_NAME",
+    "READ_RETRY_METHODS",
     "Connection",
     "check_chain_id",
     "connect",

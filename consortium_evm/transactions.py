@@ -266,25 +266,46 @@ class Transactor:
                     if attempt < self.retries:
                         time.sleep(self.backoff * 2**attempt)
                         continue
+                    # Every answer was lost; one attempt may still have got through (the node did
+                    # the work and the answer never came back). Ask once before giving up.
+                    if self._known_quietly(tx_hash):
+                        return tx_hash
                     raise RPCError(
                         f"could not reach the node to send transaction {tx_hash} (nonce {tx['nonce']}) after "
                         f"{attempt + 1} attempts: {exc}. It may or may not have reached the node's pool: look "
                         "it up by its hash before sending anything else from this account"
                     ) from exc
-                if attempt > 0 or _already_known(exc):
-                    # An earlier attempt may have got through before its answer was lost.
-                    if self._known(tx_hash):
+                if attempt > 0 or _already_known(exc) or _nonce_too_low(exc):
+                    # These very bytes may have got through already, their answer lost: an earlier
+                    # attempt, or one the transport repeated. On an instant-mining node they are
+                    # mined by now and the node says "nonce too low": that is ours, not another
+                    # program's, so it must not be sent again under a new nonce (a duplicate).
+                    if self._known(tx_hash, exc):
                         return tx_hash
                 if _nonce_too_low(exc):
                     raise _NonceTaken() from exc
                 raise self._send_failure(exc, tx_hash) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _known(self, tx_hash: str) -> bool:
+    def _known(self, tx_hash: str, cause: BaseException | None = None) -> bool:
+        """Whether the node has ``tx_hash`` (in its pool or mined)."""
         try:
             self.w3.eth.get_transaction(cast(Any, tx_hash))
             return True
         except TransactionNotFound:
+            return False
+        except Exception as exc:  # noqa: BLE001 - the node failed the look-up itself
+            after = f" after it answered the send with: {cause}" if cause is not None else ""
+            raise RPCError(
+                f"could not look transaction {tx_hash} up{after}: {exc}. It may or may not have reached the "
+                "node's pool: look it up by its hash before sending anything else from this account"
+            ) from exc
+
+    def _known_quietly(self, tx_hash: str) -> bool:
+        """Whether the node has ``tx_hash``; False also when it cannot be asked."""
+        try:
+            return self._known(tx_hash)
+        except RPCError:
             return False
 
     def _send_failure(self, exc: Exception, tx_hash: str | None) -> Exception:
