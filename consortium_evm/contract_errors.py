@@ -17,9 +17,14 @@ what it means. An error of another contract (one of yours, behind a proposal) st
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from consortium_evm.errors import ContractRevertError
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def _explained(cls: type[ContractRevertError]) -> str:
@@ -30,9 +35,16 @@ class NamedRevert(ContractRevertError):
     """Base of the named contract errors: the message adds what the error means."""
 
     def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
+        # ABI decoding gives addresses in lower case; the client gives them checksummed everywhere.
+        # (No argument of these errors is a 20-byte value other than an address.)
+        args = {k: _checksummed(v) for k, v in args.items()}
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
         meaning = _explained(type(self))
         super().__init__(name, args, message or f"reverted with {name}({shown}): {meaning}")
+
+
+def _checksummed(value: Any) -> Any:
+    return str(to_checksum_address(value)) if isinstance(value, str) and _ADDRESS.match(value) else value
 
 
 # -- registry: members, accounts, nodes ---------------------------------------------------------
@@ -221,6 +233,10 @@ class NotConsortiumMember(NamedRevert):
 
 class MissingRole(NamedRevert):
     """The account lacks the role flag this function needs."""
+
+
+class UnknownNotice(NamedRevert):
+    """No notice has this number on the notice board (the example application)."""
 
 
 REVERT_TYPES: dict[str, type[NamedRevert]] = {

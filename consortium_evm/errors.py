@@ -51,6 +51,11 @@ class TransactionTimeoutError(TransactionError):
         self.tx_hash = tx_hash
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions are pickled as type(self)(*self.args): keep the constructor's arguments
+        # (for process pools, task queues, logging handlers in other processes).
+        return (type(self), (str(self), self.tx_hash))
+
 
 class ContractRevertError(TransactionError):
     """A call or transaction reverted with a custom error decoded from the contract's ABI.
@@ -65,6 +70,9 @@ class ContractRevertError(TransactionError):
         self.args_by_name = args
         shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
         super().__init__(message or f"reverted with {name}({shown})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.args_by_name, str(self)))
 
     def __getattr__(self, attribute: str) -> Any:
         # Only called for attributes not found otherwise: the decoded arguments, in snake case.
