@@ -39,6 +39,8 @@ from consortium_evm.transactions import Fees, Sender, Transactor
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
+ERROR_ABIS = ("PermissionRules", "NoticeBoard")
+"""Shipped contracts a proposal may call, besides the suite: their custom errors are decoded too."""
 
 
 class ConsortiumClient:
@@ -70,6 +72,9 @@ class ConsortiumClient:
         self.network_name = network_name
         self.from_block = int(from_block)
         self.log_chunk = int(log_chunk)
+        self.evm_version = evm_version
+        self.fees = fees
+        self.confirmations = max(1, int(confirmations))
         self.consortium: Contract = w3.eth.contract(
             address=Web3.to_checksum_address(consortium), abi=load_artifact("Consortium", evm_version).abi
         )
@@ -79,9 +84,10 @@ class ConsortiumClient:
             else None
         )
         self.abis: list[list[dict[str, Any]]] = [cast(Any, c.abi) for c in (self.consortium, self.ingress) if c is not None]
+        self.abis.extend(load_artifact(name, evm_version).abi for name in ERROR_ABIS)
         self.errors = error_table(self.abis)
         if transactor is None and account is not None:
-            transactor = Transactor(w3, account, self.abis, fees=fees, confirmations=confirmations)
+            transactor = Transactor(w3, account, self.abis, fees=fees, confirmations=self.confirmations)
         elif transactor is not None:
             for abi in self.abis:
                 transactor.add_abi(abi)
@@ -122,14 +128,27 @@ class ConsortiumClient:
                 f"chain id is {connection.chain_id}"
             )
         contracts = manifest["contracts"]
+        addresses = {name: str(entry["address"]) for name, entry in contracts.items() if name in SUITE_NAMES}
+        for name, address in addresses.items():
+            try:
+                code = bytes(connection.w3.eth.get_code(Web3.to_checksum_address(address)))
+            except Exception as exc:  # noqa: BLE001 - each client raises its own types
+                raise RPCError(f"the node failed eth_getCode for {name} at {address}: {exc}") from exc
+            if not code:
+                raise DeploymentError(
+                    f"the deployment manifest of {network} names {name} at {address}, but there is no contract "
+                    f"code there on the chain of network {network}: the manifest is from another chain or an "
+                    "older deployment; deploy again or use the right manifest"
+                )
         transactor = connection.transactor(account) if account is not None else None
         return cls(
             connection.w3,
-            contracts["Consortium"]["address"],
-            contracts.get("PermissionIngress", {}).get("address"),
+            addresses["Consortium"],
+            addresses.get("PermissionIngress"),
             transactor=transactor,
             from_block=int(contracts["Consortium"].get("blockNumber", 0)),
             network_name=connection.name,
+            fees=connection.fees,
             confirmations=connection.confirmations,
             evm_version=connection.network.evm_version,
         )
@@ -145,23 +164,28 @@ class ConsortiumClient:
         from_block: int = 0,
         fees: Fees | None = None,
         confirmations: int = 1,
+        log_chunk: int = 5_000,
     ) -> ConsortiumClient:
         """A client on an existing Web3, for the contracts at these addresses. ``account`` is a
         local signing account or an address the node unlocks; ``from_block`` is where event
-        history starts (the Consortium's deployment block)."""
-        return cls(w3, consortium, ingress, account=account, from_block=from_block, fees=fees, confirmations=confirmations)
+        history starts (the Consortium's deployment block); ``log_chunk`` the block range of each
+        ``eth_getLogs`` (lower it for nodes that limit ranges)."""
+        return cls(w3, consortium, ingress, account=account, from_block=from_block, fees=fees,
+                   confirmations=confirmations, log_chunk=log_chunk)
 
     def with_account(self, account: Sender) -> ConsortiumClient:
-        """The same client, sending from ``account`` (its own nonces; same fees and confirmations)."""
+        """The same client, sending from ``account`` (its own nonces; same fees, confirmations,
+        timeout and retries; a read-only client's ``fees`` and ``confirmations`` apply)."""
         base = self.transactor
         transactor = Transactor(
             self.w3,
             account,
             self.abis,
-            fees=base.fees if base else None,
-            confirmations=base.confirmations if base else 1,
+            fees=base.fees if base else self.fees,
+            confirmations=base.confirmations if base else self.confirmations,
             timeout=base.timeout if base else 120.0,
             retries=base.retries if base else 4,
+            poll_interval=base.poll_interval if base else 0.1,
         )
         return ConsortiumClient(
             self.w3,
@@ -170,8 +194,19 @@ class ConsortiumClient:
             transactor=transactor,
             from_block=self.from_block,
             network_name=self.network_name,
+            fees=self.fees,
+            confirmations=self.confirmations,
+            evm_version=self.evm_version,
             log_chunk=self.log_chunk,
         )
+
+    def add_abi(self, abi: list[dict[str, Any]]) -> None:
+        """Also decode the custom errors of ``abi`` (a contract of yours that proposals call), in
+        reads and in transactions."""
+        self.abis.append(abi)
+        self.errors.update(error_table([abi]))
+        if self.transactor is not None:
+            self.transactor.add_abi(abi)
 
     # -- what it is connected to -----------------------------------------------------------------
 
@@ -267,8 +302,13 @@ class ConsortiumClient:
         return transactor.sender
 
 
+SUITE_NAMES = ("Consortium", "PermissionIngress")
+
+
 def read_manifest(path: Path, network: str) -> dict[str, Any]:
-    """A deployment manifest (``deployments/<network>.json``); a clear error when there is none."""
+    """A deployment manifest (``deployments/<network>.json``); a clear error when there is none or
+    when it lacks what the client needs (``contracts.Consortium.address``; the ingress's address
+    and the numbers, where present, well formed)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -276,8 +316,29 @@ def read_manifest(path: Path, network: str) -> dict[str, Any]:
             f"no deployment of network {network!r} at {path}: run `consortium-evm deploy --network {network} ...` "
             "first, or pass --deployments DIR"
         ) from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DeploymentError(f"cannot read the deployment manifest {path}: {exc}") from exc
-    if not isinstance(data, dict) or "Consortium" not in data.get("contracts", {}):
-        raise DeploymentError(f"{path} is not a consortium deployment manifest (no contracts.Consortium)")
+
+    def malformed(what: str) -> DeploymentError:
+        return DeploymentError(f"{path} is not a consortium deployment manifest: {what}")
+
+    if not isinstance(data, dict):
+        raise malformed("it is not a JSON object")
+    contracts = data.get("contracts")
+    if not isinstance(contracts, dict) or "Consortium" not in contracts:
+        raise malformed("no contracts.Consortium")
+    for name in SUITE_NAMES:
+        if name not in contracts:
+            continue
+        entry = contracts[name]
+        if not isinstance(entry, dict) or not Web3.is_address(entry.get("address")):
+            raise malformed(f"contracts.{name}.address is missing or not an address")
+        if not _whole_number(entry.get("blockNumber", 0)):
+            raise malformed(f"contracts.{name}.blockNumber is not a block number")
+    if "chainId" in data and not _whole_number(data["chainId"]):
+        raise malformed(f"chainId {data['chainId']!r} is not a chain id")
     return data
+
+
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
