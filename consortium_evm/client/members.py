@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from web3 import Web3
 
 from consortium_evm.client.models import Member, MemberAccount, MemberDetails, MemberNode, Totals
-from consortium_evm.contract_errors import NotMemberAdmin, UnknownMember
+from consortium_evm.contract_errors import NotMemberAdmin, OnlyGovernance, UnknownMember
 from consortium_evm.errors import ConfigError
 from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key
-from consortium_evm.transactions import Sent
+from consortium_evm.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -95,7 +95,7 @@ class Members:
 
     def by_account(self, address: str) -> Member | None:
         """The member ``address`` is registered to, or None."""
-        member_id, _active = self._client.call(self._c.memberOf(Web3.to_checksum_address(address)))
+        member_id, _active = self._client.call(self._c.memberOf(_address(address)))
         return self.get(int(member_id)) if member_id else None
 
     def by_node(self, node: str) -> Member | None:
@@ -105,14 +105,14 @@ class Members:
 
     def account(self, address: str) -> MemberAccount:
         """An account's registration and whether it has its roles now."""
-        checksummed = Web3.to_checksum_address(address)
+        checksummed = _address(address)
         member_id, flags, nonce = self._client.call(self._c.accountInfo(checksummed))
         access = int(self._client.call(self._c.accountAccess(checksummed)))
         return MemberAccount(checksummed, int(member_id), Role(int(flags)), int(nonce), access != 0)
 
     def details(self, member_id: int) -> MemberDetails:
         """A member with its current accounts and nodes (rebuilt from the registry's events, each
-        account checked against its record)."""
+        account and node checked against its record)."""
         member = self.get(member_id)
         events = self._client.events.history(
             kinds=("AccountAdded", "AccountRemoved", "NodeAdded", "NodeRemoved"), member_id=member_id
@@ -131,58 +131,85 @@ class Members:
             else:
                 nodes.pop("0x" + bytes(args["nodeKey"]).hex(), None)
         current = [self.account(a) for a in accounts]
-        # An account re-registered elsewhere after this member was removed belongs there now.
-        return MemberDetails(member, tuple(a for a in current if a.member_id == member_id), tuple(nodes.values()))
+        # An account or node re-registered elsewhere after this member was removed belongs there now.
+        owned = tuple(n for n in nodes.values() if self._node_owner(n.key) == member_id)
+        return MemberDetails(member, tuple(a for a in current if a.member_id == member_id), owned)
+
+    def _node_owner(self, key: str) -> int:
+        return int(self._client.call(self._c.nodeAccess(bytes.fromhex(key[2:])))[0])
 
     # -- a member's admin manages its own accounts and nodes ---------------------------------------
 
     def add_accounts(
         self,
-        accounts: Mapping[str, Role | str | Iterable[str]] | Sequence[AccountSpec],
+        accounts: Mapping[str, Role | int | str | Iterable[str]] | Sequence[AccountSpec],
         member_id: int | None = None,
     ) -> Sent:
-        """Register accounts with their roles (``{"0x..": "transact,deploy"}`` or AccountSpecs) for
-        ``member_id`` (default: the signing account's own member)."""
+        """Register accounts with their roles (``{"0x..": "transact,deploy"}``, a Role, role flags
+        as an int or a list of role names; or AccountSpecs) for ``member_id`` (default: the signing
+        account's own member). A signer that is not an admin of that member gets NotMemberAdmin."""
         specs = _account_specs(accounts)
-        target = self._own_member(member_id, "adding accounts")
+        transactor, target = self._own_member(member_id, "adding accounts")
         fn = self._c.addAccounts(target, [a.address for a in specs], [int(a.roles) for a in specs])
-        return self._client.require_transactor("adding accounts").send(fn)
+        return self._manage(transactor, fn, target)
 
     def remove_accounts(self, addresses: Iterable[str], member_id: int | None = None) -> Sent:
         """Remove accounts from ``member_id`` (default: the signing account's own member)."""
-        target = self._own_member(member_id, "removing accounts")
-        fn = self._c.removeAccounts(target, [Web3.to_checksum_address(a) for a in addresses])
-        return self._client.require_transactor("removing accounts").send(fn)
+        transactor, target = self._own_member(member_id, "removing accounts")
+        fn = self._c.removeAccounts(target, [_address(a) for a in addresses])
+        return self._manage(transactor, fn, target)
 
     def add_nodes(self, nodes: Iterable[NodeSpec | str], member_id: int | None = None) -> Sent:
         """Register nodes (NodeSpecs or enode URLs) for ``member_id`` (default: the signer's member)."""
         specs = [n if isinstance(n, NodeSpec) else parse_enode(n) for n in nodes]
-        target = self._own_member(member_id, "adding nodes")
+        transactor, target = self._own_member(member_id, "adding nodes")
         fn = self._c.addNodes(target, [n.as_tuple() for n in specs])
-        return self._client.require_transactor("adding nodes").send(fn)
+        return self._manage(transactor, fn, target)
 
     def remove_nodes(self, nodes: Iterable[str], member_id: int | None = None) -> Sent:
         """Remove nodes (enode URLs, enode ids or node keys) from ``member_id`` (default: the
         signer's member)."""
-        target = self._own_member(member_id, "removing nodes")
-        fn = self._c.removeNodes(target, [node_key_of(n) for n in nodes])
-        return self._client.require_transactor("removing nodes").send(fn)
+        keys = [node_key_of(n) for n in nodes]
+        transactor, target = self._own_member(member_id, "removing nodes")
+        fn = self._c.removeNodes(target, keys)
+        return self._manage(transactor, fn, target)
 
-    def _own_member(self, member_id: int | None, what: str) -> int:
+    def _own_member(self, member_id: int | None, what: str) -> tuple[Transactor, int]:
+        transactor = self._client.require_transactor(what)
         if member_id is not None:
-            return int(member_id)
-        address = self._client.require_transactor(what).address
-        found, _active = self._client.call(self._c.memberOf(address))
+            return transactor, int(member_id)
+        found, _active = self._client.call(self._c.memberOf(transactor.address))
         if not found:
-            raise NotMemberAdmin("NotMemberAdmin", {"account": address, "memberId": 0})
-        return int(found)
+            raise NotMemberAdmin("NotMemberAdmin", {"account": transactor.address, "memberId": 0})
+        return transactor, int(found)
+
+    @staticmethod
+    def _manage(transactor: Transactor, fn: Any, member_id: int) -> Sent:
+        # The registry lets governance (and the bootstrapper, before governance starts) manage any
+        # member, so an account that is neither that member's admin nor governance is refused with
+        # OnlyGovernance: for a member's back-end that means "not an admin of this member".
+        try:
+            return transactor.send(fn)
+        except OnlyGovernance as exc:
+            raise NotMemberAdmin("NotMemberAdmin", {"account": transactor.address, "memberId": member_id}) from exc
 
 
-def _account_specs(accounts: Mapping[str, Role | str | Iterable[str]] | Sequence[AccountSpec]) -> list[AccountSpec]:
+def _address(address: str) -> str:
+    if not isinstance(address, str) or not Web3.is_address(address):
+        raise ConfigError(f"{address!r} is not an Ethereum address")
+    return str(Web3.to_checksum_address(address))
+
+
+def _account_specs(
+    accounts: Mapping[str, Role | int | str | Iterable[str]] | Sequence[AccountSpec],
+) -> list[AccountSpec]:
     if isinstance(accounts, Mapping):
         specs = []
         for address, roles in accounts.items():
-            flags = roles if isinstance(roles, Role) else Role.parse(roles if isinstance(roles, str) else list(roles))
+            if isinstance(roles, (Role, int, str)):
+                flags = Role.parse(int(roles) if isinstance(roles, int) else roles)
+            else:
+                flags = Role.parse(list(roles))
             specs.append(AccountSpec(address, flags))
         return specs
     return list(accounts)
