@@ -81,25 +81,36 @@ class Actions:
 
     # -- permissioning -----------------------------------------------------------------------------
 
-    def allow_account(self, address: str, roles: Role | str = Role.TRANSACT) -> Action:
+    def allow_account(self, address: str, roles: Role | int | str = Role.TRANSACT) -> Action:
         """Allow an account that belongs to no member (a service, a bridge) with transact and/or
         deploy roles."""
-        flags = roles if isinstance(roles, Role) else Role.parse(roles)
-        return self._consortium("setUnaffiliatedAccount", Web3.to_checksum_address(address), int(flags))
+        flags = Role.parse(int(roles) if isinstance(roles, int) else roles)
+        if flags & Role.ADMIN:
+            raise ConfigError("an account allowed on its own has no member to be an admin of: use transact and/or deploy")
+        return self._consortium("setUnaffiliatedAccount", _checked_address(address), int(flags))
 
     def disallow_account(self, address: str) -> Action:
         """Withdraw an account allowed on its own."""
-        return self._consortium("setUnaffiliatedAccount", Web3.to_checksum_address(address), 0)
+        return self._consortium("setUnaffiliatedAccount", _checked_address(address), 0)
 
-    def set_node_match(self, mode: NodeMatch) -> Action:
-        """Match connecting nodes by enode id alone, or by id, host and port."""
-        return self._consortium("setNodeMatch", int(mode))
+    def set_node_match(self, mode: NodeMatch | int | str) -> Action:
+        """Match connecting nodes by enode id alone, or by id, host and port (a NodeMatch, its
+        number, or its name: ``enode_id``, ``enode_id_host_port``)."""
+        try:
+            if isinstance(mode, str):
+                match = NodeMatch[mode.strip().upper().replace("-", "_")]
+            else:
+                match = NodeMatch(int(mode))
+        except (KeyError, ValueError):
+            names = ", ".join(m.name.lower() for m in NodeMatch)
+            raise ConfigError(f"unknown node matching mode {mode!r}; modes are {names}") from None
+        return self._consortium("setNodeMatch", int(match))
 
     def set_rules(self, rules: str) -> Action:
         """Put another permission rules contract behind the ingress (checked by the ingress)."""
         if self._client.ingress is None:
             raise ConfigError("this client was made without the PermissionIngress address")
-        return self._on(self._client.ingress, "PermissionIngress", "setRules", Web3.to_checksum_address(rules))
+        return self._on(self._client.ingress, "PermissionIngress", "setRules", _checked_address(rules))
 
     # -- anything else -----------------------------------------------------------------------------
 
@@ -112,14 +123,39 @@ class Actions:
         types = _split_types(rest[:-1])
         if len(types) != len(args):
             raise ConfigError(f"{signature} takes {len(types)} arguments, {len(args)} given")
-        canonical = f"{name}({','.join(types)})"
-        data = bytes(keccak(text=canonical))[:4] + encode(types, [_coerce(t, a) for t, a in zip(types, args)])
+        canonical = f"{name.strip()}({','.join(types)})"
+        try:
+            values = [_coerce(t, a) for t, a in zip(types, args)]
+            data = bytes(keccak(text=canonical))[:4] + encode(types, values)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - eth-abi's parse and encoding errors, int() and hex
+            raise ConfigError(f"cannot encode {canonical} with {list(args)!r}: {exc}") from None
         shown = ", ".join(repr(a) for a in args)
-        return Action(Web3.to_checksum_address(target), int(value), data, f"{target}.{name}({shown})")
+        address = _checked_address(target)
+        return Action(address, int(value), data, f"{address}.{name.strip()}({shown})")
 
-    def raw(self, target: str, data: bytes, value: int = 0, summary: str = "") -> Action:
-        """A call with calldata you encoded yourself."""
-        return Action(Web3.to_checksum_address(target), int(value), bytes(data), summary or f"{target} <{len(data)} bytes>")
+    def raw(self, target: str, data: bytes | str, value: int = 0, summary: str = "") -> Action:
+        """A call with calldata you encoded yourself (bytes or 0x-hex)."""
+        address = _checked_address(target)
+        payload = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+        return Action(address, int(value), payload, summary or self._summary(address, payload))
+
+    def _summary(self, address: str, data: bytes) -> str:
+        client = self._client
+        if address == client.consortium.address:
+            shown = describe_call(client.consortium, data, "Consortium")
+        elif client.ingress is not None and address == client.ingress.address:
+            shown = describe_call(client.ingress, data, "PermissionIngress")
+        else:
+            shown = ""
+        return shown or f"{address} <{len(data)} bytes>"
+
+
+def _checked_address(address: str) -> str:
+    if not isinstance(address, str) or not Web3.is_address(address):
+        raise ConfigError(f"{address!r} is not an Ethereum address")
+    return str(Web3.to_checksum_address(address))
 
 
 def describe_call(contract: Contract, data: bytes, label: str) -> str:
@@ -159,7 +195,7 @@ def _coerce(abi_type: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if abi_type == "address":
-        return Web3.to_checksum_address(value)
+        return _checked_address(value)
     if abi_type.startswith(("uint", "int")) and not abi_type.endswith("]"):
         return int(value, 0)
     if abi_type == "bool":

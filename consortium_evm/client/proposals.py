@@ -44,6 +44,28 @@ BALLOT_TYPES = {
 """The EIP-712 types of a signed ballot (``GovernanceVoteSignatures``), domain "Consortium" version "1"."""
 
 
+REACHABLE: dict[ProposalState, frozenset[ProposalState]] = {
+    ProposalState.PENDING: frozenset(ProposalState),
+    ProposalState.ACTIVE: frozenset(ProposalState) - {ProposalState.PENDING},
+    ProposalState.QUEUED: frozenset({ProposalState.QUEUED, ProposalState.SUCCEEDED, ProposalState.EXPIRED,
+                                     ProposalState.EXECUTED}),
+    ProposalState.SUCCEEDED: frozenset({ProposalState.SUCCEEDED, ProposalState.EXPIRED, ProposalState.EXECUTED}),
+    ProposalState.CANCELED: frozenset({ProposalState.CANCELED}),
+    ProposalState.DEFEATED: frozenset({ProposalState.DEFEATED}),
+    ProposalState.EXPIRED: frozenset({ProposalState.EXPIRED}),
+    ProposalState.EXECUTED: frozenset({ProposalState.EXECUTED}),
+}
+"""The states a proposal in a given state may still reach (time only moves forward; a proposal's
+settings and weights are those of its creation)."""
+
+
+def _states(states: ProposalState | str | int | Iterable[ProposalState | str | int]) -> set[ProposalState]:
+    items = [states] if isinstance(states, (str, int)) else list(states)
+    if not items:
+        raise ConfigError("no proposal state given")
+    return {ProposalState.parse(s) for s in items}
+
+
 def proposal_number(proposal_id: int) -> int:
     """A proposal's sequence number (bits 0..31 of its id): #1, #2, ..."""
     return int(proposal_id) & 0xFFFFFFFF
@@ -96,55 +118,72 @@ class Proposals:
             created_tx=created.tx_hash,
         )
 
-    def list(self, state: ProposalState | str | Iterable[ProposalState | str] | None = None) -> list[Proposal]:
+    def list(
+        self, state: ProposalState | str | int | Iterable[ProposalState | str | int] | None = None
+    ) -> list[Proposal]:
         """Every proposal, oldest first, or those in ``state`` (one state or several)."""
+        wanted = None if state is None else _states(state)
         self._scan()
         proposals = [self.get(pid) for pid in self._created]
-        if state is None:
+        if wanted is None:
             return proposals
-        wanted = {ProposalState.parse(s) for s in ([state] if isinstance(state, (str, ProposalState)) else state)}
         return [p for p in proposals if p.state in wanted]
 
     def resolve(self, proposal: int | str) -> int:
         """A proposal id from an id (int, decimal or 0x-hex) or ``#N`` (its sequence number)."""
-        if isinstance(proposal, int):
-            return proposal
+        if isinstance(proposal, int) and not isinstance(proposal, bool):
+            return _checked_id(proposal, proposal)
+        if not isinstance(proposal, str):
+            raise ConfigError(f"{proposal!r} is not a proposal id (a number, 0x-hex, or #N)")
         text = proposal.strip()
         if text.startswith("#"):
-            number = int(text[1:])
+            digits = text[1:].strip()
+            if not digits.isdigit():
+                raise ConfigError(f"{proposal!r} is not a proposal number (#1, #2, ...)")
+            number = int(digits)
             self._scan()
             for pid in self._created:
                 if proposal_number(pid) == number:
                     return pid
-            raise UnknownProposal("UnknownProposal", {"proposalId": text})
+            raise UnknownProposal(
+                "UnknownProposal", {"proposalId": text},
+                f"no proposal {text} in blocks {self._client.from_block} to {self._scanned_to}",
+            )
         try:
-            return int(text, 0)
+            return _checked_id(int(text, 0), proposal)
         except ValueError:
             raise ConfigError(f"{proposal!r} is not a proposal id (a number, 0x-hex, or #N)") from None
 
-    def has_voted(self, proposal_id: int, member_id: int) -> bool:
-        """Whether ``member_id`` has voted on the proposal (or can no longer vote on it)."""
-        return bool(self._client.call(self._c.hasVoted(proposal_id, member_id)))
+    def has_voted(self, proposal_id: int | str, member_id: int) -> bool:
+        """Whether ``member_id`` has voted on the proposal (or can no longer vote on it); raises
+        UnknownProposal for a proposal nobody created."""
+        pid = self.resolve(proposal_id)
+        self._client.call(self._c.state(pid))  # UnknownProposal, rather than False, for a wrong id
+        return bool(self._client.call(self._c.hasVoted(pid, member_id)))
 
     def wait_for(
         self,
-        proposal_id: int,
-        states: ProposalState | str | Iterable[ProposalState | str],
+        proposal_id: int | str,
+        states: ProposalState | str | int | Iterable[ProposalState | str | int],
         *,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
     ) -> Proposal:
         """Wait until the proposal is in one of ``states``; returns it then. Raises
-        ProposalOutcomeError if it ends in another final state, WaitTimeoutError after ``timeout``."""
-        wanted = {ProposalState.parse(s) for s in ([states] if isinstance(states, (str, ProposalState)) else states)}
+        ProposalOutcomeError as soon as it can no longer reach them (it ended in another final
+        state, or went past them: a queued proposal is never active again), WaitTimeoutError after
+        ``timeout`` seconds."""
+        wanted = _states(states)
+        pid = self.resolve(proposal_id)
         deadline = time.monotonic() + timeout
         while True:
-            proposal = self.get(proposal_id)
+            proposal = self.get(pid)
             if proposal.state in wanted:
                 return proposal
-            if proposal.state.is_final:
+            if not wanted & REACHABLE[proposal.state]:
+                ended = "ended" if proposal.state.is_final else "is"
                 raise ProposalOutcomeError(
-                    f"proposal #{proposal.number} ended {proposal.state.label}, not "
+                    f"proposal #{proposal.number} {ended} {proposal.state.label} and can no longer become "
                     f"{' or '.join(sorted(s.label for s in wanted))}"
                 )
             if time.monotonic() >= deadline:
@@ -232,6 +271,7 @@ class Proposals:
     # -- internals -------------------------------------------------------------------------------
 
     def _scan(self) -> None:
+        # Proposals are read from ProposalCreated events once, up to the latest block seen.
         latest = int(self._client.w3.eth.block_number)
         if latest <= self._scanned_to:
             return
@@ -273,3 +313,9 @@ class Proposals:
         (event,) = self._client.consortium.events.VoteCast().process_receipt(sent.receipt)
         a = event.args
         return Voted(int(a.proposalId), int(a.memberId), str(a.voter), Support(int(a.support)), int(a.weight), sent)
+
+
+def _checked_id(value: int, given: object) -> int:
+    if not 0 <= value < 2**256:
+        raise ConfigError(f"{given!r} is not a proposal id (a number, 0x-hex, or #N)")
+    return value
