@@ -199,12 +199,14 @@ class Events:
         member_id: int | None = None,
         proposal_id: int | None = None,
     ) -> list[Event]:
-        """Events from ``from_block`` (default: the deployment's block) to ``to_block`` (default:
-        the latest), in chain order; only ``kinds`` (event names or categories) if given, only those
+        """Events from ``from_block`` (default: the deployment's block) to ``to_block`` (default,
+        and at most: the latest), in chain order; only ``kinds`` (event names or categories) if given, only those
         about ``member_id`` or ``proposal_id`` if given."""
         names = self.resolve_kinds(kinds)
-        start = self._client.from_block if from_block is None else int(from_block)
-        end = int(self._client.w3.eth.block_number) if to_block is None else int(to_block)
+        start = self._client.from_block if from_block is None else max(0, int(from_block))
+        # Nodes refuse (or answer inconsistently) a range past their head: stop at the latest block.
+        latest = int(self._client.w3.eth.block_number)
+        end = latest if to_block is None else min(int(to_block), latest)
         topics: list[Any] = [[Web3.to_hex(self._topics[n]) for n in names]]
         # memberId is the first indexed argument of every member event, proposalId of every proposal
         # and vote event: the node filters on it when the kinds allow.
@@ -235,9 +237,12 @@ class Events:
         return EventWatch(self, start, self.resolve_kinds(kinds), poll_interval, max(1, confirmations), stop)
 
     def resolve_kinds(self, kinds: Iterable[str] | None) -> tuple[str, ...]:
-        """Event names from names and categories; a ConfigError names an unknown one."""
+        """Event names from names and categories (one as a string, or several); a ConfigError names
+        an unknown one."""
         if kinds is None:
             return ALL_EVENTS
+        if isinstance(kinds, str):
+            kinds = [kinds]
         names: list[str] = []
         for kind in kinds:
             if kind in CATEGORIES:
@@ -249,6 +254,8 @@ class Events:
                     f"unknown event kind {kind!r}; use a category ({', '.join(CATEGORIES)}) or an event name "
                     f"({', '.join(ALL_EVENTS)})"
                 )
+        if not names:
+            raise ConfigError("no event kind given (kinds=None reads every kind)")
         return tuple(dict.fromkeys(names))
 
     def _logs(self, start: int, end: int, topics: Sequence[Any]) -> list[Any]:
