@@ -268,5 +268,9 @@ def test_member_limits_and_suspension_are_enforced(env: Env, client: ConsortiumC
         suspended.members.add_accounts({env.spare[3]: "transact"})
     assert inactive.value.member_id == 3
     assert [m.id for m in client.members.list(status=MemberStatus.SUSPENDED)] == [3]
+    assert [m.id for m in client.members.list(status="Suspended")] == [3] == [m.id for m in client.members.list(status=2)]
     assert [m.id for m in client.members.list(status=MemberStatus.ACTIVE)] == [1, 2]
+    for bad in ("paused", 7, True):
+        with pytest.raises(ConfigError):
+            client.members.list(status=bad)
     assert Web3.to_checksum_address(env.spare[1]) in [a.address for a in client.members.details(1).accounts]

@@ -165,9 +165,12 @@ def test_rules_actions_execute(env: Env, client: ConsortiumClient) -> None:
     a = client.actions
     rules = deploy(env, "PermissionRules", [env.consortium.address, env.consortium.address, 0], env.spare[4])
     node = env.founders[0].node
-    pass_proposal(client, env, [a.set_rules(rules.address), a.call(rules.address, "setNodeMatch(uint8)", [1])],
-                  "stand-alone rules matching host and port",
+    payee, balance = env.spare[9], env.w3.eth.get_balance(env.spare[9])
+    pass_proposal(client, env, [a.set_rules(rules.address), a.call(rules.address, "setNodeMatch(uint8)", [1]),
+                                a.raw(payee, b"", value=12345)],
+                  "stand-alone rules matching host and port; pay 12345 wei",
                   executor=env.founders[0].user)  # the new rules must still let the executor transact
+    assert env.w3.eth.get_balance(payee) == balance + 12345  # the executor sent the actions' value along
     assert client.status().rules == rules.address == env.ingress.functions.rules().call()
     assert rules.functions.nodeMatch().call() == 1
     assert client.status().node_match == NodeMatch.ENODE_ID  # the Consortium's own mode is its own

@@ -42,6 +42,19 @@ def node_key_of(node: str) -> bytes:
     return node_key(text)
 
 
+def parse_status(value: MemberStatus | str | int) -> MemberStatus:
+    """``"suspended"``, ``2`` or a MemberStatus -> the status; anything else is a ConfigError."""
+    try:
+        if isinstance(value, str):
+            return MemberStatus[value.strip().upper()]
+        if not isinstance(value, bool):
+            return MemberStatus(int(value))
+    except (KeyError, ValueError):
+        pass
+    names = ", ".join(s.name.lower() for s in MemberStatus if s)
+    raise ConfigError(f"unknown member status {value!r}; statuses are {names}")
+
+
 def member_from_view(view: Sequence[Any]) -> Member:
     """A Member from the contract's ``MemberView`` tuple."""
     return Member(
@@ -70,9 +83,11 @@ class Members:
         """The consortium-wide counters."""
         return Totals(*(int(v) for v in self._client.call(self._c.totals())))
 
-    def list(self, *, status: MemberStatus | None = None, include_removed: bool = True) -> list[Member]:
+    def list(self, *, status: MemberStatus | str | int | None = None, include_removed: bool = True) -> list[Member]:
         """Every member in id order (removed ones too, unless ``include_removed`` is False), or
-        those with ``status``. Paging is hidden: 250 members per call."""
+        those with ``status`` (a MemberStatus, or its name: ``active``, ``suspended``, ``removed``).
+        Paging is hidden: 250 members per call."""
+        status = None if status is None else parse_status(status)
         count = self.totals().member_count
         members: list[Member] = []
         for offset in range(0, count, PAGE_SIZE):
