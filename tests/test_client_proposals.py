@@ -346,7 +346,10 @@ def test_signed_votes_are_relayed_by_anyone(env: Env, client: ConsortiumClient, 
 
     relayer = make_client(env, env.spare[3])
     block = env.w3.eth.block_number
-    for wrong in (dataclasses.replace(vote, chain_id=1), dataclasses.replace(vote, consortium=env.ingress.address)):
+    wrongs = [dataclasses.replace(vote, chain_id=1), dataclasses.replace(vote, consortium=env.ingress.address),
+              dataclasses.replace(vote, consortium="consortium"), dataclasses.replace(vote, voter="0x12"),
+              dataclasses.replace(vote, signature="0x1234"), dataclasses.replace(vote, signature="zz")]
+    for wrong in wrongs:
         with pytest.raises(ConfigError):
             relayer.proposals.submit_vote(wrong)
     assert env.w3.eth.block_number == block

@@ -243,15 +243,26 @@ class Proposals:
                           self._client.chain_id, self._client.consortium.address)
 
     def submit_vote(self, vote: SignedVote) -> Voted:
-        """Submit a signed ballot from the client's account (any account may relay it)."""
-        if vote.chain_id != self._client.chain_id or Web3.to_checksum_address(vote.consortium) != self._client.consortium.address:
+        """Submit a signed ballot from the client's account (any account may relay it). A ballot
+        for another consortium or chain, or a malformed one (as read from a file), is a ConfigError."""
+        transactor = self._client.require_transactor("submitting a vote")
+        consortium, voter = (Web3.to_checksum_address(a) if Web3.is_address(a) else None
+                             for a in (vote.consortium, vote.voter))
+        if vote.chain_id != self._client.chain_id or consortium != self._client.consortium.address:
             raise ConfigError(
                 f"this vote was signed for the consortium {vote.consortium} on chain {vote.chain_id}, not "
                 f"{self._client.consortium.address} on chain {self._client.chain_id}"
             )
-        fn = self._c.castVoteBySig(vote.proposal_id, int(vote.support), Web3.to_checksum_address(vote.voter), vote.nonce,
-                                   bytes.fromhex(vote.signature.removeprefix("0x")))
-        return self._voted(self._client.require_transactor("submitting a vote").send(fn))
+        try:
+            signature = bytes.fromhex(vote.signature.removeprefix("0x"))
+        except (AttributeError, ValueError):
+            signature = b""
+        if voter is None or len(signature) != 65 or not 0 <= vote.nonce < 2**64:
+            raise ConfigError(f"malformed signed vote: voter {vote.voter!r}, nonce {vote.nonce!r}, signature "
+                              f"{vote.signature!r} (65 bytes of 0x-hex expected)")
+        fn = self._c.castVoteBySig(_checked_id(vote.proposal_id, vote.proposal_id), int(vote.support), voter,
+                                   vote.nonce, signature)
+        return self._voted(transactor.send(fn))
 
     def execute(self, proposal_id: int | str, value: int | None = None) -> Sent:
         """Execute a passed proposal (anyone may). ``value`` wei go with it; by default the sum of
