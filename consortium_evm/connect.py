@@ -22,6 +22,7 @@ import requests
 from web3 import HTTPProvider, Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
+from web3.types import RPCEndpoint
 
 from consortium_evm.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.errors import ChainMismatchError, RPCError
@@ -117,8 +118,9 @@ def redact_url(url: str) -> str:
 
 def http_web3(network: Network) -> Web3:
     """A Web3 for ``network`` over HTTP, with its request timeout, its retries of reads after a
-    transient fault (connection error, timeout, HTTP error; backoff 0.25 s doubling) and, for PoA
-    consensus, the extra-data middleware at layer 0. Nothing is sent.
+    transient fault (connection error, timeout, HTTP error; backoff 0.25 s doubling), the chain id
+    asked once (cached by the provider) and, for PoA consensus, the extra-data middleware at layer
+    0. Nothing is sent.
 
     Only reads are retried here: web3's own allow-list also has ``eth_sendRawTransaction``, which
     is taken out (:data:`READ_RETRY_METHODS`). A send whose answer was lost is retried by the
@@ -136,7 +138,14 @@ def http_web3(network: Network) -> Web3:
         else None
     )
     provider = HTTPProvider(
-        network.url, request_kwargs={"timeout": network.timeout}, exception_retry_configuration=retry
+        network.url,
+        request_kwargs={"timeout": network.timeout},
+        exception_retry_configuration=retry,
+        # web3's validation asks eth_chainId before every eth_call, eth_estimateGas and send: one
+        # request more each time. The chain id of an endpoint does not change: ask once per thread.
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
+        request_cache_validation_threshold=None,
     )
     w3 = Web3(provider)
     if network.needs_poa_middleware:

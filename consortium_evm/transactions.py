@@ -156,8 +156,8 @@ class Transactor:
 
     def send(self, fn: ContractFunction | ContractConstructor, value: int = 0, gas: int | None = None) -> Sent:
         """Simulate, send and wait for ``fn``; returns the mined transaction."""
-        self.simulate(fn, value)
         tx: dict[str, Any] = {"from": self.address, "value": value, "data": _data(fn), **_to(fn)}
+        self._simulate_tx(tx)
         return self._send_and_wait(tx, gas)
 
     def transact(self, to: str | None, data: bytes | str = b"", value: int = 0, gas: int | None = None) -> Sent:
@@ -167,11 +167,17 @@ class Transactor:
         tx: dict[str, Any] = {"from": self.address, "value": value, "data": payload}
         if to is not None:
             tx["to"] = Web3.to_checksum_address(to)
-        try:
-            self.w3.eth.call(cast(Any, tx))
-        except Exception as exc:  # noqa: BLE001
-            raise self._failure(exc) from exc
+        self._simulate_tx(tx)
         return self._send_and_wait(tx, gas)
+
+    def _simulate_tx(self, tx: dict[str, Any]) -> None:
+        """``eth_call`` of the encoded transaction (its result is not needed: only a revert, raised
+        as its named error). Cheaper than the contract function's ``call``, which encodes the data
+        again and decodes the result."""
+        try:
+            self.w3.eth.call(cast(Any, dict(tx)))
+        except Exception as exc:  # noqa: BLE001 - every client raises its own types
+            raise self._failure(exc) from exc
 
     def _send_and_wait(self, tx: dict[str, Any], gas: int | None) -> Sent:
         try:
