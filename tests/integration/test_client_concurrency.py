@@ -182,12 +182,18 @@ geth began sealing the next block waits for the one after): 4 x 50 take about 10
 blocks, so the default run sends 4 x 10; ``CONSORTIUM_EVM_GETH_FULL=1`` sends all 200."""
 
 
-def test_four_threads_send_through_one_client_on_geth(one_signer: NetworkState, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def on_geth(one_signer: NetworkState, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
+    keys = [Account.from_key(a.private_key) for a in load_dev_accounts(one_signer.root_dir)]
+    return deploy_consortium(
+        one_signer.rpc_url, one_signer.chain_id, "clique", keys, tmp_path_factory.mktemp("geth"), poa=True
+    )
+
+
+def test_four_threads_send_through_one_client_on_geth(on_geth: Deployed, tmp_path: Path) -> None:
     """The same on a one-signer geth 1.13.15 Clique network (1-second blocks): transactions wait
     in the pool for the next block, so the nonces handed out run ahead of the mined ones."""
-    keys = [Account.from_key(a.private_key) for a in load_dev_accounts(one_signer.root_dir)]
-    deployed = deploy_consortium(one_signer.rpc_url, one_signer.chain_id, "clique", keys, tmp_path, poa=True)
-    client = connect_admin(deployed, tmp_path, "clique")
+    client = connect_admin(on_geth, tmp_path, "clique")
     assert client.address is not None
     first_nonce = client.w3.eth.get_transaction_count(client.address)  # type: ignore[arg-type]
     accounts_before = client.members.get(MEMBER_ID).account_count
@@ -210,3 +216,24 @@ def _record(chain: str, seconds: float, **extra: int) -> None:
         path.write_text(json.dumps(data, indent=2))
     except OSError:
         pass
+
+
+def test_a_lost_send_answer_on_geth_is_recognized_in_the_pool(on_geth: Deployed, tmp_path: Path) -> None:
+    """On geth the resent bytes find the first attempt still in the pool ("already known"): the
+    client counts it as sent, once (the anvil case, "nonce too low", is in test_client_faults)."""
+    from flaky_proxy import Fault, FlakyProxy
+
+    with FlakyProxy(on_geth.url) as proxy:
+        networks, deployments, environ = on_geth.files(tmp_path, "flaky", url=proxy.url, timeout=5, retries=2)
+        client = ConsortiumClient.connect(
+            "flaky", account="admin2", networks_file=networks, deployments_dir=deployments, environ=environ
+        )
+        sender = on_geth.admins[1].address
+        raw = client.w3
+        first_nonce = raw.eth.get_transaction_count(sender)  # type: ignore[arg-type]
+        proxy.script("eth_sendRawTransaction", Fault.DROP_AFTER, Fault.DROP_AFTER)
+        sent = client.members.add_accounts({Account.create().address: "transact"})
+        assert proxy.forwarded["eth_sendRawTransaction"] == 3
+        assert sent.nonce == first_nonce
+        assert raw.eth.get_transaction_count(sender) == first_nonce + 1  # type: ignore[arg-type]
+        assert_consecutive_on_chain(raw, sender, [sent.tx_hash], first_nonce)
