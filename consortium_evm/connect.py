@@ -139,7 +139,9 @@ def http_web3(network: Network) -> Web3:
     )
     provider = HTTPProvider(
         network.url,
-        request_kwargs={"timeout": network.timeout},
+        # A 4xx answer (but 408 and 429) is raised at once as HTTPStatusError: web3 would retry
+        # every HTTP error, and an unauthorized request stays unauthorized.
+        request_kwargs={"timeout": network.timeout, "hooks": {"response": [_refuse_permanent_http_errors]}},
         exception_retry_configuration=retry,
         # web3's validation asks eth_chainId before every eth_call, eth_estimateGas and send: one
         # request more each time. The chain id of an endpoint does not change: ask once per thread.
@@ -151,6 +153,23 @@ def http_web3(network: Network) -> Web3:
     if network.needs_poa_middleware:
         w3.middleware_onion.inject(ExtraDataToPOAMiddleware, name=POA_MIDDLEWARE_NAME, layer=0)
     return w3
+
+
+class HTTPStatusError(Exception):
+    """The endpoint answered with an HTTP error that a retry will not change (4xx, except 408
+    Request Timeout and 429 Too Many Requests): not retried."""
+
+    def __init__(self, status_code: int, reason: str, url: str) -> None:
+        self.status_code = status_code
+        super().__init__(f"HTTP {status_code} {reason} from {redact_url(url)}")
+
+
+def _refuse_permanent_http_errors(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    status = response.status_code
+    if 400 <= status < 500 and status not in (408, 429):
+        response.close()
+        raise HTTPStatusError(status, str(response.reason or ""), str(response.url or ""))
+    return response
 
 
 def has_poa_middleware(w3: Web3) -> bool:
@@ -242,6 +261,7 @@ def connect(
 
 
 __all__ = [
+    "HTTPStatusError",
     "POA_MIDDLEWARE_NAME",
     "READ_RETRY_METHODS",
     "Connection",

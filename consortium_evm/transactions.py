@@ -53,7 +53,7 @@ or a function giving them for the next transaction."""
 DEFAULT_GAS_HEADROOM = 1.25
 DEFAULT_SEND_RETRIES = 4
 DEFAULT_BACKOFF = 0.25
-_RETRY_STATUS = frozenset({429, 502, 503, 504})
+_RETRY_STATUS = frozenset({408, 429, 502, 503, 504})
 
 
 def sender_address(sender: Sender) -> str:

@@ -18,7 +18,7 @@ The faults:
   without passing the answer on (the node did the work, the client never learns it);
 - ``SLOW``: the request is forwarded at once, the answer is held ``slow_seconds`` (beyond the
   client's timeout), then passed on if the client is still there;
-- ``HTTP_502`` / ``HTTP_503``: an HTTP error page, nothing forwarded.
+- ``HTTP_401``, ``HTTP_429``, ``HTTP_502``, ``HTTP_503``: an HTTP error page, nothing forwarded.
 
 ``down()`` makes every request fail as ``DROP_BEFORE`` (an endpoint that accepts connections and
 answers nothing); ``up()`` ends that. A batch request (a JSON list) counts under the method of its
@@ -45,8 +45,13 @@ class Fault(enum.Enum):
     DROP_BEFORE = "drop-before"
     DROP_AFTER = "drop-after"
     SLOW = "slow"
+    HTTP_401 = "http-401"
+    HTTP_429 = "http-429"
     HTTP_502 = "http-502"
     HTTP_503 = "http-503"
+
+
+_STATUS = {Fault.HTTP_401: 401, Fault.HTTP_429: 429, Fault.HTTP_502: 502, Fault.HTTP_503: 503}
 
 
 @dataclass
@@ -86,8 +91,8 @@ class FlakyProxy:
                 if fault is Fault.DROP_BEFORE:
                     self._drop()
                     return
-                if fault in (Fault.HTTP_502, Fault.HTTP_503):
-                    status = 502 if fault is Fault.HTTP_502 else 503
+                if fault in _STATUS:
+                    status = _STATUS[fault]
                     self._answer(status, f"{status} injected by FlakyProxy\n".encode(), "text/plain")
                     return
                 status, data, content_type = proxy._forward(body)

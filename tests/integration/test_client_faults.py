@@ -151,6 +151,28 @@ def test_reads_fail_as_one_line_when_the_faults_outlast_the_retries(
     assert client.members.get(1).name == "Acme Bank"  # the next read goes through
 
 
+def test_http_429_is_retried_and_401_is_not(proxy: FlakyProxy, deployed: Deployed, tmp_path: Path) -> None:
+    client = through(proxy, deployed, tmp_path)
+    w3 = Web3(Web3.HTTPProvider(deployed.url))
+    first_nonce = w3.eth.get_transaction_count(deployed.admins[0].address)
+    proxy.plan(Fault.HTTP_429, method="eth_call")
+    assert client.members.get(1).name == "Acme Bank"
+    assert proxy.received["eth_call"] == 2
+    proxy.plan(Fault.HTTP_401, method="eth_call")
+    started = time.monotonic()
+    with pytest.raises(RPCError) as failed:
+        client.members.get(1)
+    assert "HTTP 401" in one_line(failed.value) and proxy.received["eth_call"] == 3  # asked once
+    assert time.monotonic() - started < 0.5  # no back-off either
+
+    proxy.plan(Fault.HTTP_429, method=SEND)  # a send: the same bytes again after a 429
+    proxy.plan(Fault.HTTP_401, method=SEND)  # ... a 401 is final
+    with pytest.raises(RPCError) as refused:
+        client.members.add_accounts({Account.create().address: "transact"})
+    assert "HTTP 401" in one_line(refused.value) and proxy.forwarded[SEND] == 0
+    assert client.members.add_accounts({Account.create().address: "transact"}).nonce == first_nonce
+
+
 # -- sends -----------------------------------------------------------------------------------------
 
 
