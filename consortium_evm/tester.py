@@ -39,11 +39,14 @@ def _tester(w3: Web3) -> Any:
 
 
 def advance_time(w3: Web3, seconds: int) -> int:
-    """Mine a block ``seconds`` after the latest one; returns its timestamp."""
+    """Mine a block exactly ``seconds`` (at least 1) after the latest one; returns its timestamp.
+
+    eth-tester's ``time_travel(t)`` mines a block at ``t - 1`` and makes ``t`` the pending block's
+    time, so the travel goes one second further than the block wanted."""
     tester = _tester(w3)
-    target = int(w3.eth.get_block("latest")["timestamp"]) + int(seconds)
-    tester.time_travel(target)
-    return target
+    target = int(w3.eth.get_block("latest")["timestamp"]) + max(1, int(seconds))
+    tester.time_travel(target + 1)
+    return int(w3.eth.get_block("latest")["timestamp"])
 
 
 def snapshot(w3: Web3) -> int:
