@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
@@ -332,3 +333,26 @@ def test_an_unreachable_endpoint_is_one_line(proxy: FlakyProxy, deployed: Deploy
     proxy.up()
     sent = client.members.add_accounts({Account.create().address: "transact"})
     assert sent.nonce == first_nonce
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=requests.exceptions.ConnectionError,
+    reason="client bug (consortium_evm/client, not this file's owner): events.history, proposals.list and "
+    "events.watch call w3.eth.block_number unwrapped, so an unreachable node escapes as "
+    "requests.exceptions.ConnectionError instead of RPCError",
+)
+@pytest.mark.parametrize("read", ["events.history", "proposals.list", "events.watch"])
+def test_every_read_of_an_unreachable_node_is_an_rpc_error(
+    read: str, proxy: FlakyProxy, deployed: Deployed, tmp_path: Path
+) -> None:
+    client = through(proxy, deployed, tmp_path)
+    proxy.down()
+    reads = {
+        "events.history": lambda: client.events.history(),
+        "proposals.list": lambda: client.proposals.list(),
+        "events.watch": lambda: next(iter(client.events.watch(from_block=deployed.block))),
+    }
+    with pytest.raises(RPCError) as failed:
+        reads[read]()
+    one_line(failed.value)
