@@ -38,9 +38,22 @@ class NamedRevert(ContractRevertError):
         # ABI decoding gives addresses in lower case; the client gives them checksummed everywhere.
         # (No argument of these errors is a 20-byte value other than an address.)
         args = {k: _checksummed(v) for k, v in args.items()}
-        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        shown = ", ".join(f"{k}={_shown(k, v)}" for k, v in args.items())
         meaning = _explained(type(self))
         super().__init__(name, args, message or f"reverted with {name}({shown}): {meaning}")
+
+
+_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
+
+
+def _shown(key: str, value: Any) -> str:
+    """An argument as the message shows it: a proposal id as 0x-hex with its number, a proposal
+    state by name, anything else as Python writes it."""
+    if key == "proposalId" and isinstance(value, int) and value >= 2**32:
+        return f"{value:#x} (#{value & 0xFFFFFFFF})"
+    if key == "state" and isinstance(value, int) and 0 <= value < len(_STATES):
+        return _STATES[value]
+    return repr(value)
 
 
 def _checksummed(value: Any) -> Any:
