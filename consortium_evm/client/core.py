@@ -215,6 +215,13 @@ class ConsortiumClient:
         """The signing account's address (None for a read-only client)."""
         return self.transactor.address if self.transactor else None
 
+    def block_number(self) -> int:
+        """The latest block's number; an unreachable node is an RPCError."""
+        try:
+            return int(self.w3.eth.block_number)
+        except Exception as exc:  # noqa: BLE001 - each provider raises its own types
+            raise RPCError(f"the node failed eth_blockNumber: {exc}") from exc
+
     @property
     def chain_id(self) -> int:
         """The chain id (asked once)."""
@@ -229,7 +236,7 @@ class ConsortiumClient:
         rules = self.call(self.ingress.functions.rules()) if self.ingress else self.consortium.address
         return Status(
             chain_id=self.chain_id,
-            block_number=int(self.w3.eth.block_number),
+            block_number=self.block_number(),
             consortium=self.consortium.address,
             ingress=self.ingress.address if self.ingress else "",
             rules=Web3.to_checksum_address(rules),

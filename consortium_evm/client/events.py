@@ -205,7 +205,7 @@ class Events:
         names = self.resolve_kinds(kinds)
         start = self._client.from_block if from_block is None else max(0, int(from_block))
         # Nodes refuse (or answer inconsistently) a range past their head: stop at the latest block.
-        latest = int(self._client.w3.eth.block_number)
+        latest = self._client.block_number()
         end = latest if to_block is None else min(int(to_block), latest)
         topics: list[Any] = [[Web3.to_hex(self._topics[n]) for n in names]]
         # memberId is the first indexed argument of every member event, proposalId of every proposal
@@ -233,7 +233,7 @@ class Events:
         """An iterator over events from ``from_block`` (default: the next block) onwards, waiting for
         new blocks, until ``stop`` is set. Only blocks with ``confirmations`` (the block itself
         counts) are read, so that a short reorganization does not deliver events that vanish."""
-        start = int(self._client.w3.eth.block_number) + 1 if from_block is None else int(from_block)
+        start = self._client.block_number() + 1 if from_block is None else int(from_block)
         return EventWatch(self, start, self.resolve_kinds(kinds), poll_interval, max(1, confirmations), stop)
 
     def resolve_kinds(self, kinds: Iterable[str] | None) -> tuple[str, ...]:
@@ -305,7 +305,7 @@ class EventWatch(Iterator[Event]):
         while not self._buffer:
             if self._stop is not None and self._stop.is_set():
                 raise StopIteration
-            ready = int(self._events._client.w3.eth.block_number) - (self._confirmations - 1)
+            ready = self._events._client.block_number() - (self._confirmations - 1)
             if ready > self._scanned_to:
                 self._buffer = self._events.history(self._scanned_to + 1, ready, kinds=self._names)
                 self._scanned_to = ready

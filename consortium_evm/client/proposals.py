@@ -7,6 +7,7 @@ hash of them); the client reads them from the chain's logs once and keeps them, 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -83,6 +84,7 @@ class Proposals:
         self._client = client
         self._c = client.consortium.functions
         self._created: dict[int, ProposalEvent] = {}
+        self._scan_lock = threading.Lock()
         self._scanned_to = client.from_block - 1
         self._snapshots: dict[int, tuple[Any, int]] = {}
 
@@ -124,7 +126,7 @@ class Proposals:
         """Every proposal, oldest first, or those in ``state`` (one state or several)."""
         wanted = None if state is None else _states(state)
         self._scan()
-        proposals = [self.get(pid) for pid in self._created]
+        proposals = [self.get(pid) for pid in list(self._created)]
         if wanted is None:
             return proposals
         return [p for p in proposals if p.state in wanted]
@@ -142,7 +144,7 @@ class Proposals:
                 raise ConfigError(f"{proposal!r} is not a proposal number (#1, #2, ...)")
             number = int(digits)
             self._scan()
-            for pid in self._created:
+            for pid in list(self._created):
                 if proposal_number(pid) == number:
                     return pid
             raise UnknownProposal(
@@ -283,13 +285,15 @@ class Proposals:
 
     def _scan(self) -> None:
         # Proposals are read from ProposalCreated events once, up to the latest block seen.
-        latest = int(self._client.w3.eth.block_number)
-        if latest <= self._scanned_to:
-            return
-        for event in self._client.events.history(self._scanned_to + 1, latest, kinds=("ProposalCreated",)):
-            assert isinstance(event, ProposalEvent)
-            self._created[event.proposal_id] = event
-        self._scanned_to = latest
+        # One scan at a time: threads of a back-end may share one client.
+        with self._scan_lock:
+            latest = self._client.block_number()
+            if latest <= self._scanned_to:
+                return
+            for event in self._client.events.history(self._scanned_to + 1, latest, kinds=("ProposalCreated",)):
+                assert isinstance(event, ProposalEvent)
+                self._created[event.proposal_id] = event
+            self._scanned_to = latest
 
     def _creation(self, pid: int) -> ProposalEvent:
         if pid not in self._created:

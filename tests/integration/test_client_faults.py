@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
@@ -335,13 +334,6 @@ def test_an_unreachable_endpoint_is_one_line(proxy: FlakyProxy, deployed: Deploy
     assert sent.nonce == first_nonce
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=requests.exceptions.ConnectionError,
-    reason="client bug (consortium_evm/client, not this file's owner): events.history, proposals.list and "
-    "events.watch call w3.eth.block_number unwrapped, so an unreachable node escapes as "
-    "requests.exceptions.ConnectionError instead of RPCError",
-)
 @pytest.mark.parametrize("read", ["events.history", "proposals.list", "events.watch"])
 def test_every_read_of_an_unreachable_node_is_an_rpc_error(
     read: str, proxy: FlakyProxy, deployed: Deployed, tmp_path: Path
