@@ -237,3 +237,35 @@ def test_a_lost_send_answer_on_geth_is_recognized_in_the_pool(on_geth: Deployed,
         assert sent.nonce == first_nonce
         assert raw.eth.get_transaction_count(sender) == first_nonce + 1  # type: ignore[arg-type]
         assert_consecutive_on_chain(raw, sender, [sent.tx_hash], first_nonce)
+
+
+def test_threads_reading_proposals_while_another_proposes(on_anvil: Deployed, tmp_path: Path) -> None:
+    """Back-end threads list proposals while another thread creates them through the same client:
+    no reader fails, and every proposal is listed once at the end."""
+    from consortium_evm.spec import MemberSpec
+
+    client = connect_admin(on_anvil, tmp_path, "readers")
+    before = len(client.proposals.list())
+    stop, errors = threading.Event(), []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                ids = [p.id for p in client.proposals.list()]
+                assert len(ids) == len(set(ids))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        created = [client.proposals.create(client.actions.add_member(MemberSpec(f"Candidate {n}", 10)), f"candidate {n}")
+                   for n in range(30)]
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join()
+    assert not errors, errors[:3]
+    listed = [p.id for p in client.proposals.list()]
+    assert len(listed) == before + 30 and {c.proposal_id for c in created} <= set(listed)
