@@ -141,6 +141,7 @@ def _register() -> None:
     main.add_command(node_group)
     main.add_command(deploy_command)
     main.add_command(run_command)
+    __import__("consortium_evm.cli_genesis", fromlist=["register"]).register(main)
 
 
 _register()

@@ -31,7 +31,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -46,6 +45,7 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from consortium_evm.errors import ConfigError
+from consortium_evm.journal import write_text_atomic as _write_atomic
 from consortium_evm.node.clique import DEFAULT_EPOCH, clique_genesis, sorted_signers
 from consortium_evm.node.errors import NetworkStartError, NodeError
 from consortium_evm.node.geth import GethBinary, find_geth, project_roots
@@ -280,22 +280,6 @@ def load_dev_accounts(root_dir: Path | str | None = None) -> list[DevAccount]:
         raise ConfigError(f"no dev accounts at {path}: start a network first") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read the dev accounts file {path}: {exc}") from None
-
-
-def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _save_state(state: NetworkState) -> None:
