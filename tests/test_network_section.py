@@ -111,3 +111,12 @@ def test_without_validators_the_deployment_is_the_two_contract_suite(tmp_path: P
     assert deployment.validator_set is None
     assert "ValidatorSet" not in deployment.manifest()["contracts"]
     assert not any("ValidatorSet" in step.name for step in deployment.steps)
+
+
+def test_the_example_network_section_loads_once_uncommented(tmp_path: Path) -> None:
+    example = (Path(__file__).resolve().parents[1] / "consortium.example.yaml").read_text()
+    head, _, section = example.partition("# network:")
+    uncommented = "network:" + "\n".join(line[2:] if line.startswith("# ") else line for line in section.split("\n"))
+    loaded = load_consortium_file(write(tmp_path, head + uncommented))
+    assert loaded.network is not None and loaded.network.chain_id == 2024 and loaded.network.block_period == 5
+    assert len(loaded.spec.validators) == 3 and len(loaded.network.alloc) == 2
