@@ -12,55 +12,35 @@ call with its parameters.
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from eth_abi import encode
 from eth_utils.crypto import keccak
+from rpc_stub import RpcStub
 
 GET_VALIDATORS = "0x" + bytes(keccak(text="getValidators()"))[:4].hex()
 VALIDATOR_SET = "0x4ED7c95CB286AAa9cf94afb71fCFADb678D5B5DF"
 
 
-class BesuRpcDouble:
-    """A Besu-like node: its validators, its pending votes, and the on-chain ValidatorSet."""
+class BesuRpcDouble(RpcStub):
+    """A Besu-like node: its validators, its pending votes, and the on-chain ValidatorSet. The HTTP
+    server is :class:`rpc_stub.RpcStub`'s; :meth:`answer` is this node's."""
 
     def __init__(self, prefix: str, *, chain_id: int = 2024, on_chain: list[str], validators: list[str],
                  pending: dict[str, bool] | None = None, refuse_votes: bool = False) -> None:
         assert prefix in ("ibft", "qbft")
+        super().__init__(chain_id)
         self.prefix = prefix
-        self.chain_id = chain_id
         self.on_chain = list(on_chain)
         self.validators = list(validators)
         self.pending = dict(pending or {})
         self.refuse_votes = refuse_votes
         self.validator_set = VALIDATOR_SET
-        self.calls: list[tuple[str, list[Any]]] = []
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                reply = [double.answer(r) for r in body] if isinstance(body, list) else double.answer(body)
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self.requests: list[tuple[str, list[Any]]] = []
 
     def writes(self) -> list[tuple[str, list[Any]]]:
         """The calls that change the node's votes."""
-        return [c for c in self.calls if c[0].endswith(("proposeValidatorVote", "discardValidatorVote"))]
+        return [c for c in self.requests if c[0].endswith(("proposeValidatorVote", "discardValidatorVote"))]
 
     def apply_votes(self) -> None:
         """What the network does once a majority proposed: the pending changes take effect (the
@@ -73,7 +53,7 @@ class BesuRpcDouble:
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         method, params = request["method"], list(request.get("params") or [])
-        self.calls.append((method, params))
+        self.requests.append((method, params))
         p = self.prefix
         result: Any
         if method == "eth_chainId":
@@ -100,10 +80,5 @@ class BesuRpcDouble:
         return {"jsonrpc": "2.0", "id": request["id"], "result": result}
 
     def __enter__(self) -> BesuRpcDouble:
-        self.thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)

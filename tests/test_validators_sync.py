@@ -39,7 +39,7 @@ def sync(double: BesuRpcDouble) -> object:
 def test_sync_proposes_the_difference_then_nothing_more(node: BesuRpcDouble) -> None:
     p = node.prefix
     result = sync(node)
-    assert node.calls[-5:] == [
+    assert node.requests[-5:] == [
         (f"{p}_getValidatorsByBlockNumber", ["latest"]),
         (f"{p}_getPendingVotes", []),
         (f"{p}_proposeValidatorVote", [C, True]),

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_genesis, check_bft_timing
+from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
 from consortium_evm.genesis.extradata import ibft2_extra_data, qbft_extra_data
-from consortium_evm.node.clique import GenesisAccount, fork_blocks, sorted_signers
+from consortium_evm.node.clique import GenesisAccount, sorted_signers
 from consortium_evm.spec import NetworkSpec
 
 BESU_PLUGIN_NOTE = (
@@ -40,19 +40,11 @@ def _timing(network: NetworkSpec) -> dict[str, Any]:
     }
 
 
-def _config(network: NetworkSpec, family: str) -> dict[str, Any]:
-    config: dict[str, Any] = {"chainId": network.chain_id}
-    for key in fork_blocks(network.evm_version, family):
-        config[key] = 0
-    return config
-
-
 def besu_ibft2_genesis(
     network: NetworkSpec, validators: Sequence[str], alloc: Mapping[str, int | GenesisAccount]
 ) -> dict[str, Any]:
     """Besu's IBFT 2.0 genesis: validators in the RLP extra data, ``config.ibft2`` timing."""
-    check_bft_timing(network, "IBFT 2.0")
-    config = _config(network, "IBFT 2.0")
+    config = bft_chain_config(network, "IBFT 2.0")
     config["ibft2"] = _timing(network)
     return bft_genesis(config, network, ibft2_extra_data(sorted_signers(validators)), alloc)
 
@@ -64,8 +56,7 @@ def besu_qbft_genesis(
     selection: QbftSelection,
 ) -> dict[str, Any]:
     """Besu's QBFT genesis in header, contract or transition validator selection."""
-    check_bft_timing(network, "QBFT")
-    config = _config(network, "QBFT")
+    config = bft_chain_config(network, "QBFT")
     qbft = _timing(network)
     if selection.mode is ValidatorSelection.CONTRACT:
         qbft["validatorcontractaddress"] = str(selection.contract).lower()

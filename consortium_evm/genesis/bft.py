@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.node.clique import INITIAL_BASE_FEE, GenesisAccount, genesis_alloc, sorted_signers
+from consortium_evm.node.clique import INITIAL_BASE_FEE, GenesisAccount, fork_blocks, genesis_alloc, sorted_signers
 from consortium_evm.spec import NetworkSpec
 
 ISTANBUL_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365"
@@ -47,10 +47,15 @@ class QbftSelection:
         return [] if self.mode is ValidatorSelection.CONTRACT else sorted_signers(validators)
 
 
-def check_bft_timing(network: NetworkSpec, family: str) -> None:
-    """IBFT 2.0 and QBFT seal on a timer: the block period must be at least one second."""
+def bft_chain_config(network: NetworkSpec, family: str) -> dict[str, Any]:
+    """The start of an IBFT 2.0 / QBFT ``config``: the chain id and the fork blocks, after checking
+    that the network seals on a timer (a block period of at least one second)."""
     if network.block_period < 1:
         raise ConfigError(f"a {family} network needs network.block_period of at least 1 second, got {network.block_period}")
+    config: dict[str, Any] = {"chainId": network.chain_id}
+    for key in fork_blocks(network.evm_version, family):
+        config[key] = 0
+    return config
 
 
 def bft_genesis(

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_genesis, check_bft_timing
+from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
 from consortium_evm.genesis.extradata import qbft_extra_data
-from consortium_evm.node.clique import GenesisAccount, fork_blocks
+from consortium_evm.node.clique import GenesisAccount
 from consortium_evm.spec import NetworkSpec
 
 TXN_SIZE_LIMIT_KB = 64
@@ -38,10 +38,7 @@ def goquorum_qbft_genesis(
     selection: QbftSelection,
 ) -> dict[str, Any]:
     """GoQuorum's QBFT genesis in header, contract or transition validator selection."""
-    check_bft_timing(network, "QBFT")
-    config: dict[str, Any] = {"chainId": network.chain_id}
-    for key in fork_blocks(network.evm_version, "GoQuorum QBFT"):
-        config[key] = 0
+    config = bft_chain_config(network, "GoQuorum QBFT")
     qbft: dict[str, Any] = {
         "epochlength": network.epoch,
         "blockperiodseconds": network.block_period,
