@@ -205,3 +205,15 @@ def test_cli_errors_are_one_line_with_a_fix(tmp_path: Path) -> None:
     result = runner.invoke(main, ["genesis", "qbft", "--consortium", str(write(tmp_path)), "-o", str(tmp_path / "o"),
                                   "--validators-from", "header", "--switch-to-contract-at", "10"])
     assert result.exit_code == 2 and "--switch-to-contract-at starts in header mode" in result.output
+
+
+def test_node_start_from_a_genesis_needs_its_keys(tmp_path: Path) -> None:
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(json.dumps({"config": {"chainId": 1, "clique": {"period": 1}}, "alloc": {}}))
+    runner = CliRunner()
+    result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--data-dir", str(tmp_path / "n")])
+    assert result.exit_code == 1 and "--genesis and --keys go together" in result.output
+    (tmp_path / "keys").mkdir()
+    result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--keys", str(tmp_path / "keys"),
+                                  "--data-dir", str(tmp_path / "n")])
+    assert result.exit_code == 1 and "no node*/nodekey files" in result.output
