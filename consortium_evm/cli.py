@@ -142,6 +142,7 @@ def demo_command(as_json: bool) -> None:
 def _register() -> None:
     from consortium_evm.cli_access import access_group, events_command
     from consortium_evm.cli_deploy import deploy_command, run_command
+    from consortium_evm.cli_genesis import register as register_genesis
     from consortium_evm.cli_members import members_group, status_command
     from consortium_evm.cli_node import node_group
     from consortium_evm.cli_proposals import propose_group, proposals_group
@@ -151,6 +152,7 @@ def _register() -> None:
     main.add_command(run_command)
     for command in (status_command, members_group, proposals_group, propose_group, access_group, events_command):
         main.add_command(command)
+    register_genesis(main)
 
 
 _register()

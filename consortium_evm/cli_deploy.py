@@ -89,6 +89,8 @@ def deploy_command(
         click.echo("Already deployed: the code on chain was verified and nothing was sent.")
     click.echo(f"Consortium         {deployment.consortium}")
     click.echo(f"PermissionIngress  {deployment.ingress}   <- configure every node with this address")
+    if deployment.validator_set is not None:
+        click.echo(f"ValidatorSet       {deployment.validator_set}   <- `consortium-evm validators sync` reads it")
     click.echo(f"Total gas {deployment.total_gas:,}; manifest written to {out / f'{network.name}.json'}")
 
 

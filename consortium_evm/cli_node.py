@@ -1,6 +1,7 @@
 """``consortium-evm node``: a local Clique network of geth 1.13 signers on 127.0.0.1.
 
     consortium-evm node start [--signers N] [--chain-id ID] [--period S] [--data-dir DIR] [--reset]
+    consortium-evm node start --genesis geth/genesis.json --keys KEYS_DIR [--data-dir DIR]
     consortium-evm node status [--json] [--data-dir DIR]
     consortium-evm node stop [--data-dir DIR]
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-from consortium_evm.errors import ConsortiumError
+from consortium_evm.errors import ConfigError, ConsortiumError
 from consortium_evm.node.clique import CLIQUE_EVM_VERSIONS, DEFAULT_CLIQUE_EVM_VERSION
 from consortium_evm.node.network import (
     DEFAULT_CHAIN_ID,
@@ -81,6 +82,10 @@ def node_group() -> None:
     show_default=True,
     help="Forks active from block 0 (a new network only; Clique stops at london).",
 )
+@click.option("--genesis", "genesis_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Run this geth Clique genesis (consortium-evm genesis clique) instead of making one; needs --keys.")
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --genesis: a folder of nodeN/nodekey files (consortium-evm genesis keys), one node each.")
 @click.option("--reset", is_flag=True, help="Delete a stopped network in the folder and create a new one.")
 @click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds to wait for the nodes.")
 @_data_dir_option
@@ -89,11 +94,14 @@ def start_command(
     chain_id: int | None,
     period: int | None,
     evm_version: str,
+    genesis_file: Path | None,
+    keys_dir: Path | None,
     reset: bool,
     timeout: float,
     data_dir: Path | None,
 ) -> None:
     """Start a local network (or resume the stopped one in the folder) and wait until it seals."""
+    genesis, keys = _genesis_and_keys(genesis_file, keys_dir)
     state = start_network(
         data_dir,
         signers=signers,
@@ -103,6 +111,8 @@ def start_command(
         reset=reset,
         timeout=timeout,
         log=_err,
+        genesis=genesis,
+        keys=keys,
     )
     click.echo(
         f"local Clique network running: {len(state.nodes)} signer(s), chain id {state.chain_id}, "
@@ -169,6 +179,20 @@ def stop_command(timeout: float, data_dir: Path | None) -> None:
         click.echo(f"no local network running in {_shown_dir(data_dir)}")
         return
     click.echo(f"stopped {len(ended)} geth process(es): {', '.join(f'{r.name} (pid {r.pid})' for r in ended)}")
+
+
+def _genesis_and_keys(genesis_file: Path | None, keys_dir: Path | None) -> tuple[dict[str, Any] | None, list[str] | None]:
+    if genesis_file is None and keys_dir is None:
+        return None, None
+    if genesis_file is None or keys_dir is None:
+        raise ConfigError("--genesis and --keys go together: the genesis signers need their node keys")
+    from consortium_evm.genesis.build import read_genesis
+
+    genesis = dict(read_genesis(genesis_file))
+    key_files = sorted(keys_dir.glob("node*/nodekey"), key=lambda p: (len(p.parent.name), p.parent.name))
+    if not key_files:
+        raise ConfigError(f"no node*/nodekey files in {keys_dir} (make them with `consortium-evm genesis keys`)")
+    return genesis, [f.read_text().strip() for f in key_files]
 
 
 def _shown_dir(data_dir: Path | None) -> Path:

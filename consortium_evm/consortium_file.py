@@ -10,27 +10,36 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from consortium_evm.errors import ConfigError
+from consortium_evm.node.clique import CLIQUE_EVM_VERSIONS
 from consortium_evm.spec import (
     AccountSpec,
     ConsortiumSpec,
     GovernanceSettings,
     MemberLimits,
     MemberSpec,
+    NetworkSpec,
     NodeMatch,
     NodeSpec,
     Role,
+    checked_validators,
 )
 from consortium_evm.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
+_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(wei|gwei|ether)\s*$")
+_UNIT_WEI = {"wei": 1, "gwei": 10**9, "ether": 10**18}
+GENESIS_EVM_VERSIONS = CLIQUE_EVM_VERSIONS
+"""EVM versions a generated genesis can target, homestead to london (Clique and GoQuorum stop at
+london; Besu's time-based forks after it are not generated)."""
 
 
 def _duration(value: Any) -> Any:
@@ -71,8 +80,37 @@ def parse_share(text: str) -> int:
     return value
 
 
+def _evm_version(value: Any) -> Any:
+    if value not in GENESIS_EVM_VERSIONS:
+        raise ValueError(f"{value!r} is not an EVM version a genesis can target: {', '.join(GENESIS_EVM_VERSIONS)}")
+    return value
+
+
+def _amount(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text.startswith("0x"):
+            try:
+                return int(text, 16)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a hex number") from None
+        match = _AMOUNT.match(text)
+        if match is None:
+            if text.isdigit():
+                return int(text)
+            raise ValueError(f"{value!r} is not an amount (wei as a number, or like '1000 ether', '5 gwei')")
+        number, unit = match.group(1), match.group(2)
+        whole, _, fraction = number.partition(".")
+        scale = _UNIT_WEI[unit]
+        wei = int(whole) * scale + (int(fraction.ljust(18, "0")[:18]) * scale // 10**18 if fraction else 0)
+        return wei
+    return value
+
+
 Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
 Share = Annotated[int, BeforeValidator(_share), Field(ge=1, le=10_000)]
+Amount = Annotated[int, BeforeValidator(_amount), Field(ge=0, lt=2**256)]
+EvmVersion = Annotated[str, BeforeValidator(_evm_version)]
 
 
 class _Strict(BaseModel):
@@ -113,11 +151,24 @@ class MemberModel(_Strict):
     nodes: list[NodeModel] = []
 
 
+class NetworkModel(_Strict):
+    chain_id: int = Field(ge=1, le=2**63 - 37)
+    block_period: Duration = 5
+    epoch: int = Field(default=30_000, ge=1)
+    request_timeout: Duration = 10
+    gas_limit: int = Field(default=30_000_000, ge=5_000, lt=2**63)
+    evm_version: EvmVersion = "london"
+    timestamp: int = Field(default=0, ge=0)
+    validators: list[str] | None = None
+    alloc: dict[str, Amount] = {}
+
+
 class ConsortiumModel(_Strict):
     members: list[MemberModel] = Field(min_length=1)
     governance: GovernanceModel = GovernanceModel()
     limits: LimitsModel = LimitsModel()
     node_match: Literal["enode_id", "enode_id_host_port"] = "enode_id"
+    network: NetworkModel | None = None
 
 
 def _node(doc: SourcedDocument, model: NodeModel, where: tuple[Any, ...]) -> NodeSpec:
@@ -148,8 +199,56 @@ def _member(doc: SourcedDocument, model: MemberModel, index: int) -> MemberSpec:
     return MemberSpec(model.name, model.weight, model.metadata_uri, tuple(accounts), nodes)
 
 
-def parse_consortium(doc: SourcedDocument) -> ConsortiumSpec:
-    """The consortium described by a loaded ``consortium.yaml`` document."""
+def _validators(doc: SourcedDocument, model: NetworkModel) -> tuple[str, ...]:
+    where = ("network", "validators")
+    if not model.validators:
+        raise doc.error(where, "at least one validator is needed (the addresses that seal blocks): none is listed")
+    for index, validator in enumerate(model.validators):
+        try:
+            checked_validators([validator])
+        except ConfigError as exc:
+            raise doc.error((*where, index), str(exc).replace("validator [0]", "validator")) from None
+    try:
+        return checked_validators(model.validators)
+    except ConfigError as exc:
+        duplicate = re.search(r"\[(\d+)\]\)$", str(exc))
+        index = int(duplicate.group(1)) if duplicate else 0
+        raise doc.error((*where, index), str(exc)) from None
+
+
+def _network(doc: SourcedDocument, model: NetworkModel) -> NetworkSpec:
+    for address in model.alloc:
+        try:
+            checked_validators([address])
+        except ConfigError:
+            raise doc.error(("network", "alloc", address), f"{address!r} is not an Ethereum address") from None
+    try:
+        return NetworkSpec(
+            chain_id=model.chain_id,
+            block_period=model.block_period,
+            epoch=model.epoch,
+            request_timeout=model.request_timeout,
+            gas_limit=model.gas_limit,
+            evm_version=model.evm_version,
+            timestamp=model.timestamp,
+            alloc=tuple(model.alloc.items()),
+        )
+    except ConfigError as exc:
+        raise doc.error(("network",), str(exc)) from None
+
+
+@dataclass(frozen=True)
+class ConsortiumFile:
+    """A loaded ``consortium.yaml``: the consortium, its ``network`` section (None when the file has
+    none: it can be deployed but no genesis made from it) and the file's SHA-256."""
+
+    spec: ConsortiumSpec
+    network: NetworkSpec | None
+    sha256: str
+
+
+def parse_consortium_file(doc: SourcedDocument) -> tuple[ConsortiumSpec, NetworkSpec | None]:
+    """The consortium and the network section of a loaded ``consortium.yaml`` document."""
     if not isinstance(doc.data, dict):
         raise doc.error((), "expected a mapping with members, governance and limits")
     data = expand_env(doc, doc.data, ())
@@ -166,18 +265,34 @@ def parse_consortium(doc: SourcedDocument) -> ConsortiumSpec:
     except ConfigError as exc:
         raise doc.error(("governance",), str(exc)) from None
     limits = MemberLimits(model.limits.max_accounts_per_member, model.limits.max_nodes_per_member)
+    network = _network(doc, model.network) if model.network is not None else None
+    validators = _validators(doc, model.network) if model.network is not None else ()
     try:
-        return ConsortiumSpec(
+        spec = ConsortiumSpec(
             members=members,
             settings=settings,
             limits=limits,
             node_match=NodeMatch.ENODE_ID if model.node_match == "enode_id" else NodeMatch.ENODE_ID_HOST_PORT,
+            validators=validators,
         )
     except ConfigError as exc:
         raise doc.error(("members",), str(exc)) from None
+    return spec, network
+
+
+def parse_consortium(doc: SourcedDocument) -> ConsortiumSpec:
+    """The consortium described by a loaded ``consortium.yaml`` document."""
+    return parse_consortium_file(doc)[0]
+
+
+def load_consortium_file(path: str | Path) -> ConsortiumFile:
+    """Load ``consortium.yaml`` with its ``network`` section (see :class:`ConsortiumFile`)."""
+    doc = load_yaml(path)
+    spec, network = parse_consortium_file(doc)
+    return ConsortiumFile(spec, network, hashlib.sha256(Path(path).read_bytes()).hexdigest())
 
 
 def load_consortium(path: str | Path) -> tuple[ConsortiumSpec, str]:
     """Load ``consortium.yaml``; returns the consortium and the file's SHA-256 (for the journal)."""
-    doc = load_yaml(path)
-    return parse_consortium(doc), hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    loaded = load_consortium_file(path)
+    return loaded.spec, loaded.sha256

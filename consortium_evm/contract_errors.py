@@ -237,6 +237,29 @@ class ZeroRegistry(NamedRevert):
     """The rules need a non-zero registry address."""
 
 
+# -- validators (ValidatorSet) -------------------------------------------------------------------
+
+
+class ZeroValidator(NamedRevert):
+    """A validator cannot be the zero address."""
+
+
+class DuplicateValidator(NamedRevert):
+    """The address is a validator already."""
+
+
+class UnknownValidator(NamedRevert):
+    """The address is not a validator."""
+
+
+class LastValidator(NamedRevert):
+    """Refused: removing the last validator would stop the chain."""
+
+
+class NoValidators(NamedRevert):
+    """A validator set needs at least one validator."""
+
+
 # -- consortium applications (ConsortiumGated) --------------------------------------------------
 
 

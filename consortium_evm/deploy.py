@@ -1,7 +1,8 @@
 """Deploying the consortium suite and bootstrapping its founding members, resumably.
 
 The suite is two contracts: ``Consortium`` (member registry, governance, and the first permission
-rules) and ``PermissionIngress`` (the fixed address nodes are configured with). The bootstrap adds
+rules) and ``PermissionIngress`` (the fixed address nodes are configured with); a consortium that
+lists validators also gets a ``ValidatorSet`` holding them, owned by governance. The bootstrap adds
 the founding members, sets the node matching mode, and hands control to governance for good, after
 which the deployer can do nothing.
 
@@ -40,7 +41,14 @@ from consortium_evm.spec import ConsortiumSpec, NodeMatch
 from consortium_evm.transactions import Sender, sender_address
 
 SUITE = ("Consortium", "PermissionIngress")
-"""The contracts a deployment creates, in order."""
+"""The contracts every deployment creates, in order."""
+VALIDATOR_SET = "ValidatorSet"
+"""Created third, owned by the Consortium, when the consortium lists validators."""
+
+
+def suite_for(spec: ConsortiumSpec) -> tuple[str, ...]:
+    """The contracts a deployment of ``spec`` creates, in order."""
+    return (*SUITE, VALIDATOR_SET) if spec.validators else SUITE
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class Deployment:
     consortium: str
     ingress: str
     steps: tuple[Step, ...] = field(default=())
+    validator_set: str | None = None
+    """The ``ValidatorSet`` when the consortium lists validators."""
     code_hashes: dict[str, str] = field(default_factory=dict)
     compiler: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
@@ -83,7 +93,10 @@ class Deployment:
         """The manifest as JSON-ready data."""
         by_step = {s.name: s for s in self.steps}
         contracts = {}
-        for name, address in (("Consortium", self.consortium), ("PermissionIngress", self.ingress)):
+        created = [("Consortium", self.consortium), ("PermissionIngress", self.ingress)]
+        if self.validator_set is not None:
+            created.append((VALIDATOR_SET, self.validator_set))
+        for name, address in created:
             step = by_step[f"deploy {name}"]
             contracts[name] = {
                 "address": address,
@@ -117,7 +130,7 @@ def contract_at(w3: Web3, name: str, address: str, evm_version: str = DEFAULT_EV
 
 def suite_abis(evm_version: str = DEFAULT_EVM_VERSION) -> list[list[dict[str, Any]]]:
     """The ABIs of the suite's contracts (for decoding their errors)."""
-    return [load_artifact(name, evm_version).abi for name in SUITE]
+    return [load_artifact(name, evm_version).abi for name in (*SUITE, VALIDATOR_SET)]
 
 
 def spec_hash(spec: ConsortiumSpec) -> str:
@@ -125,10 +138,10 @@ def spec_hash(spec: ConsortiumSpec) -> str:
     return hashlib.sha256(repr(spec).encode()).hexdigest()
 
 
-def artifacts_hash(evm_version: str = DEFAULT_EVM_VERSION) -> str:
-    """A hash of the suite's creation code: it changes when the contracts or settings change."""
+def artifacts_hash(evm_version: str = DEFAULT_EVM_VERSION, names: tuple[str, ...] = SUITE) -> str:
+    """A hash of the creation code of ``names``: it changes when the contracts or settings change."""
     digest = hashlib.sha256()
-    for name in SUITE:
+    for name in names:
         digest.update(load_artifact(name, evm_version).bytecode.encode())
     return digest.hexdigest()
 
@@ -388,14 +401,15 @@ def deploy_suite(
         )
     chain_id = int(w3.eth.chain_id)
     address = sender_address(deployer)
-    all_inputs = {"consortium": spec_hash(spec), "artifacts": artifacts_hash(evm_version), "evmVersion": evm_version}
+    names = suite_for(spec)
+    all_inputs = {"consortium": spec_hash(spec), "artifacts": artifacts_hash(evm_version, names), "evmVersion": evm_version}
     all_inputs.update(inputs or {})
     journal = Journal.load(journal_path) if journal_path is not None else None
     if journal is None:
         journal = Journal(network, chain_id, to_checksum_address(address), all_inputs, path=journal_path)
     else:
         journal.check_matches(chain_id, address, all_inputs)
-    artifacts = {name: load_artifact(name, evm_version) for name in SUITE}
+    artifacts = {name: load_artifact(name, evm_version) for name in names}
     sender = _Sender(
         w3, deployer, journal, error_table(a.abi for a in artifacts.values()),
         dict(fees) if fees is not None else _node_fees(w3), confirmations, receipt_timeout, poll_interval,
@@ -430,6 +444,17 @@ def deploy_suite(
     ingress_address = Web3.to_checksum_address(str(created.address))
     code_hashes["PermissionIngress"] = check_code(w3, "PermissionIngress", ingress_address, ingress_art)
 
+    validator_set_address: str | None = None
+    if spec.validators:
+        set_art = artifacts[VALIDATOR_SET]
+        factory = w3.eth.contract(abi=set_art.abi, bytecode=set_art.bytecode)
+        created = run(
+            f"deploy {VALIDATOR_SET}", None,
+            factory.constructor(consortium_address, list(spec.validators)).data_in_transaction,
+        )
+        validator_set_address = Web3.to_checksum_address(str(created.address))
+        code_hashes[VALIDATOR_SET] = check_code(w3, VALIDATOR_SET, validator_set_address, set_art)
+
     for member in spec.members:
         run(f"add member {member.name}", consortium_address,
             consortium.encode_abi("addMember", list(member.add_member_args())))
@@ -443,6 +468,7 @@ def deploy_suite(
         deployer=to_checksum_address(address),
         consortium=consortium_address,
         ingress=ingress_address,
+        validator_set=validator_set_address,
         steps=tuple(steps),
         code_hashes=code_hashes,
         compiler={"version": consortium_art.compiler_version, "settings": consortium_art.settings},

@@ -216,10 +216,14 @@ class ConsortiumSpec:
     settings: GovernanceSettings = field(default_factory=GovernanceSettings)
     limits: MemberLimits = field(default_factory=MemberLimits)
     node_match: NodeMatch = NodeMatch.ENODE_ID
+    validators: tuple[str, ...] = ()
+    """The network's validators (block sealers); when there are any, the deployment adds a
+    ``ValidatorSet`` holding them, owned by governance."""
 
     def __post_init__(self) -> None:
         members = tuple(self.members)
         object.__setattr__(self, "members", members)
+        object.__setattr__(self, "validators", checked_validators(self.validators))
         if not members:
             raise ConfigError("the consortium needs at least one founding member")
         if sum(m.weight for m in members) > MAX_TOTAL_WEIGHT:
@@ -241,3 +245,64 @@ class ConsortiumSpec:
             raise ConfigError("no founding member has an admin account: nobody could propose or vote")
         if not any(m.nodes for m in members):
             raise ConfigError("no founding member has a node: the network would have no permitted node")
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def checked_validators(validators: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``validators`` checksummed; a ConfigError names a bad address, the zero address or a duplicate."""
+    out: list[str] = []
+    for index, validator in enumerate(validators):
+        address = checksum(validator, f"validator [{index}]")
+        if address == checksum(ZERO_ADDRESS):
+            raise ConfigError(f"validator [{index}] is the zero address")
+        if address in out:
+            raise ConfigError(f"validator {address} is listed twice ([{out.index(address)}] and [{index}])")
+        out.append(address)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What a genesis file needs beyond the consortium: chain id, block timing, gas limit, forks and
+    funded accounts (the validators are :attr:`ConsortiumSpec.validators`). Times in seconds."""
+
+    chain_id: int
+    block_period: int = 5
+    """Seconds between blocks (Clique ``period``, IBFT 2.0/QBFT ``blockperiodseconds``)."""
+    epoch: int = 30_000
+    """Blocks between checkpoints that reset pending validator votes."""
+    request_timeout: int = 10
+    """IBFT 2.0/QBFT round timeout in seconds (``requesttimeoutseconds``); Clique has none."""
+    gas_limit: int = 30_000_000
+    evm_version: str = "london"
+    """Every fork up to this one is active from block 0."""
+    timestamp: int = 0
+    """The genesis block's timestamp (also the ``joinedAt`` of the founding members)."""
+    alloc: tuple[tuple[str, int], ...] = ()
+    """Funded accounts: (address, balance in wei)."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("chain_id", 1 <= self.chain_id <= 2**63 - 37, "1 to 2^63-37"),
+            ("block_period", 0 <= self.block_period <= 24 * 3600, "0 to 86400 seconds"),
+            ("epoch", 1 <= self.epoch < 2**63, "a positive number of blocks"),
+            ("request_timeout", 1 <= self.request_timeout <= 24 * 3600, "1 to 86400 seconds"),
+            ("gas_limit", 5_000 <= self.gas_limit < 2**63, "5000 to 2^63-1"),
+            ("timestamp", 0 <= self.timestamp < 2**63, "a non-negative Unix time"),
+        ]
+        for name, ok, bounds in checks:
+            if not ok:
+                raise ConfigError(f"network setting {name}={getattr(self, name)!r} is out of bounds ({bounds})")
+        seen: set[str] = set()
+        alloc = []
+        for address, balance in self.alloc:
+            key = checksum(address, "funded account")
+            if key in seen:
+                raise ConfigError(f"funded account {key} is listed twice")
+            if not 0 <= balance < 2**256:
+                raise ConfigError(f"balance of {key} must be from 0 to 2^256-1 wei")
+            seen.add(key)
+            alloc.append((key, balance))
+        object.__setattr__(self, "alloc", tuple(alloc))

@@ -19,7 +19,7 @@ from consortium_evm.contract_errors import REVERT_TYPES, NamedRevert, revert_cla
 from consortium_evm.errors import ContractRevertError, TransactionError, _snake
 from consortium_evm.revert import _abi_type, decode_revert, error_table
 
-DEPLOYED = ("Consortium", "PermissionIngress", "PermissionRules", "NoticeBoard")
+DEPLOYED = ("Consortium", "PermissionIngress", "PermissionRules", "NoticeBoard", "ValidatorSet")
 """The contracts a consortium deploys (the suite, the stand-alone rules, the example application)."""
 ABIS = [load_artifact(name).abi for name in DEPLOYED]
 TABLE = error_table(ABIS)

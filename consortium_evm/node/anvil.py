@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 
 from consortium_evm.compiler import find_project_root
 from consortium_evm.node.errors import NodeError
+from consortium_evm.node.geth import project_roots
 
 ANVIL_CHAIN_ID = 31337
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
@@ -27,19 +28,23 @@ TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def find_anvil() -> Path:
-    """``ANVIL_BINARY``, the project's npm anvil, then ``anvil`` on PATH."""
+    """``ANVIL_BINARY``, the npm anvil of the project above the current directory or of the project
+    this package is installed from (an editable install), then ``anvil`` on PATH."""
     explicit = os.environ.get("ANVIL_BINARY")
     if explicit:
         path = Path(explicit)
         if not path.is_file():
             raise NodeError(f"ANVIL_BINARY={explicit} does not exist")
         return path
+    roots = list(project_roots())
     try:
-        local = find_project_root() / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-        if local.is_file():
-            return local
+        roots.insert(0, find_project_root())
     except Exception:  # noqa: BLE001 - not inside the project
         pass
+    for root in roots:
+        local = root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+        if local.is_file():
+            return local
     found = shutil.which("anvil")
     if found:
         return Path(found)

@@ -116,18 +116,19 @@ def clique_genesis(
         "number": "0x0",
         "gasUsed": "0x0",
         "parentHash": "0x" + "00" * 32,
-        "alloc": _alloc(alloc or {}),
+        "alloc": genesis_alloc(alloc or {}),
     }
     if "londonBlock" in config:
         genesis["baseFeePerGas"] = hex(INITIAL_BASE_FEE)
     return genesis
 
 
-def fork_blocks(evm_version: str) -> list[str]:
-    """The geth ``config`` fork keys active from block 0 for ``evm_version`` (homestead..london)."""
+def fork_blocks(evm_version: str, family: str = "Clique") -> list[str]:
+    """The ``config`` fork keys active from block 0 for ``evm_version`` (homestead..london); geth,
+    Besu and GoQuorum use the same names for them."""
     if evm_version not in CLIQUE_EVM_VERSIONS:
         raise ConfigError(
-            f"a Clique genesis cannot target EVM version {evm_version!r}: Clique networks run "
+            f"a {family} genesis cannot target EVM version {evm_version!r}: it supports "
             f"{', '.join(CLIQUE_EVM_VERSIONS)} (paris and later assume proof of stake; geth 1.14 "
             "dropped Clique sealing)"
         )
@@ -145,7 +146,7 @@ def clique_extra_data(signers: Iterable[str], vanity: bytes = b"") -> str:
     """
     if len(vanity) > VANITY_LENGTH:
         raise ConfigError(f"Clique vanity is at most {VANITY_LENGTH} bytes, got {len(vanity)}")
-    addresses = sorted(_address_bytes(s) for s in signers)
+    addresses = sorted(address_bytes(s) for s in signers)
     if not addresses:
         raise ConfigError("a Clique genesis needs at least one signer")
     if len(set(addresses)) != len(addresses):
@@ -169,7 +170,8 @@ def clique_signers_from_extra_data(extra_data: str) -> list[str]:
     return ["0x" + signers[i : i + ADDRESS_LENGTH].hex() for i in range(0, body, ADDRESS_LENGTH)]
 
 
-def _address_bytes(address: str) -> bytes:
+def address_bytes(address: str) -> bytes:
+    """The 20 bytes of a 0x-hex address; ConfigError when it is not one."""
     text = address.removeprefix("0x").removeprefix("0X") if isinstance(address, str) else ""
     try:
         raw = bytes.fromhex(text)
@@ -210,10 +212,12 @@ def _hex_data(value: Any, what: str, length: int | None = None) -> str:
     return "0x" + raw.hex()
 
 
-def _alloc(alloc: Mapping[str, int | GenesisAccount]) -> dict[str, dict[str, Any]]:
+def genesis_alloc(alloc: Mapping[str, int | GenesisAccount]) -> dict[str, dict[str, Any]]:
+    """``alloc`` in the genesis format (lowercase 0x-addresses, hex quantities, 32-byte storage words),
+    checked; shared by every client family's genesis."""
     out: dict[str, dict[str, Any]] = {}
     for address, entry in alloc.items():
-        key = "0x" + _address_bytes(address).hex()
+        key = "0x" + address_bytes(address).hex()
         if key in out:
             raise ConfigError(f"alloc lists {key} twice")
         if isinstance(entry, int) and not isinstance(entry, bool):
@@ -243,4 +247,4 @@ def _alloc(alloc: Mapping[str, int | GenesisAccount]) -> dict[str, dict[str, Any
 
 def sorted_signers(signers: Sequence[str]) -> list[str]:
     """``signers`` as lowercase 0x-addresses in the order geth keeps them (ascending bytes)."""
-    return ["0x" + raw.hex() for raw in sorted(_address_bytes(s) for s in signers)]
+    return ["0x" + raw.hex() for raw in sorted(address_bytes(s) for s in signers)]

@@ -31,10 +31,9 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +45,9 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from consortium_evm.errors import ConfigError
+from consortium_evm.journal import write_text_atomic as _write_atomic
 from consortium_evm.node.anvil import anvil_accounts
-from consortium_evm.node.clique import DEFAULT_EPOCH, clique_genesis, sorted_signers
+from consortium_evm.node.clique import DEFAULT_EPOCH, clique_genesis, clique_signers_from_extra_data, sorted_signers
 from consortium_evm.node.errors import NetworkStartError, NodeError
 from consortium_evm.node.geth import GethBinary, find_geth, project_roots
 
@@ -68,7 +68,7 @@ DEV_ACCOUNT_COUNT = 5
 DEV_BALANCE = 1_000_000 * 10**18
 """Each dev account starts with one million ether."""
 SIGNER_BALANCE = 1_000 * 10**18
-HTTP_APIS = "eth,net,web3,clique,txpool,admin"
+HTTP_APIS = "eth,net,web3,clique,txpool,admin,miner"
 KEYSTORE_SCRYPT_N = 4096
 """A light scrypt work factor (geth's own "light" setting): these are throw-away dev keystores,
 and the standard 2^18 would make every start and unlock take seconds."""
@@ -173,6 +173,9 @@ class NetworkState:
     created_at: float
     started_at: float | None = None
     stopped_at: float | None = None
+    from_genesis: bool = False
+    """Made from a given genesis (``start_network(genesis=...)``): its nodes start sealing only once
+    they are all peered, since the genesis time may be long past (see :func:`_launch`)."""
 
     @property
     def rpc_url(self) -> str:
@@ -217,6 +220,7 @@ class NetworkState:
             "createdAt": self.created_at,
             "startedAt": self.started_at,
             "stoppedAt": self.stopped_at,
+            "fromGenesis": self.from_genesis,
             "nodes": [n.to_json() for n in self.nodes],
         }
 
@@ -241,6 +245,7 @@ class NetworkState:
             created_at=float(data["createdAt"]),
             started_at=None if data.get("startedAt") is None else float(data["startedAt"]),
             stopped_at=None if data.get("stoppedAt") is None else float(data["stoppedAt"]),
+            from_genesis=bool(data.get("fromGenesis", False)),
         )
 
     def with_nodes(self, nodes: Sequence[NodeInfo], **changes: Any) -> NetworkState:
@@ -289,22 +294,6 @@ def load_dev_accounts(root_dir: Path | str | None = None) -> list[DevAccount]:
         raise ConfigError(f"no dev accounts at {path}: start a network first") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read the dev accounts file {path}: {exc}") from None
-
-
-def _write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _save_state(state: NetworkState) -> None:
@@ -449,9 +438,19 @@ def start_network(
     reset: bool = False,
     timeout: float = DEFAULT_START_TIMEOUT,
     log: Log | None = _stderr,
+    genesis: Mapping[str, Any] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> NetworkState:
     """Start a local Clique network of ``signers`` geth signers in ``root_dir`` and wait until it
     seals blocks (and, with two or more signers, until every node is peered with every other).
+
+    With ``genesis`` (a geth Clique genesis, e.g. from ``consortium-evm genesis clique``) and
+    ``keys`` (one private key per node, hex), a new network runs that genesis instead of making
+    one: one node per key, each key being both the node's P2P key (so its enode id is the one the
+    consortium registered) and its signer account; the signers are those of the genesis extra
+    data, and a key that is not one of them runs a node that follows the chain until the signers
+    vote it in. Chain id, period and epoch come from the genesis; no dev accounts are made (the
+    genesis ``alloc`` funds whom it funds).
 
     A new network gets fresh signer keys, :data:`DEV_ACCOUNT_COUNT` funded dev accounts (their
     private keys in ``dev-accounts.json``: development only), a Clique genesis and ``geth init``
@@ -495,7 +494,9 @@ def start_network(
     elif reset:
         _remove_network(root, None)
 
-    if state is None:
+    if state is None and genesis is not None:
+        state = _create_from_genesis(root, geth, genesis=genesis, keys=keys or (), evm_version=evm_version, say=say)
+    elif state is None:
         state = _create_network(
             root,
             geth,
@@ -572,33 +573,10 @@ def _create_network(
         mode=0o600,
     )
 
-    nodes: list[NodeInfo] = []
-    for index, account in enumerate(signer_accounts):
-        data_dir = root / f"node{index + 1}"
-        (data_dir / "keystore").mkdir(parents=True, exist_ok=True)
-        (data_dir / "geth").mkdir(parents=True, exist_ok=True)
-        keystore = Account.encrypt(account.key, password, kdf="scrypt", iterations=KEYSTORE_SCRYPT_N)
-        stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-        _write_atomic(
-            data_dir / "keystore" / f"UTC--{stamp}.000000000Z--{account.address[2:].lower()}",
-            json.dumps(keystore),
-            mode=0o600,
-        )
-        node_key = PrivateKey(secrets.token_bytes(32))
-        _write_atomic(data_dir / "geth" / "nodekey", node_key.to_bytes().hex(), mode=0o600)
-        _geth_init(geth, data_dir, root / GENESIS_FILE)
-        nodes.append(
-            NodeInfo(
-                name=data_dir.name,
-                signer=account.address,
-                data_dir=data_dir,
-                http_port=0,
-                p2p_port=0,
-                authrpc_port=0,
-                node_id=node_key.public_key.to_bytes().hex(),
-                pid=None,
-            )
-        )
+    nodes = [
+        _init_node(geth, root, index, account.key, PrivateKey(secrets.token_bytes(32)).to_bytes(), password)
+        for index, account in enumerate(signer_accounts)
+    ]
 
     state = NetworkState(
         root_dir=root,
@@ -618,6 +596,93 @@ def _create_network(
         f"warning: the {DEV_ACCOUNT_COUNT} funded dev accounts' private keys are in plain text in "
         f"{root / DEV_KEYS_FILE}: development keys only, never use them on another network"
     )
+    return state
+
+
+def _init_node(geth: GethBinary, root: Path, index: int, signer_key: bytes, node_key: bytes, password: str) -> NodeInfo:
+    """``root/node<index+1>``: the signer's keystore, the P2P node key, and ``geth init``."""
+    account = Account.from_key(signer_key)
+    data_dir = root / f"node{index + 1}"
+    (data_dir / "keystore").mkdir(parents=True, exist_ok=True)
+    (data_dir / "geth").mkdir(parents=True, exist_ok=True)
+    keystore = Account.encrypt(account.key, password, kdf="scrypt", iterations=KEYSTORE_SCRYPT_N)
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+    _write_atomic(
+        data_dir / "keystore" / f"UTC--{stamp}.000000000Z--{account.address[2:].lower()}",
+        json.dumps(keystore),
+        mode=0o600,
+    )
+    p2p_key = PrivateKey(node_key)
+    _write_atomic(data_dir / "geth" / "nodekey", p2p_key.to_bytes().hex(), mode=0o600)
+    _geth_init(geth, data_dir, root / GENESIS_FILE)
+    return NodeInfo(
+        name=data_dir.name,
+        signer=account.address,
+        data_dir=data_dir,
+        http_port=0,
+        p2p_port=0,
+        authrpc_port=0,
+        node_id=p2p_key.public_key.to_bytes().hex(),
+        pid=None,
+    )
+
+
+def _create_from_genesis(
+    root: Path,
+    geth: GethBinary,
+    *,
+    genesis: Mapping[str, Any],
+    keys: Sequence[str],
+    evm_version: str,
+    say: Log,
+) -> NetworkState:
+    config = genesis.get("config") if isinstance(genesis, Mapping) else None
+    if not isinstance(config, Mapping) or not isinstance(config.get("clique"), Mapping):
+        raise ConfigError("the given genesis is not a geth Clique genesis (config.clique is missing)")
+    if not 1 <= len(keys) <= MAX_SIGNERS:
+        raise ConfigError(f"give 1 to {MAX_SIGNERS} node keys for a network from a genesis, got {len(keys)}")
+    try:
+        raw_keys = [bytes.fromhex(str(k).removeprefix("0x").strip()) for k in keys]
+        addresses = [Account.from_key(k).address for k in raw_keys]
+    except ValueError as exc:
+        raise ConfigError(f"a node key is not a private key (64 hex digits): {exc}") from None
+    signers = clique_signers_from_extra_data(str(genesis.get("extraData", "")))
+    missing = [s for s in signers if s.lower() not in {a.lower() for a in addresses}]
+    if missing:
+        raise ConfigError(
+            f"the genesis signers {', '.join(missing)} have no key among the given ones: the network could "
+            "not seal without them (give every signer's node key)"
+        )
+    chain_id = int(config["chainId"])
+    clique = config["clique"]
+    period, epoch = int(clique.get("period", DEFAULT_PERIOD)), int(clique.get("epoch", DEFAULT_EPOCH))
+    if period < 1:
+        raise ConfigError(f"the local network needs a Clique period of at least 1 s, the genesis has {period}")
+    leftovers = [p for p in (root / f"node{i + 1}" for i in range(len(keys))) if p.exists()]
+    if leftovers:
+        raise ConfigError(f"{root} has {', '.join(p.name for p in leftovers)} but no {STATE_FILE}: choose another folder")
+    root.mkdir(parents=True, exist_ok=True)
+    say(f"creating a {len(keys)}-node Clique network from the given genesis in {root} (chain id {chain_id})")
+    password = secrets.token_hex(24)
+    _write_atomic(root / PASSWORD_FILE, password + "\n", mode=0o600)
+    _write_atomic(root / GENESIS_FILE, json.dumps(genesis, indent=2) + "\n")
+    _write_atomic(root / DEV_KEYS_FILE, json.dumps({"chainId": chain_id, "accounts": []}, indent=2) + "\n", mode=0o600)
+    nodes = [_init_node(geth, root, index, key, key, password) for index, key in enumerate(raw_keys)]
+    state = NetworkState(
+        root_dir=root,
+        chain_id=chain_id,
+        period=period,
+        epoch=epoch,
+        evm_version=evm_version,
+        signers=tuple(sorted_signers(signers)),
+        dev_accounts=(),
+        nodes=tuple(nodes),
+        geth_path=str(geth.path),
+        geth_version=geth.version,
+        created_at=time.time(),
+        from_genesis=True,
+    )
+    _save_state(state)
     return state
 
 
@@ -683,7 +748,7 @@ def geth_command(geth: GethBinary, state: NetworkState, node: NodeInfo) -> list[
         "--authrpc.port", str(node.authrpc_port),
         "--ipcdisable",
         "--cache", "128",
-        "--mine",
+        *(() if state.from_genesis else ("--mine",)),
         "--miner.etherbase", node.signer,
         "--unlock", node.signer,
         "--password", str(state.root_dir / PASSWORD_FILE),
@@ -738,25 +803,14 @@ def _launch(state: NetworkState, geth: GethBinary, *, timeout: float, say: Log) 
     started: list[NodeInfo] = []
     try:
         for node in nodes:
-            with open(node.log_file, "ab") as log_handle:
-                log_handle.write(f"\n==> {time.strftime('%Y-%m-%d %H:%M:%S')} starting geth\n".encode())
-                log_handle.flush()
-                child = subprocess.Popen(
-                    geth_command(geth, state, node),
-                    stdin=subprocess.DEVNULL,
-                    stdout=log_handle,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-            _CHILDREN[child.pid] = child
-            _write_atomic(node.pid_file, f"{child.pid}\n")
-            started.append(_replace_pid(node, child.pid))
+            started.append(_spawn(geth, state, node))
             state = state.with_nodes(started + nodes[len(started):])
             _save_state(state)
-            say(f"  {node.name}: geth pid {child.pid}, rpc {node.rpc_url}, p2p 127.0.0.1:{node.p2p_port}")
+            say(f"  {node.name}: geth pid {started[-1].pid}, rpc {node.rpc_url}, p2p 127.0.0.1:{node.p2p_port}")
         state = state.with_nodes(started, started_at=time.time())
         _save_state(state)
+        if state.from_genesis:
+            state = _start_sealing_in_turn(state, geth, timeout)
         _wait_ready(state, timeout)
     except BaseException:
         stop_network(state.root_dir, log=None)
@@ -806,6 +860,94 @@ def _wait_ready(state: NetworkState, timeout: float) -> None:
                 f"{waiting_for}\n{tails}"
             )
         time.sleep(0.25)
+
+
+def _spawn(geth: GethBinary, state: NetworkState, node: NodeInfo) -> NodeInfo:
+    """Start ``node``'s geth process (its PID recorded in its PID file); returns it with the PID."""
+    with open(node.log_file, "ab") as log_handle:
+        log_handle.write(f"\n==> {time.strftime('%Y-%m-%d %H:%M:%S')} starting geth\n".encode())
+        log_handle.flush()
+        child = subprocess.Popen(
+            geth_command(geth, state, node),
+            stdin=subprocess.DEVNULL,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    _CHILDREN[child.pid] = child
+    _write_atomic(node.pid_file, f"{child.pid}\n")
+    return _replace_pid(node, child.pid)
+
+
+def _until(deadline: float, what: str, check: Callable[[], bool]) -> None:
+    while True:
+        try:
+            if check():
+                return
+        except NodeError:
+            pass
+        if time.monotonic() > deadline:
+            raise NetworkStartError(f"the local network did not get ready: still waiting for {what}")
+        time.sleep(0.1)
+
+
+def _start_sealing_in_turn(state: NetworkState, geth: GethBinary, timeout: float) -> NetworkState:
+    """Start sealing on a network from a given genesis (its nodes run without ``--mine``).
+
+    Its genesis time may be long past, so every signer could seal its own next block at once, and
+    a geth whose head is old counts itself as syncing and drops the blocks its peers propagate; it
+    only follows a peer it knows, from the handshake, to be ahead. So: the in-turn signer of the
+    next block seals it alone; the other nodes are then restarted, learn at the handshake that it
+    is ahead, and fetch the block (geth's chain sync runs at least every 10 s); from then on they
+    take part normally and start sealing too.
+    """
+    deadline = time.monotonic() + timeout
+    first = state.nodes[0]
+    _until(deadline, "the nodes to answer", lambda: all(
+        _rpc_int(n.rpc_url, "eth_blockNumber", timeout=2.0) >= 0 for n in state.nodes
+    ))
+    head = _rpc_int(first.rpc_url, "eth_blockNumber", timeout=5.0)
+    signers = sorted(str(a).lower() for a in rpc_call(first.rpc_url, "clique_getSigners", [], timeout=5.0) or [])
+    in_turn = signers[(head + 1) % len(signers)] if signers else ""
+    leader = next((n for n in state.nodes if n.signer.lower() == in_turn), None)
+    if leader is None:
+        raise NetworkStartError(f"no node of this network holds the key of the in-turn signer {in_turn}")
+    followers = [n for n in state.nodes if n is not leader]
+    for node in followers:
+        _stop_one(node)
+    # geth unlocks the signer only once it is up: sealing before that fails for good
+    _until(deadline, f"{leader.name} to unlock its signer", _unlocked(leader))
+    rpc_call(leader.rpc_url, "miner_start", [], timeout=5.0)
+    _until(deadline, f"{leader.name} to seal block {head + 1}",
+           lambda: _rpc_int(leader.rpc_url, "eth_blockNumber", timeout=2.0) > head)
+    restarted = {node.name: _spawn(geth, state, node) for node in followers}
+    state = state.with_nodes([restarted.get(n.name, n) for n in state.nodes])
+    _save_state(state)
+    _until(deadline, f"every node to import block {head + 1}", lambda: min(
+        _rpc_int(n.rpc_url, "eth_blockNumber", timeout=2.0) for n in state.nodes
+    ) > head and _same_chain(state.nodes, head + 1))
+    for node in state.nodes:
+        if node.name in restarted:
+            _until(deadline, f"{node.name} to unlock its signer", _unlocked(node))
+            rpc_call(node.rpc_url, "miner_start", [], timeout=5.0)
+    return state
+
+
+def _unlocked(node: NodeInfo) -> Callable[[], bool]:
+    return lambda: rpc_call(node.rpc_url, "eth_sign", [node.signer, "0x00"], timeout=2.0) is not None
+
+
+def _stop_one(node: NodeInfo, timeout: float = 10.0) -> None:
+    """End ``node``'s process (SIGTERM, then SIGKILL) and wait until it is gone."""
+    if node.pid is None or not pid_alive(node.pid):
+        return
+    os.kill(node.pid, signal.SIGTERM)
+    _wait_gone(node.pid, timeout)
+    if pid_alive(node.pid):
+        os.kill(node.pid, signal.SIGKILL)
+        _wait_gone(node.pid, 5.0)
+    _CHILDREN.pop(node.pid, None)
 
 
 def _same_chain(nodes: Sequence[NodeInfo], number: int) -> bool:
