@@ -280,6 +280,26 @@ def propose_set_param(options: ClientOptions, name: str, value: str, description
     _propose(options, client, client.actions.set_param(key, number), description or f"Set the {name} to {shown}")
 
 
+@propose_group.command("add-validator")
+@click.argument("address")
+@DESCRIPTION
+@client_options
+def propose_add_validator(options: ClientOptions, address: str, description: str | None) -> None:
+    """Propose to add ADDRESS to the ValidatorSet (then `validators sync` on each validator's node)."""
+    client = make_client(options)
+    _propose(options, client, client.actions.add_validator(address), description or f"Add validator {address}")
+
+
+@propose_group.command("remove-validator")
+@click.argument("address")
+@DESCRIPTION
+@client_options
+def propose_remove_validator(options: ClientOptions, address: str, description: str | None) -> None:
+    """Propose to remove ADDRESS from the ValidatorSet."""
+    client = make_client(options)
+    _propose(options, client, client.actions.remove_validator(address), description or f"Remove validator {address}")
+
+
 @propose_group.command("call")
 @click.argument("target")
 @click.argument("signature")

@@ -89,6 +89,7 @@ class ScriptContext:
             from_block=int(contracts["Consortium"].get("blockNumber", 0)),
             network_name=self.network.name,
             evm_version=self.network.evm_version,
+            validator_set=contracts.get("ValidatorSet", {}).get("address"),
         )
 
     def deploy(self, consortium_file: str | Path, account: str | int = "deployer") -> Deployment:

@@ -76,7 +76,7 @@ def pass_proposal(
 
 def advance_to(env: Env, timestamp: int) -> None:
     """Mine blocks until the latest one (whose time the chain's calls see) is at ``timestamp`` or
-    later. (The embedded chain's time travel lands the mined block a second short of its target.)"""
+    later."""
     while env.now() < timestamp:
         env.advance(timestamp - env.now() + 1)
 

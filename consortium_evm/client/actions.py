@@ -112,6 +112,25 @@ class Actions:
             raise ConfigError("this client was made without the PermissionIngress address")
         return self._on(self._client.ingress, "PermissionIngress", "setRules", _checked_address(rules))
 
+    # -- validators ----------------------------------------------------------------------------------
+
+    def _validator_set(self) -> Contract:
+        if self._client.validator_set is None:
+            raise ConfigError(
+                "this consortium has no ValidatorSet: list validators in the consortium file's network section "
+                "to deploy one (or give the client its address)"
+            )
+        return self._client.validator_set
+
+    def add_validator(self, address: str) -> Action:
+        """Add a validator (a Clique signer, an IBFT 2.0/QBFT validator) to the ValidatorSet; on
+        header-voting networks each validator's node then votes it in (``validators sync``)."""
+        return self._on(self._validator_set(), "ValidatorSet", "addValidator", _checked_address(address))
+
+    def remove_validator(self, address: str) -> Action:
+        """Remove a validator from the ValidatorSet (the last one is refused)."""
+        return self._on(self._validator_set(), "ValidatorSet", "removeValidator", _checked_address(address))
+
     # -- anything else -----------------------------------------------------------------------------
 
     def call(self, target: str, signature: str, args: Sequence[Any] = (), value: int = 0) -> Action:
@@ -139,17 +158,16 @@ class Actions:
         """A call with calldata you encoded yourself (bytes or 0x-hex)."""
         address = _checked_address(target)
         payload = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
-        return Action(address, int(value), payload, summary or self._summary(address, payload))
+        return Action(address, int(value), payload, summary or self.summary(address, payload) or f"{address} <{len(payload)} bytes>")
 
-    def _summary(self, address: str, data: bytes) -> str:
-        client = self._client
-        if address == client.consortium.address:
-            shown = describe_call(client.consortium, data, "Consortium")
-        elif client.ingress is not None and address == client.ingress.address:
-            shown = describe_call(client.ingress, data, "PermissionIngress")
-        else:
-            shown = ""
-        return shown or f"{address} <{len(data)} bytes>"
+    def summary(self, target: str, data: bytes) -> str:
+        """``Contract.function(arg=value, ...)`` for a call of one of the consortium's contracts, or ``""``."""
+        client, address = self._client, Web3.to_checksum_address(target)
+        for label, contract in (("Consortium", client.consortium), ("PermissionIngress", client.ingress),
+                                ("ValidatorSet", client.validator_set)):
+            if contract is not None and address == contract.address:
+                return describe_call(contract, bytes(data), label)
+        return ""
 
 
 def _checked_address(address: str) -> str:

@@ -67,6 +67,7 @@ class ConsortiumClient:
         confirmations: int = 1,
         evm_version: str = DEFAULT_EVM_VERSION,
         log_chunk: int = 5_000,
+        validator_set: str | None = None,
     ) -> None:
         self.w3 = w3
         self.network_name = network_name
@@ -83,7 +84,14 @@ class ConsortiumClient:
             if ingress
             else None
         )
-        self.abis: list[list[dict[str, Any]]] = [cast(Any, c.abi) for c in (self.consortium, self.ingress) if c is not None]
+        self.validator_set: Contract | None = (
+            w3.eth.contract(address=Web3.to_checksum_address(validator_set), abi=load_artifact("ValidatorSet", evm_version).abi)
+            if validator_set
+            else None
+        )
+        self.abis: list[list[dict[str, Any]]] = [
+            cast(Any, c.abi) for c in (self.consortium, self.ingress, self.validator_set) if c is not None
+        ]
         self.abis.extend(load_artifact(name, evm_version).abi for name in ERROR_ABIS)
         self.errors = error_table(self.abis)
         if transactor is None and account is not None:
@@ -151,6 +159,7 @@ class ConsortiumClient:
             fees=connection.fees,
             confirmations=connection.confirmations,
             evm_version=connection.network.evm_version,
+            validator_set=addresses.get("ValidatorSet"),
         )
 
     @classmethod
@@ -165,13 +174,15 @@ class ConsortiumClient:
         fees: Fees | None = None,
         confirmations: int = 1,
         log_chunk: int = 5_000,
+        validator_set: str | None = None,
     ) -> ConsortiumClient:
         """A client on an existing Web3, for the contracts at these addresses. ``account`` is a
         local signing account or an address the node unlocks; ``from_block`` is where event
         history starts (the Consortium's deployment block); ``log_chunk`` the block range of each
-        ``eth_getLogs`` (lower it for nodes that limit ranges)."""
+        ``eth_getLogs`` (lower it for nodes that limit ranges); ``validator_set`` the ValidatorSet
+        the members govern, if the consortium has one."""
         return cls(w3, consortium, ingress, account=account, from_block=from_block, fees=fees,
-                   confirmations=confirmations, log_chunk=log_chunk)
+                   confirmations=confirmations, log_chunk=log_chunk, validator_set=validator_set)
 
     def with_account(self, account: Sender) -> ConsortiumClient:
         """The same client, sending from ``account`` (its own nonces; same fees, confirmations,
@@ -198,6 +209,7 @@ class ConsortiumClient:
             confirmations=self.confirmations,
             evm_version=self.evm_version,
             log_chunk=self.log_chunk,
+            validator_set=self.validator_set.address if self.validator_set else None,
         )
 
     def add_abi(self, abi: list[dict[str, Any]]) -> None:
@@ -247,6 +259,15 @@ class ConsortiumClient:
             epoch=int(self.call(c.epoch())),
             node_match=NodeMatch(int(self.call(c.nodeMatch()))),
         )
+
+    def validators(self) -> tuple[str, ...]:
+        """The validators the members govern (the ValidatorSet's ``getValidators()``)."""
+        if self.validator_set is None:
+            raise ConfigError(
+                "this consortium has no ValidatorSet: list validators in the consortium file's network section "
+                "to deploy one (or give the client its address)"
+            )
+        return tuple(Web3.to_checksum_address(a) for a in self.call(self.validator_set.functions.getValidators()))
 
     def settings(self, epoch: int | None = None) -> Settings:
         """The governance settings in force (or at ``epoch``)."""
@@ -309,7 +330,8 @@ class ConsortiumClient:
         return transactor.sender
 
 
-SUITE_NAMES = ("Consortium", "PermissionIngress")
+SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
+"""The contracts of a deployment manifest the client uses (the ValidatorSet only when deployed)."""
 
 
 def read_manifest(path: Path, network: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Every state change of the contracts emits an event; :meth:`Events.history` reads
 - :class:`ProposalEvent` (``proposal_id``): ProposalCreated, ProposalExecuted, ProposalCanceled;
 - :class:`VoteEvent` (``proposal_id``, ``member_id``, ``voter``, ``support``, ``weight``): VoteCast;
 - :class:`Event`: SettingsChanged, MemberLimitsChanged, NodeMatchChanged, GovernanceStarted,
-  and the ingress's RulesChanged.
+  the ingress's RulesChanged, and the ValidatorSet's ValidatorAdded and ValidatorRemoved.
 
 :meth:`Events.watch` polls for new blocks and yields their events in order. Its ``next_block`` is
 the first block whose events have not all been yielded: after a restart, pass it as ``from_block``.
@@ -41,13 +41,15 @@ MEMBER_EVENTS = (
 PROPOSAL_EVENTS = ("ProposalCreated", "ProposalExecuted", "ProposalCanceled")
 VOTE_EVENTS = ("VoteCast",)
 OTHER_EVENTS = ("SettingsChanged", "MemberLimitsChanged", "NodeMatchChanged", "GovernanceStarted", "RulesChanged")
-ALL_EVENTS = MEMBER_EVENTS + PROPOSAL_EVENTS + VOTE_EVENTS + OTHER_EVENTS
+VALIDATOR_EVENTS = ("ValidatorAdded", "ValidatorRemoved")
+ALL_EVENTS = MEMBER_EVENTS + PROPOSAL_EVENTS + VOTE_EVENTS + OTHER_EVENTS + VALIDATOR_EVENTS
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "members": MEMBER_EVENTS,
     "proposals": PROPOSAL_EVENTS,
     "votes": VOTE_EVENTS,
     "settings": OTHER_EVENTS,
+    "validators": VALIDATOR_EVENTS,
 }
 """Event names by category (``consortium-evm events --kind members``)."""
 
@@ -84,6 +86,8 @@ class Event:
                 return f"governance took over from the bootstrapper {a['formerBootstrapper']}"
             case "RulesChanged":
                 return f"permission rules changed from {a['previousRules']} to {a['newRules']}"
+            case "ValidatorAdded" | "ValidatorRemoved":
+                return f"validator {a['validator']} {self.name.removeprefix('Validator').lower()}"
         return f"{self.name} {dict(_plain(dict(a)))}"
 
     def to_json(self) -> dict[str, Any]:
@@ -188,7 +192,7 @@ class Events:
 
     def _addresses(self) -> list[str]:
         client = self._client
-        return [str(client.consortium.address)] + ([str(client.ingress.address)] if client.ingress else [])
+        return [str(c.address) for c in (client.consortium, client.ingress, client.validator_set) if c is not None]
 
     def history(
         self,
@@ -240,11 +244,14 @@ class Events:
         """Event names from names and categories (one as a string, or several); a ConfigError names
         an unknown one."""
         if kinds is None:
-            return ALL_EVENTS
+            return tuple(n for n in ALL_EVENTS if n in self._topics)  # the ValidatorSet's only with one
         if isinstance(kinds, str):
             kinds = [kinds]
         names: list[str] = []
         for kind in kinds:
+            if kind in VALIDATOR_EVENTS or kind == "validators":
+                if self._client.validator_set is None:
+                    raise ConfigError(f"{kind!r}: this client knows no ValidatorSet (the consortium may have none)")
             if kind in CATEGORIES:
                 names.extend(CATEGORIES[kind])
             elif kind in self._topics:

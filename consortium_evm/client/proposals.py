@@ -17,7 +17,6 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from consortium_evm.client.actions import describe_call
 from consortium_evm.client.events import ProposalEvent
 from consortium_evm.client.models import Action, Proposal, ProposalState, Proposed, SignedVote, Support, Tally, Voted
 from consortium_evm.contract_errors import UnknownProposal
@@ -316,13 +315,7 @@ class Proposals:
         return self._snapshots[snapshot]
 
     def _action(self, target: str, value: int, data: bytes) -> Action:
-        client, address = self._client, Web3.to_checksum_address(target)
-        summary = ""
-        if address == client.consortium.address:
-            summary = describe_call(client.consortium, bytes(data), "Consortium")
-        elif client.ingress is not None and address == client.ingress.address:
-            summary = describe_call(client.ingress, bytes(data), "PermissionIngress")
-        return Action(address, int(value), bytes(data), summary)
+        return Action(Web3.to_checksum_address(target), int(value), bytes(data), self._client.actions.summary(target, data))
 
     def _voted(self, sent: Sent) -> Voted:
         (event,) = self._client.consortium.events.VoteCast().process_receipt(sent.receipt)
