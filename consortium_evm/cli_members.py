@@ -33,6 +33,9 @@ def status_command(options: ClientOptions) -> None:
                f"{duration(s.execution_delay)}, expiry {duration(s.expiry_period)}")
     match = "enode id" if status.node_match == NodeMatch.ENODE_ID else "enode id, host and port"
     click.echo(f"Node match   {match}")
+    if status.validator_set:
+        click.echo(f"Validators   {len(status.validators)} in the ValidatorSet {status.validator_set}: "
+                   f"{', '.join(status.validators)}")
 
 
 @click.group("members")

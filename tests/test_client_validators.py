@@ -56,6 +56,8 @@ def test_a_passed_proposal_adds_and_removes_validators(env: Env, governed: Conso
     assert client.proposals.get(pid).actions[0].summary == action.summary  # read back from the chain
     client.proposals.execute(pid)
     assert client.validators() == (FIRST, SECOND)
+    status = client.status()
+    assert status.validators == (FIRST, SECOND) and status.validator_set == client.validator_set.address
 
     pid = pass_proposal(env, client, client.actions.remove_validator(FIRST), "Remove the first validator")
     client.proposals.execute(pid)

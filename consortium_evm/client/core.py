@@ -258,6 +258,8 @@ class ConsortiumClient:
             proposal_count=int(self.call(c.proposalCount())),
             epoch=int(self.call(c.epoch())),
             node_match=NodeMatch(int(self.call(c.nodeMatch()))),
+            validator_set=self.validator_set.address if self.validator_set else "",
+            validators=self.validators() if self.validator_set else (),
         )
 
     def validators(self) -> tuple[str, ...]:

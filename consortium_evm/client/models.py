@@ -304,6 +304,9 @@ class Status(_JSON):
     proposal_count: int
     epoch: int
     node_match: NodeMatch
+    validator_set: str = ""
+    """The ValidatorSet the members govern ("" when the consortium has none)."""
+    validators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
