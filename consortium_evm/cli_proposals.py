@@ -141,26 +141,23 @@ def _read(path: str) -> str:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-@proposals_group.command("execute")
-@click.argument("proposal")
-@client_options
-def proposals_execute(options: ClientOptions, proposal: str) -> None:
-    """Execute a passed proposal (any account may)."""
-    client = make_client(options)
-    pid = client.proposals.resolve(proposal)
-    sent = client.proposals.execute(pid)
-    report_sent(options, f"Executed proposal #{pid & 0xFFFFFFFF}", sent, proposal_id=hex(pid))
+def _proposal_transaction(name: str, verb: str, doc: str) -> click.Command:
+    """``proposals execute`` and ``proposals cancel``: one transaction about one proposal."""
+
+    @click.argument("proposal")
+    @client_options
+    def command(options: ClientOptions, proposal: str) -> None:
+        client = make_client(options)
+        pid = client.proposals.resolve(proposal)
+        sent = getattr(client.proposals, name)(pid)
+        report_sent(options, f"{verb} proposal #{pid & 0xFFFFFFFF}", sent, proposal_id=hex(pid))
+
+    command.__doc__ = doc
+    return click.command(name)(command)
 
 
-@proposals_group.command("cancel")
-@click.argument("proposal")
-@client_options
-def proposals_cancel(options: ClientOptions, proposal: str) -> None:
-    """Cancel your member's pending or active proposal."""
-    client = make_client(options)
-    pid = client.proposals.resolve(proposal)
-    sent = client.proposals.cancel(pid)
-    report_sent(options, f"Canceled proposal #{pid & 0xFFFFFFFF}", sent, proposal_id=hex(pid))
+proposals_group.add_command(_proposal_transaction("execute", "Executed", "Execute a passed proposal (any account may)."))
+proposals_group.add_command(_proposal_transaction("cancel", "Canceled", "Cancel your member's pending or active proposal."))
 
 
 @proposals_group.command("wait")

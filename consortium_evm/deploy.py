@@ -38,7 +38,7 @@ from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, Tr
 from consortium_evm.journal import Journal, JournalStep, write_json_atomic
 from consortium_evm.revert import decode_revert, error_table, revert_data
 from consortium_evm.spec import ConsortiumSpec, NodeMatch
-from consortium_evm.transactions import Sender, sender_address
+from consortium_evm.transactions import Sender, replayed_revert, sender_address
 
 SUITE = ("Consortium", "PermissionIngress")
 """The contracts every deployment creates, in order."""
@@ -341,16 +341,9 @@ class _Sender:
 
     def _failure(self, step: JournalStep, receipt: Any) -> str:
         message = f"step '{step.name}' failed in block {receipt['blockNumber']} (transaction {step.tx_hash})"
-        try:
-            tx = self.w3.eth.get_transaction(cast(Any, step.tx_hash))
-            call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"]}
-            if tx.get("to"):
-                call["to"] = tx["to"]
-            self.w3.eth.call(cast(Any, call), int(receipt["blockNumber"]) - 1)
-        except Exception as exc:  # noqa: BLE001
-            data = revert_data(exc)
-            if data:
-                return f"{message}: {decode_revert(data, self.errors)}"
+        reason = replayed_revert(self.w3, step.tx_hash, int(receipt["blockNumber"]), self.errors)
+        if reason:
+            return f"{message}: {reason}"
         if step.name.startswith("deploy "):
             message += (
                 f"; a contract creation that fails without a reason often means the chain cannot run code "

@@ -368,19 +368,10 @@ class Transactor:
 
     def _mined_failure(self, receipt: Any, gas: int) -> str:
         """Why a mined transaction failed: its call replayed on the state it ran on, decoded."""
-        tx_hash = bytes(receipt["transactionHash"]).hex().removeprefix("0x")
-        message = f"transaction 0x{tx_hash} failed in block {receipt['blockNumber']} (gas used {receipt['gasUsed']} of {gas})"
-        try:
-            tx = self.w3.eth.get_transaction(cast(Any, "0x" + tx_hash))
-            call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"]}
-            if tx.get("to"):
-                call["to"] = tx["to"]
-            self.w3.eth.call(cast(Any, call), int(receipt["blockNumber"]) - 1)
-        except Exception as exc:  # noqa: BLE001 - any client's revert
-            data = revert_data(exc)
-            if data:
-                return f"{message}: {decode_revert(data, self.errors)}"
-        return message
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")
+        message = f"transaction {tx_hash} failed in block {receipt['blockNumber']} (gas used {receipt['gasUsed']} of {gas})"
+        reason = replayed_revert(self.w3, tx_hash, int(receipt["blockNumber"]), self.errors)
+        return f"{message}: {reason}" if reason else message
 
     def _failure(self, exc: Exception) -> Exception:
         if isinstance(exc, (ContractRevertError, TransactionError, RPCError)):
@@ -389,6 +380,23 @@ class Transactor:
         if data is not None or is_revert(exc):
             return decode_revert(data or b"", self.errors)
         return RPCError(f"the node refused or failed the request: {exc}")
+
+
+def replayed_revert(w3: Web3, tx_hash: str, block_number: int, errors: dict[bytes, dict[str, Any]]) -> str | None:
+    """Why transaction ``tx_hash``, mined in ``block_number``, reverted: its call replayed on the
+    state before that block, its revert decoded with ``errors``; None when the replay says nothing.
+    (The state before the block, not before the transaction: close enough for a named error.)"""
+    try:
+        tx = w3.eth.get_transaction(cast(Any, tx_hash))
+        call: dict[str, Any] = {"from": tx["from"], "data": tx["input"], "value": tx["value"]}
+        if tx.get("to"):
+            call["to"] = tx["to"]
+        w3.eth.call(cast(Any, call), block_number - 1)
+    except Exception as exc:  # noqa: BLE001 - any client's revert
+        data = revert_data(exc)
+        if data:
+            return str(decode_revert(data, errors))
+    return None
 
 
 class _NonceTaken(Exception):
