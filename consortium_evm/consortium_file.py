@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from consortium_evm.errors import ConfigError
+from consortium_evm.networks import parse_wei
 from consortium_evm.node.clique import CLIQUE_EVM_VERSIONS
 from consortium_evm.spec import (
     AccountSpec,
@@ -35,8 +36,6 @@ from consortium_evm.yamlsource import SourcedDocument, expand_env, load_yaml, va
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
-_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(wei|gwei|ether)\s*$")
-_UNIT_WEI = {"wei": 1, "gwei": 10**9, "ether": 10**18}
 GENESIS_EVM_VERSIONS = CLIQUE_EVM_VERSIONS
 """EVM versions a generated genesis can target, homestead to london (Clique and GoQuorum stop at
 london; Besu's time-based forks after it are not generated)."""
@@ -87,24 +86,14 @@ def _evm_version(value: Any) -> Any:
 
 
 def _amount(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text.startswith("0x"):
-            try:
-                return int(text, 16)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a hex number") from None
-        match = _AMOUNT.match(text)
-        if match is None:
-            if text.isdigit():
-                return int(text)
-            raise ValueError(f"{value!r} is not an amount (wei as a number, or like '1000 ether', '5 gwei')")
-        number, unit = match.group(1), match.group(2)
-        whole, _, fraction = number.partition(".")
-        scale = _UNIT_WEI[unit]
-        wei = int(whole) * scale + (int(fraction.ljust(18, "0")[:18]) * scale // 10**18 if fraction else 0)
-        return wei
-    return value
+    """Wei: a hex string (``"0x10"``, as genesis files write balances), else what
+    :func:`consortium_evm.networks.parse_wei` reads (an integer, ``"1000 ether"``, ``"5 gwei"``)."""
+    if isinstance(value, str) and value.strip().lower().startswith("0x"):
+        try:
+            return int(value.strip(), 16)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a hex number") from None
+    return parse_wei(value)
 
 
 Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
