@@ -5,6 +5,9 @@
   is configured) the password is asked for with a hidden prompt, but only when stdin is a
   terminal; otherwise a ConfigError names the variable to set.
 - ``private_key_env: VAR``: the private key (64 hex digits, ``0x`` optional) is ``$VAR`` (for CI).
+- ``dev_account: N``: account ``N`` of the well-known development mnemonic
+  (:mod:`consortium_evm.devkeys`), funded by the local network (0 to 4), anvil (0 to 9) or a
+  genesis whose ``alloc`` names it; its key is public: development only.
 - On the built-in ``tester`` network, accounts are the embedded chain's unlocked accounts, named by
   index (``"0"``, ``"1"``, ...); :meth:`AccountLoader.get` returns their addresses.
 
@@ -226,11 +229,11 @@ __all__ = [
 
 
 def _dev_account(index: int, where: str) -> LocalAccount:
-    """Dev account ``index`` of the local network ``consortium-evm node start`` created."""
-    from consortium_evm.node.network import default_data_dir, load_dev_accounts
+    """Account ``index`` of the development mnemonic (:mod:`consortium_evm.devkeys`): the local
+    network's funded dev accounts are 0 to 4, anvil's 0 to 9; a genesis funds whom its alloc names."""
+    from consortium_evm.devkeys import dev_account
 
-    accounts = load_dev_accounts(default_data_dir())
-    if index >= len(accounts):
-        raise ConfigError(f"{where}: the local network has {len(accounts)} dev accounts; there is no dev_account {index}")
-    account: LocalAccount = Account.from_key(accounts[index].private_key)
-    return account
+    try:
+        return dev_account(index)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None

@@ -15,6 +15,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
         accounts:
           deployer: {keystore: keys/deployer.json, password_env: DEPLOYER_PASSWORD}
           ci: {private_key_env: CI_DEPLOYER_KEY}
+          dev: {dev_account: 1}         # development mnemonic account 1 (public key: dev only)
 
 ``gas_price`` is a policy name, or a mapping with ``policy:`` and that policy's settings:
 
@@ -46,6 +47,11 @@ Every string may reference the environment: ``${VAR}`` (must be set), ``${VAR:-d
 unset or empty), ``${VAR-default}`` (when unset); ``$$`` is a literal ``$``. Keystore paths are
 relative to the networks file. A plaintext private key in the file is refused.
 
+``dev_account: N`` is account ``N`` of the well-known development mnemonic ("test test ... junk",
+``m/44'/60'/0'/0/N``; :mod:`consortium_evm.devkeys`), derived where it is used: it signs on any
+network that funds it (the local network of ``consortium-evm node start`` funds 0 to 4, anvil 0 to
+9, a genesis whom its ``alloc`` names). Everyone knows these keys: development only.
+
 Any problem is one :class:`~consortium_evm.errors.ConfigError` naming the file, line and key path,
 e.g. ``networks.yaml:7: networks.local.chain_id: Input should be a valid integer``.
 """
@@ -71,6 +77,7 @@ from pydantic import (
 )
 
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EVM_VERSIONS
+from consortium_evm.devkeys import MAX_DEV_INDEX
 from consortium_evm.errors import ConfigError
 from consortium_evm.tester import TESTER_CHAIN_ID
 from consortium_evm.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
@@ -245,9 +252,9 @@ class AccountConfig(_Strict):
     """The environment variable holding the private key (for CI)."""
     address: str | None = None
     """Optional: the address the key must have (checked when the account is loaded)."""
-    dev_account: Annotated[int, Field(ge=0)] | None = None
-    """A funded dev account of the local network ``consortium-evm node start`` created, by index
-    (its keys are in that network's folder; development only)."""
+    dev_account: Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=MAX_DEV_INDEX)] | None = None
+    """Account N of the well-known development mnemonic (:mod:`consortium_evm.devkeys`), funded by
+    the local network (0 to 4), anvil (0 to 9) or a genesis that names it; development only."""
 
     @field_validator("address", mode="before")
     @classmethod
@@ -443,6 +450,12 @@ class NetworksFile:
 
 def local_node_url(network_name: str) -> str:
     """The RPC URL of the local network's first node (for ``url: local-node``)."""
+    return local_node_urls(network_name)[0]
+
+
+def local_node_urls(network_name: str) -> list[str]:
+    """The RPC URLs of every node of the local network ``consortium-evm node start`` runs (its
+    folder: ``$CONSORTIUM_NODES_DIR`` or ``<project root>/.consortium/nodes``), first node first."""
     from consortium_evm.node.network import default_data_dir, load_state
 
     state = load_state(default_data_dir())
@@ -451,7 +464,7 @@ def local_node_url(network_name: str) -> str:
             f"network {network_name!r} is the local network, and none has been started here: "
             "run `consortium-evm node start`"
         )
-    return state.rpc_url
+    return [node.rpc_url for node in state.nodes]
 
 
 def _refuse_plaintext_keys(doc: SourcedDocument) -> None:
@@ -569,6 +582,8 @@ __all__ = [
     "default_confirmations",
     "load_network",
     "load_networks",
+    "local_node_url",
+    "local_node_urls",
     "network_names",
     "open_networks_file",
     "parse_wei",

@@ -16,7 +16,7 @@ from eth_typing import HexStr
 from consortium_evm import accounts as accounts_module
 from consortium_evm.accounts import AccountLoader, click_password_prompt, decrypt_keystore, stdin_is_tty
 from consortium_evm.errors import ConfigError
-from consortium_evm.networks import Network, load_network, tester_network
+from consortium_evm.networks import AccountConfig, Network, load_network, tester_network
 from consortium_evm.tester import tester_web3
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
@@ -188,6 +188,64 @@ def test_unknown_account_name_lists_the_known_ones(tmp_path: Path) -> None:
     assert accounts.names() == ["ci", "ops"]
     with pytest.raises(ConfigError, match="network 'local' has no account named 'deployer'; its accounts: ci, ops"):
         accounts.get("deployer")
+
+
+# -- development accounts -----------------------------------------------------------------------
+
+DEV_ACCOUNTS = {  # the "test test ... junk" mnemonic's accounts, as anvil and Hardhat list them
+    0: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+    1: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    4: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    9: "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
+    10: "0xBcd4042DE499D14e55001CcbB24a551F3b954096",
+}
+
+
+def test_dev_account_is_the_mnemonic_account_without_any_local_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no network was started: there is no dev-accounts.json anywhere (a network from a given genesis
+    # writes none with keys either), and the accounts still sign
+    monkeypatch.setenv("CONSORTIUM_NODES_DIR", str(tmp_path / "no-network-here"))
+    path = networks_file(tmp_path, "".join(f"      dev{n}: {{dev_account: {n}}}\n" for n in DEV_ACCOUNTS))
+    accounts = loader(path, {})
+    for n, address in DEV_ACCOUNTS.items():
+        assert accounts.address(f"dev{n}") == address
+    assert not (tmp_path / "no-network-here").exists()
+
+
+def test_dev_account_with_its_address_checked(tmp_path: Path) -> None:
+    path = networks_file(tmp_path, f'      acme: {{dev_account: 1, address: "{DEV_ACCOUNTS[0]}"}}\n')
+    with pytest.raises(ConfigError, match=rf"networks.yaml:7: networks.local.accounts.acme: the key is for {DEV_ACCOUNTS[1]}"):
+        loader(path, {}).get("acme")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "greater than or equal to 0"),
+        (str(2**31), "less than or equal to 2147483647"),
+        ("true", "not a boolean"),
+        ("one", "valid integer"),
+    ],
+)
+def test_a_bad_dev_account_index_is_refused_with_the_file_and_line(tmp_path: Path, value: str, message: str) -> None:
+    path = networks_file(tmp_path, f"      acme: {{dev_account: {value}}}\n")
+    with pytest.raises(ConfigError, match=rf"networks.yaml:7: networks.local.accounts.acme.dev_account: .*{message}"):
+        loader(path, {}).get("acme")
+
+
+def test_dev_account_out_of_range_in_the_library() -> None:
+    from consortium_evm.devkeys import dev_account
+
+    assert dev_account(1).address == DEV_ACCOUNTS[1]
+    with pytest.raises(ConfigError, match="there is no development account -1: they are numbered 0 to 2147483647"):
+        dev_account(-1)
+    net = Network(name="adhoc", url="http://127.0.0.1:1", chain_id=1, consensus="dev",
+                  accounts={"x": AccountConfig.model_construct(dev_account=2**31)},
+                  locations={"x": "networks.yaml:9: networks.adhoc.accounts.x"})
+    with pytest.raises(ConfigError, match=r"^networks.yaml:9: networks.adhoc.accounts.x: there is no development account"):
+        AccountLoader(net).get("x")
 
 
 # -- the tester network -------------------------------------------------------------------------

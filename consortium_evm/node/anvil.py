@@ -15,15 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from consortium_evm.compiler import find_project_root
+from consortium_evm.devkeys import DEV_MNEMONIC, dev_accounts
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.geth import project_roots
 
 ANVIL_CHAIN_ID = 31337
-TEST_MNEMONIC = "test test test test test test test test test test test junk"
+TEST_MNEMONIC = DEV_MNEMONIC
 """Anvil's default mnemonic: public knowledge, for development only."""
 
 
@@ -52,9 +52,9 @@ def find_anvil() -> Path:
 
 
 def anvil_accounts(count: int = 10) -> list[LocalAccount]:
-    """Anvil's dev accounts (funded with 10,000 ether each on a fresh anvil)."""
-    Account.enable_unaudited_hdwallet_features()
-    return [Account.from_mnemonic(TEST_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
+    """Anvil's dev accounts (funded with 10,000 ether each on a fresh anvil): the development
+    mnemonic's first ``count`` (:mod:`consortium_evm.devkeys`)."""
+    return dev_accounts(count)
 
 
 def _free_port() -> int:
