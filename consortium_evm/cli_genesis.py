@@ -3,9 +3,10 @@
 
     consortium-evm genesis clique|ibft2|qbft --consortium consortium.yaml -o DIR [--node-keys N] [--json]
     consortium-evm genesis qbft ... [--validators-from contract|header] [--switch-to-contract-at BLOCK]
-    consortium-evm genesis keys -n N -o DIR
+    consortium-evm genesis keys -n N -o DIR [--dev]
     consortium-evm validators list --network NAME [--rpc-url URL] [--validator-set ADDRESS] [--json]
-    consortium-evm validators sync --network NAME [--rpc-url URL] [--validator-set ADDRESS] [--dry-run] [--json]
+    consortium-evm validators sync --network NAME [--rpc-url URL | --all-local-nodes] [--validator-set ADDRESS]
+                                  [--wait SECONDS] [--dry-run] [--json]
 """
 
 from __future__ import annotations
@@ -13,16 +14,26 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, compile_project
 from consortium_evm.consortium_file import load_consortium_file
+from consortium_evm.devkeys import DEV_KEYS_WARNING, DEV_NODE_KEY_FIRST_INDEX
 from consortium_evm.errors import ConfigError, ConsortiumError
 from consortium_evm.genesis.bft import ValidatorSelection
 from consortium_evm.genesis.build import Consensus, GenesisOutput, generate_genesis
-from consortium_evm.genesis.keys import MAX_NODE_KEYS, PRODUCTION_KEYS_WARNING, generate_node_keys, write_node_keys
+from consortium_evm.genesis.keys import (
+    MAX_NODE_KEYS,
+    PRODUCTION_KEYS_WARNING,
+    dev_node_keys,
+    generate_node_keys,
+    write_node_keys,
+)
+
+if TYPE_CHECKING:
+    from consortium_evm.validators import SyncResult, ValidatorListing
 
 
 class _Group(click.Group):
@@ -126,12 +137,18 @@ def qbft_command(consortium_file: str, out_dir: Path, node_keys: int, as_json: b
 @genesis_group.command("keys")
 @click.option("-n", "--count", type=click.IntRange(1, MAX_NODE_KEYS), required=True, help="How many node keys.")
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def keys_command(count: int, out_dir: Path) -> None:
+@click.option("--dev", is_flag=True,
+              help=f"The PUBLIC development keys (the \"test test ... junk\" mnemonic's accounts {DEV_NODE_KEY_FIRST_INDEX} "
+                   "on, as consortium.genesis.example.yaml names them) instead of random ones.")
+def keys_command(count: int, out_dir: Path, dev: bool) -> None:
     """Generate node keys (development and tests only) and print what goes into consortium.yaml."""
-    keys = generate_node_keys(count)
-    write_node_keys(keys, out_dir)
-    click.echo(PRODUCTION_KEYS_WARNING, err=True)
-    click.echo(f"{count} node key(s) written to {out_dir} (nodeN/nodekey, mode 600; nodes.json)")
+    keys = dev_node_keys(count) if dev else generate_node_keys(count)
+    warning = DEV_KEYS_WARNING if dev else PRODUCTION_KEYS_WARNING
+    write_node_keys(keys, out_dir, warning=warning)
+    click.echo(warning, err=True)
+    kind = (f"public development node key(s) (mnemonic accounts {DEV_NODE_KEY_FIRST_INDEX} to "
+            f"{DEV_NODE_KEY_FIRST_INDEX + count - 1})" if dev else "node key(s)")
+    click.echo(f"{count} {kind} written to {out_dir} (nodeN/nodekey, mode 600; nodes.json)")
     click.echo("network.validators (the address of each node key):")
     for key in keys:
         click.echo(f'    - "{key.address}"')
@@ -167,21 +184,32 @@ def _validator_options(command: Any) -> Any:
 @dataclasses.dataclass(frozen=True)
 class _Target:
     w3: Any
-    rpc_url: str
+    rpc_urls: tuple[str, ...]
+    """The nodes to ask: the network's node (or --rpc-url), or every local node."""
     consensus: str
     validator_set: str
 
 
 def _target(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
-            deployments_dir: Path) -> _Target:
+            deployments_dir: Path, all_local_nodes: bool = False) -> _Target:
     from consortium_evm.connect import check_chain_id, http_web3
-    from consortium_evm.networks import LOCAL_NODE, load_network, local_node_url
+    from consortium_evm.networks import LOCAL_NODE, load_network, local_node_url, local_node_urls
 
     network = load_network(network_name, networks_file)
     if network.is_tester:
         raise ConfigError("the embedded chain (tester) has no validators to vote on: name a network with a node")
-    url = rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url)
-    network = dataclasses.replace(network, url=url)
+    if all_local_nodes:
+        if rpc_url is not None:
+            raise ConfigError("--all-local-nodes and --rpc-url exclude each other: give one")
+        if network.url != LOCAL_NODE:
+            raise ConfigError(
+                f"--all-local-nodes needs a network with `url: {LOCAL_NODE}` (the nodes `consortium-evm node start` "
+                f"runs here); network {network.name!r} has url {network.url}: use --rpc-url for each of your nodes"
+            )
+        urls = tuple(local_node_urls(network.name))
+    else:
+        urls = (rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url),)
+    network = dataclasses.replace(network, url=urls[0])
     w3 = http_web3(network)
     check_chain_id(w3, network)
     if validator_set is None:
@@ -198,21 +226,10 @@ def _target(network_name: str, networks_file: str | None, rpc_url: str | None, v
                 "(add network.validators and deploy again, or pass --validator-set)"
             )
         validator_set = str(contracts["ValidatorSet"]["address"])
-    return _Target(w3, url, network.consensus, validator_set)
+    return _Target(w3, urls, network.consensus, validator_set)
 
 
-@validators_group.command("list")
-@_validator_options
-def list_command(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
-                 deployments_dir: Path, as_json: bool) -> None:
-    """The on-chain validator set next to the one your node reports."""
-    from consortium_evm.validators import list_validators
-
-    target = _target(network_name, networks_file, rpc_url, validator_set, deployments_dir)
-    listing = list_validators(target.w3, target.rpc_url, target.consensus, target.validator_set)
-    if as_json:
-        click.echo(json.dumps(listing.to_json(), indent=2))
-        return
+def _print_listing(listing: ValidatorListing) -> None:
     on_chain = {a.lower() for a in listing.on_chain}
     node = {a.lower() for a in listing.node.validators}
     click.echo(f"ValidatorSet {listing.validator_set}; node {listing.rpc_url} ({listing.consensus})")
@@ -225,19 +242,56 @@ def list_command(network_name: str, networks_file: str | None, rpc_url: str | No
     click.echo("in sync" if listing.in_sync else "NOT in sync: run `consortium-evm validators sync` on each validator's node")
 
 
-@validators_group.command("sync")
+@validators_group.command("list")
 @_validator_options
-@click.option("--dry-run", is_flag=True, help="Only say what would be voted.")
-def sync_command(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
-                 deployments_dir: Path, as_json: bool, dry_run: bool) -> None:
-    """Make your node vote for the on-chain validator set (idempotent)."""
-    from consortium_evm.validators import sync_validators
+def list_command(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
+                 deployments_dir: Path, as_json: bool) -> None:
+    """The on-chain validator set next to the one your node reports."""
+    from consortium_evm.validators import list_validators
 
     target = _target(network_name, networks_file, rpc_url, validator_set, deployments_dir)
-    result = sync_validators(target.w3, target.rpc_url, target.consensus, target.validator_set, dry_run=dry_run)
+    listing = list_validators(target.w3, target.rpc_urls[0], target.consensus, target.validator_set)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps(listing.to_json(), indent=2))
         return
+    _print_listing(listing)
+
+
+@validators_group.command("sync")
+@_validator_options
+@click.option("--all-local-nodes", is_flag=True,
+              help="Vote on every node of the local network (url: local-node), as each validator's operator would.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Then wait until each node reports the on-chain set (at most SECONDS).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be voted.")
+def sync_command(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
+                 deployments_dir: Path, as_json: bool, all_local_nodes: bool, wait_seconds: float | None,
+                 dry_run: bool) -> None:
+    """Make your node vote for the on-chain validator set (idempotent)."""
+    from consortium_evm.validators import sync_validators, wait_in_sync
+
+    if dry_run and wait_seconds is not None:
+        raise click.UsageError("--wait after --dry-run would wait for votes that were not cast: drop one")
+    target = _target(network_name, networks_file, rpc_url, validator_set, deployments_dir, all_local_nodes)
+    results = []
+    for url in target.rpc_urls:
+        result = sync_validators(target.w3, url, target.consensus, target.validator_set, dry_run=dry_run)
+        results.append(result)
+        if not as_json:
+            if all_local_nodes:
+                click.echo(f"node {url}:")
+            _print_sync(result, dry_run)
+    listings = (wait_in_sync(target.w3, target.rpc_urls, target.consensus, target.validator_set, wait_seconds)
+                if wait_seconds is not None else None)
+    if as_json:
+        shown = [{**r.to_json(), **({"inSyncAfterWait": True} if listings is not None else {})} for r in results]
+        click.echo(json.dumps({"nodes": shown} if all_local_nodes else shown[0], indent=2))
+    elif listings is not None:
+        where = "every node" if len(listings) > 1 else "the node"
+        click.echo(f"in force on {where}: {len(listings[0].on_chain)} validator(s), {', '.join(listings[0].on_chain)}")
+
+
+def _print_sync(result: SyncResult, dry_run: bool) -> None:
     verb = "would " if dry_run else ""
     if result.plan.empty:
         click.echo("nothing to vote: the node's proposals already follow the ValidatorSet")

@@ -114,15 +114,27 @@ def start_command(
         genesis=genesis,
         keys=keys,
     )
-    click.echo(
-        f"local Clique network running: {len(state.nodes)} signer(s), chain id {state.chain_id}, "
-        f"period {state.period} s, geth {state.geth_version}"
-    )
-    for node in state.nodes:
-        click.echo(f"  {node.name}  {node.rpc_url}  pid {node.pid}  signer {node.signer}")
+    if state.from_genesis:
+        genesis_signers = {s.lower() for s in state.signers}
+        click.echo(
+            f"local Clique network running from the given genesis: {len(state.nodes)} node(s), "
+            f"{len(state.signers)} genesis signer(s), chain id {state.chain_id}, period {state.period} s, "
+            f"geth {state.geth_version}"
+        )
+        for node in state.nodes:
+            role = "signer" if node.signer.lower() in genesis_signers else "follows until voted in:"
+            click.echo(f"  {node.name}  {node.rpc_url}  pid {node.pid}  {role} {node.signer}")
+    else:
+        click.echo(
+            f"local Clique network running: {len(state.nodes)} signer(s), chain id {state.chain_id}, "
+            f"period {state.period} s, geth {state.geth_version}"
+        )
+        for node in state.nodes:
+            click.echo(f"  {node.name}  {node.rpc_url}  pid {node.pid}  signer {node.signer}")
     click.echo(f"rpc url:      {state.rpc_url}")
-    click.echo(f"dev accounts: {', '.join(state.dev_accounts)}")
-    click.echo(f"dev keys:     {state.dev_keys_file}  (development keys: never use them elsewhere)")
+    if state.dev_accounts:
+        click.echo(f"dev accounts: {', '.join(state.dev_accounts)}")
+        click.echo(f"dev keys:     {state.dev_keys_file}  (development keys: never use them elsewhere)")
     click.echo(f"state file:   {state.state_file}")
     click.echo("stop it with: consortium-evm node stop" + _dir_suffix(data_dir))
 
@@ -151,7 +163,8 @@ def _print_status(status: NetworkStatus) -> None:
     overall = "running" if status.running else ("stopped" if alive == 0 else f"PARTLY running ({alive}/{len(status.nodes)})")
     click.echo(
         f"local Clique network in {state.root_dir}: {overall}; chain id {state.chain_id}, "
-        f"period {state.period} s, {len(state.nodes)} signer(s)"
+        f"period {state.period} s, "
+        + (f"{len(state.nodes)} node(s) from a given genesis" if state.from_genesis else f"{len(state.nodes)} signer(s)")
     )
     for node in status.nodes:
         parts = [f"  {node.name}", node.rpc_url, f"pid {node.pid if node.pid is not None else '-'}"]

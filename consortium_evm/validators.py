@@ -10,7 +10,9 @@ the ``ValidatorSet`` contract; :func:`sync_validators` then makes the node's pro
 - a proposal the node still holds for a change that is done, or that the contract no longer asks
   for: discard it.
 
-Run again, it proposes nothing more: the call is idempotent. The client methods:
+Run again, it proposes nothing more: the call is idempotent. :func:`wait_in_sync` then waits until
+nodes report the on-chain set (the change needs the votes of more than half of the validators'
+nodes). The client methods:
 
 =========  ============================  ===================  ============================  ==========================
 consensus  validators at the head        pending proposals    propose (address, add?)       discard (address)
@@ -26,6 +28,7 @@ contract mode reads the ValidatorSet itself: there is nothing to sync, and its c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -34,7 +37,7 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.errors import ConfigError, RPCError
+from consortium_evm.errors import ConfigError, RPCError, WaitTimeoutError
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.network import rpc_call
 
@@ -270,3 +273,34 @@ def sync_validators(
     except NodeError as exc:
         raise RPCError(f"the node refused a validator vote: {exc}") from None
     return SyncResult(listing, plan, after, dry_run)
+
+
+def wait_in_sync(
+    w3: Web3,
+    rpc_urls: Sequence[str],
+    consensus: str,
+    validator_set: str,
+    timeout: float,
+    *,
+    poll: float = 0.5,
+    rpc: Rpc = _rpc,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[ValidatorListing]:
+    """Wait until the node at each of ``rpc_urls`` reports the on-chain set (the votes are in blocks
+    and the change made); the listings then. :class:`WaitTimeoutError` after ``timeout`` seconds,
+    naming the nodes still behind: more than half of the validators' nodes must have voted."""
+    deadline = clock() + timeout
+    while True:
+        listings = [list_validators(w3, url, consensus, validator_set, rpc) for url in rpc_urls]
+        behind = [listing for listing in listings if not listing.in_sync]
+        if not behind:
+            return listings
+        if clock() >= deadline:
+            first = behind[0]
+            raise WaitTimeoutError(
+                f"after {timeout:g} s the node {first.rpc_url} still reports {', '.join(first.node.validators)} "
+                f"while the ValidatorSet holds {', '.join(first.on_chain)}: more than half of the validators' "
+                "nodes must vote (run `consortium-evm validators sync` on each of them)"
+            )
+        sleep(poll)

@@ -59,11 +59,16 @@ def error_of(path: Path, name: str = "local", env: dict[str, str] | None = None)
 def test_shipped_file_local_anvil_consortium() -> None:
     env = {"CONSORTIUM_RPC_URL": "https://rpc.consortium.example:8545"}
     networks = load_networks(SHIPPED, environ=env)
-    assert list(networks) == ["local", "anvil", "consortium", "tester"]
+    assert list(networks) == ["local", "genesis-local", "anvil", "consortium", "tester"]
     local = networks["local"]
     assert (local.url, local.chain_id, local.consensus, local.evm_version) == ("local-node", 1337, "clique", "london")
     assert local.needs_poa_middleware
     assert local.accounts["deployer"].dev_account == 0
+    from_genesis = networks["genesis-local"]
+    assert (from_genesis.url, from_genesis.chain_id, from_genesis.consensus) == ("local-node", 1338, "clique")
+    assert {name: a.dev_account for name, a in from_genesis.accounts.items()} == {
+        "deployer": 0, "acme": 1, "globex": 2, "initech": 3,
+    }
     anvil = networks["anvil"]
     assert (anvil.url, anvil.chain_id, anvil.consensus) == ("http://127.0.0.1:8545", 31337, "dev")
     assert not anvil.needs_poa_middleware

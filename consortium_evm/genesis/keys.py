@@ -2,8 +2,9 @@
 
 A node key is a secp256k1 private key: its public key is the node's enode id, and on IBFT 2.0 and
 QBFT its address is the node's validator address. :func:`generate_node_keys` makes fresh ones for a
-development or test network; in production each member creates its own on its own machine, and only
-the public parts (enode URL, validator address) reach the consortium file.
+development or test network; :func:`dev_node_keys` gives the public development keys
+(``consortium.genesis.example.yaml`` names them); in production each member creates its own on its
+own machine, and only the public parts (enode URL, validator address) reach the consortium file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from eth_keys.datatypes import PrivateKey
 
+from consortium_evm.devkeys import DEV_NODE_KEY_FIRST_INDEX, dev_account
 from consortium_evm.errors import ConfigError
 from consortium_evm.journal import write_json_atomic, write_text_atomic
 from consortium_evm.spec import ConsortiumSpec
@@ -41,7 +43,11 @@ class NodeKey:
 
     @classmethod
     def generate(cls) -> NodeKey:
-        key = PrivateKey(secrets.token_bytes(32))
+        return cls.from_private_key(secrets.token_bytes(32))
+
+    @classmethod
+    def from_private_key(cls, private_key: bytes) -> NodeKey:
+        key = PrivateKey(private_key)
         return cls(key.to_bytes().hex(), key.public_key.to_bytes().hex(), key.public_key.to_checksum_address())
 
     def enode(self, host: str = "127.0.0.1", port: int = FIRST_P2P_PORT) -> str:
@@ -55,9 +61,18 @@ def generate_node_keys(count: int) -> list[NodeKey]:
     return [NodeKey.generate() for _ in range(count)]
 
 
-def write_node_keys(keys: Sequence[NodeKey], directory: Path) -> list[Path]:
+def dev_node_keys(count: int) -> list[NodeKey]:
+    """``count`` PUBLIC development node keys: the development mnemonic's accounts
+    :data:`~consortium_evm.devkeys.DEV_NODE_KEY_FIRST_INDEX` (10) on, the same on every machine."""
+    if not 1 <= count <= MAX_NODE_KEYS:
+        raise ConfigError(f"node keys: ask for 1 to {MAX_NODE_KEYS}, got {count}")
+    return [NodeKey.from_private_key(bytes(dev_account(DEV_NODE_KEY_FIRST_INDEX + i).key)) for i in range(count)]
+
+
+def write_node_keys(keys: Sequence[NodeKey], directory: Path, *, warning: str = PRODUCTION_KEYS_WARNING) -> list[Path]:
     """``directory/nodeN/nodekey`` (mode 600), ``nodeN/address`` and ``nodeN/enode-id`` for each key,
-    and ``directory/nodes.json`` with the public parts (enode URLs on 127.0.0.1, consecutive ports)."""
+    and ``directory/nodes.json`` with the public parts (enode URLs on 127.0.0.1, consecutive ports)
+    and ``warning``."""
     written: list[Path] = []
     summary = []
     for index, key in enumerate(keys):
@@ -73,7 +88,7 @@ def write_node_keys(keys: Sequence[NodeKey], directory: Path) -> list[Path]:
             {"node": folder.name, "address": key.address, "enodeId": key.enode_id,
              "enode": key.enode(port=FIRST_P2P_PORT + index)}
         )
-    write_json_atomic(directory / "nodes.json", {"warning": PRODUCTION_KEYS_WARNING, "nodes": summary})
+    write_json_atomic(directory / "nodes.json", {"warning": warning, "nodes": summary})
     written.append(directory / "nodes.json")
     return written
 

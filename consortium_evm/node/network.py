@@ -450,7 +450,8 @@ def start_network(
     consortium registered) and its signer account; the signers are those of the genesis extra
     data, and a key that is not one of them runs a node that follows the chain until the signers
     vote it in. Chain id, period and epoch come from the genesis; no dev accounts are made (the
-    genesis ``alloc`` funds whom it funds).
+    genesis ``alloc`` funds whom it funds). A stopped network in ``root_dir`` is resumed only if it
+    runs the same genesis; another one needs ``reset=True``.
 
     A new network gets fresh signer keys, :data:`DEV_ACCOUNT_COUNT` funded dev accounts (their
     private keys in ``dev-accounts.json``: development only), a Clique genesis and ``geth init``
@@ -481,6 +482,11 @@ def start_network(
         if reset:
             _remove_network(root, state)
             state = None
+        elif genesis is not None and not _same_genesis(root, genesis):
+            raise ConfigError(
+                f"{root} holds a stopped network with another genesis: pass --reset to delete it and start "
+                "the given genesis (or --data-dir for another folder)"
+            )
         else:
             asked = {"signers": signers, "chain id": chain_id, "period": period}
             have = {"signers": len(state.nodes), "chain id": state.chain_id, "period": state.period}
@@ -510,6 +516,15 @@ def start_network(
         say(f"resuming the stopped network in {root} (chain id {state.chain_id}, {len(state.nodes)} signer(s))")
 
     return _launch(state, geth, timeout=timeout, say=say)
+
+
+def _same_genesis(root: Path, genesis: Mapping[str, Any]) -> bool:
+    """Whether the network in ``root`` runs ``genesis``."""
+    try:
+        stored = json.loads((root / GENESIS_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(stored == json.loads(json.dumps(genesis)))
 
 
 def _create_network(
