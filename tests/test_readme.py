@@ -16,6 +16,9 @@ TESTED_BLOCKS = {
     "quickstart-python": "integration/test_readme_quickstart.py",
     "deploy-local": "integration/test_readme_quickstart.py",
     "deploy-script": "integration/test_readme_quickstart.py",
+    "genesis-start": "integration/test_readme_genesis.py",
+    "genesis-vote": "integration/test_readme_genesis.py",
+    "validators-sync": "integration/test_readme_genesis.py",
 }
 
 
