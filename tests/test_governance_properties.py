@@ -8,8 +8,11 @@ the contract's order of checks), and keeps what a member relies on:
 * each member's vote counts once, with its weight when the proposal was created (``proposalCore``
   tallies equal the model's sums; ``VoteCast`` carries the model's weight);
 * a proposal executes at most once, and only if it passed (``ProposalExecuted`` events);
-* no account of a suspended or removed member passes ``transactionAllowed`` (every account's answer
-  equals the model's);
+* a member's weight counts (in votes, in the quorum's base and in ``memberWeightAt``) only while it is
+  active and has an admin account, so the members that can vote always hold the whole quorum base;
+* no account of a suspended or removed member passes ``transactionAllowed``, and every admin account
+  of an active member does, with or without the transact flag (every account's answer equals the
+  model's);
 * the deployer has no power (a governance call from it reverts with ``OnlyGovernance``).
 
 One chain (the session's) serves every run: each run starts by reverting to the session snapshot
@@ -118,9 +121,13 @@ class Registry:
     members: dict[int, Member]
     accounts: dict[str, tuple[int, int]]
 
+    def admin_count(self, member_id: int) -> int:
+        return sum(1 for mid, flags in self.accounts.values() if mid == member_id and flags & ADMIN)
+
     def effective(self, member_id: int) -> int:
+        """The weight that counts: an active member's with at least one admin account."""
         m = self.members[member_id]
-        return m.weight if m.status == ACTIVE else 0
+        return m.weight if m.status == ACTIVE and self.admin_count(member_id) > 0 else 0
 
     def totals(self) -> tuple[int, int, int, int, int, int]:
         active = [i for i, m in self.members.items() if m.status == ACTIVE]
@@ -139,6 +146,10 @@ class Registry:
         if mid == 0:
             return flags
         return flags if self.members[mid].status == ACTIVE else 0
+
+    def may_transact(self, account: str) -> bool:
+        """``transactionAllowed`` to an existing contract: the transact or the admin flag in force."""
+        return bool(self.access(account) & (TRANSACT | ADMIN))
 
     def _check_no_lock_out(self) -> None:
         _, members, admins, nodes, _, _ = self.totals()
@@ -559,14 +570,24 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.check_members()
 
     def check_members(self) -> None:
-        """Each member's status, weight and admin accounts, as the model has them."""
+        """Each member's status, weight and admin accounts, as the model has them; and the quorum stays
+        within reach: the members with an admin account that the chain lets transact hold the whole
+        total active weight."""
+        reachable = 0
         for view in self.read(self.c.getMembers(0, 10)):
             member_id, weight, status, admin_count = view[0], view[3], view[4], view[7]
             model = self.model.members[member_id]
             assert (status, weight) == (model.status, model.weight)
             if status != REMOVED:  # a removed member's accounts may since belong to another one
-                expected = sum(1 for mid, f in self.model.accounts.values() if mid == member_id and f & ADMIN)
+                expected = self.model.admin_count(member_id)
                 assert admin_count == expected, f"member {member_id}: {admin_count} admin accounts"
+            if status == ACTIVE and any(self.allowed(a) for a in self.admins() if self.model.accounts[a][0] == member_id):
+                reachable += weight
+        assert reachable == self.read(self.c.totals())[4]
+
+    def allowed(self, account: str) -> bool:
+        target = self.env.consortium.address
+        return bool(self.read(self.env.ingress.functions.transactionAllowed(account, target, 0, 0, 0, b"")))
 
     @invariant()
     def tallies_count_each_member_once_with_its_snapshot_weight(self) -> None:
@@ -595,7 +616,7 @@ class GovernanceMachine(RuleBasedStateMachine):
     def only_accounts_of_active_members_may_transact(self) -> None:
         """After an execution every account is checked; otherwise those whose access the model says
         changed, and one more in turn."""
-        now = {a: bool(self.model.access(a) & TRANSACT) for a in self.pool}
+        now = {a: self.model.may_transact(a) for a in self.pool}
         if self.full_sweep:
             accounts = list(self.pool)
         else:
@@ -608,9 +629,8 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.check_access(account)
 
     def check_access(self, account: str) -> None:
-        target = self.env.consortium.address
-        allowed = self.read(self.env.ingress.functions.transactionAllowed(account, target, 0, 0, 0, b""))
-        expected = bool(self.model.access(account) & TRANSACT)
+        allowed = self.allowed(account)
+        expected = self.model.may_transact(account)
         assert allowed == expected, f"{account}: allowed={allowed}, model={self.model.accounts.get(account)}"
         mid = self.model.accounts.get(account, (0, 0))[0]
         if mid and self.model.members[mid].status != ACTIVE:
@@ -642,6 +662,8 @@ class GovernanceMachine(RuleBasedStateMachine):
             core = self.read(self.c.proposalCore(p.pid))
             assert tuple(core[5:8]) == p.tally()
             assert self.read(self.c.state(p.pid)) == p.state(t)
+            for mid in self.model.members:  # each member's weight at the snapshot, as the model took it
+                assert self.read(self.c.memberWeightAt(mid, core[2])) == p.weights.get(mid, 0)
             for mid, member in self.model.members.items():
                 # Below the window: voted (or too late) only if the member had weight at the snapshot.
                 expected = (p.number < member.vote_base and p.weights[mid] > 0) or p.number in member.voted

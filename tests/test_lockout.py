@@ -1,7 +1,7 @@
 """Lock-out and fail-open guards: no change, however it is made, may leave the consortium without an
 active member, an admin account or a node, hand power back to the deployer, run a proposal that did
-not pass, or leave the permission ingress without working rules. Two gaps in those guards are
-recorded at the end as strict xfails.
+not pass, or leave the permission ingress without working rules; nor can the members leave
+governance unable to reach its quorum, or its admin accounts unable to transact (the last section).
 
 Changes made through governance are refused at execution: the execution reverts with the named
 error, nothing changes, and the proposal stays as it was.
@@ -345,47 +345,79 @@ def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_the
             "OnlyGovernance", caller=env.founders[0].admin)
 
 
-# ---------------------------------------------------------------------------------------- gaps found
-# Each test asserts what the guards are for, neutrally (either the change is refused, or governance
-# still works); each fails on the current contracts. When a fix lands, the test XPASSes and fails as
-# strict: replace it with a test of the named refusal.
+# ---------------------------------------------------------------------------------------- quorum always reachable
+# Two former gaps. A member without an admin account cannot vote, so its weight no longer counts in
+# the quorum's base; and an admin account may always send transactions, so every admin the guard
+# counts can propose and vote.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug (lock-out gap): members may remove their own admin accounts as long as one admin "
-    "account remains anywhere, but the weight of members without admin accounts still counts in the "
-    "quorum; once the members that can still vote hold less than the quorum, no proposal can pass again, "
-    "and the members without admins cannot get new ones (only governance could add them)",
-)
 def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> None:
-    refusals = 0
     for f in env.founders[1:]:  # Globex (35) and Initech (25) drop their only admin accounts
-        try:
-            send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
-        except ContractRevertError:
-            refusals += 1
-    # Acme (40 of 100) is the only member that can still vote; the quorum is 50 %.
+        send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+    # Their weight no longer counts: Acme's 40 is the whole base, and the 50 % quorum is within reach.
+    assert totals(env) == {"memberCount": 3, "activeMembers": 3, "activeAdmins": 1, "activeNodes": 3,
+                           "totalActiveWeight": 40, "totalWeight": 100}
+    now = env.consortium.functions.epoch().call()
+    assert [env.consortium.functions.memberWeightAt(m, now).call() for m in (1, 2, 3)] == [40, 0, 0]
     calls = [env.call("addAccounts", 2, [env.spare[5]], [5])]
     pid = voted(env, calls, "give Globex an admin again", voters=(0,))
-    assert refusals > 0 or env.consortium.functions.state(pid).call() == SUCCEEDED
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    send(env, execute_fn(env, pid, calls, "give Globex an admin again"), env.spare[0])
+    # Globex's weight counts again, for the proposals created from now on, and its new admin votes.
+    assert totals(env)["totalActiveWeight"] == 75
+    nxt = propose(env, [env.call("setMemberWeight", 3, 30)], "Initech 30")
+    assert env.consortium.functions.totalWeightAt(env.consortium.functions.proposalCore(nxt).call()[2]).call() == 75
+    receipt = send(env, env.consortium.functions.castVote(nxt, 1), env.spare[5])
+    (vote,) = env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)
+    assert (vote.args.memberId, vote.args.weight) == (2, 35)
+    # Initech, still without an admin account, had no weight at that proposal's creation.
+    assert env.consortium.functions.hasVoted(nxt, 3).call() is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug (lock-out gap): the no-admin guard counts admin accounts without the transact flag, "
-    "which the permission rules refuse; once every admin account is admin-only (flags 4), no admin account "
-    "may send a transaction on the permissioned chain, so nobody can propose again",
-)
+def test_the_members_with_admin_accounts_hold_the_whole_quorum_base(env: Env) -> None:
+    """Whatever the members do to their own admin accounts, the members that still have one hold the
+    whole total active weight, so all of them voting together always reaches any quorum."""
+    passed(env, [env.call("setSettings", (10_000, 5001, 0, VOTING_PERIOD, 0, EXPIRY))], "quorum 100 %")
+    send(env, env.consortium.functions.removeAccounts(3, [env.founders[2].admin]), env.founders[2].admin)
+    pid = voted(env, [env.call("setMemberWeight", 1, 41)], "Acme 41", voters=(0, 1))
+    assert env.consortium.functions.state(pid).call() == SUCCEEDED  # 75 of 75: Initech no longer counts
+
+
 def test_admin_accounts_that_cannot_transact_do_not_count_as_the_last_admin(env: Env) -> None:
-    refusals = 0
     admin_only = env.spare[8:11]
     for f, replacement in zip(env.founders, admin_only):
-        try:
-            send(env, env.consortium.functions.addAccounts(f.member_id, [replacement], [4]), f.admin)
-            send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
-        except ContractRevertError:
-            refusals += 1
-    admins = [f.admin for f in env.founders] + list(admin_only)
-    can_act = [a for a in admins if env.consortium.functions.accountInfo(a).call()[1] & 4 and allowed(env, a)]
-    assert refusals > 0 or can_act, f"active admins: {totals(env)['activeAdmins']}, none may transact"
+        send(env, env.consortium.functions.addAccounts(f.member_id, [replacement], [4]), f.admin)
+        send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
+    assert totals(env)["activeAdmins"] == 3
+    # Every admin account is admin-only (flags 4), and each may still send transactions (not create
+    # contracts), so the members can still propose and vote on the permissioned chain.
+    for account in admin_only:
+        assert env.consortium.functions.accountInfo(account).call()[1] == 4
+        assert allowed(env, account) is True
+        assert env.ingress.functions.transactionAllowed(account, env.spare[0], 1, 0, 0, b"").call() is True
+        assert env.ingress.functions.transactionAllowed(account, ZERO, 0, 0, 0, b"").call() is False
+    calls = [env.call("setMemberWeight", 1, 41)]
+    pid = propose_from(env, calls, "Acme 41", admin_only[0])
+    for account in admin_only:
+        send(env, env.consortium.functions.castVote(pid, 1), account)
+    set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
+    send(env, execute_fn(env, pid, calls, "Acme 41"), admin_only[1])
+    assert env.consortium.functions.getMembers(0, 1).call()[0][3] == 41
+    # A suspended member's admin-only account loses access like any other of its accounts.
+    passed_by(env, [env.call("suspendMember", 3)], "suspend Initech", admin_only[:2])
+    assert allowed(env, admin_only[2]) is False
+
+
+def propose_from(env: Env, calls: list[Call], description: str, sender: str) -> int:
+    fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], description)
+    receipt = send(env, fn, sender)
+    return int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
+
+
+def passed_by(env: Env, calls: list[Call], description: str, voters: list[str]) -> int:
+    pid = propose_from(env, calls, description, voters[0])
+    for voter in voters:
+        send(env, env.consortium.functions.castVote(pid, 1), voter)
+    set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
+    send(env, execute_fn(env, pid, calls, description), env.spare[0])
+    return pid

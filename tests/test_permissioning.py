@@ -174,7 +174,7 @@ def test_account_rules_by_role(env):
         f1.admin: (True, False),  # admin + transact
         f2.user: (True, False),  # transact only
         deployer_only: (False, True),
-        admin_only: (False, False),  # admin without transact
+        admin_only: (True, False),  # admin without transact: the admin flag lets it send, not create
         both: (True, True),
         env.spare[3]: (False, False),  # registered nowhere
         env.deployer: (False, False),  # deploying the suite gives no access
@@ -184,6 +184,11 @@ def test_account_rules_by_role(env):
         assert tx_allowed(env, account, env.consortium.address) is transact, account
         assert tx_allowed(env, account, env.spare[5]) is transact, account
         assert tx_allowed(env, account, create) is deploy_, account
+    # The stand-alone rules answer the same (the rule lives in their common base).
+    rules = deploy(env, "PermissionRules", [env.consortium.address, env.consortium.address, 0], env.spare[4])
+    for account, (transact, deploy_) in cases.items():
+        assert rules.functions.transactionAllowed(account, env.spare[5], 0, 0, 0, b"").call() is transact, account
+        assert rules.functions.transactionAllowed(account, create, 0, 0, 0, b"").call() is deploy_, account
 
 
 def test_answers_are_one_exact_word(env):

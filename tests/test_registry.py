@@ -291,11 +291,14 @@ def test_total_weight_cap(env):
     Built on a new, not yet started Consortium whose bootstrapper may call addMember directly."""
     boot = env.spare[10]
     c = deploy_consortium(env, boot)
-    data = c.encode_abi("addMember", list(_add(name="m", weight=MAX_WEIGHT)))
-    for _ in range(256):
-        env.w3.eth.send_transaction({"from": boot, "to": c.address, "data": data, "gas": 300_000})
+    # Each with an admin account, so that every weight counts in the total active weight too.
+    for i in range(256):
+        data = c.encode_abi("addMember", list(_add(name="m", weight=MAX_WEIGHT, accounts=[addr(1000 + i)],
+                                                   flags=[ADMIN])))
+        env.w3.eth.send_transaction({"from": boot, "to": c.address, "data": data, "gas": 400_000})
     tx = Transactor(env.w3, boot, ABIS)
-    tx.send(c.functions.addMember(*_add(name="last", weight=255)), gas=300_000)  # exactly at the cap
+    last = _add(name="last", weight=255, accounts=[addr(999)], flags=[ADMIN])
+    tx.send(c.functions.addMember(*last), gas=400_000)  # exactly at the cap
     assert tuple(c.functions.totals().call({"from": boot}))[4:] == (MAX_TOTAL_WEIGHT, MAX_TOTAL_WEIGHT)
     with pytest.raises(ContractRevertError) as info:
         tx.simulate(c.functions.addMember(*_add(name="one more", weight=1)))
@@ -389,11 +392,12 @@ def test_set_member_weight_and_weight_history(env, gov):
     c = env.consortium
     e0 = view(env, c.functions.epoch())
     # each change of an effective weight starts an epoch: e0+1 member 2 -> 50, e0+2 member 4 joins with 5
-    sent = govern(env, [env.call("setMemberWeight", 2, 50), env.call("addMember", *_add(name="Late", weight=5))])
+    late = _add(name="Late", weight=5, accounts=[addr(1)], flags=[ADMIN])
+    sent = govern(env, [env.call("setMemberWeight", 2, 50), env.call("addMember", *late)])
     assert [tuple(e.values()) for e in events(env, "MemberWeightChanged", sent)] == [(2, 35, 50)]
     assert view(env, c.functions.epoch()) == e0 + 2
     assert member(env, 2)[3] == 50
-    assert totals(env) == (4, 4, 3, 3, 120, 120)
+    assert totals(env) == (4, 4, 4, 3, 120, 120)
 
     def weights(epoch: int) -> list[int]:
         return [view(env, c.functions.memberWeightAt(m, epoch)) for m in (1, 2, 3, 4)]
@@ -407,6 +411,59 @@ def test_set_member_weight_and_weight_history(env, gov):
         0, 100, 115, 120, 120]
     check_error(gov_error(gov, c.functions.setMemberWeight(2, 0)), "InvalidWeight", weight=0)
     check_error(gov_error(gov, c.functions.setMemberWeight(99, 1)), "UnknownMember", memberId=99)
+
+
+def test_a_weight_counts_only_while_the_member_has_an_admin_account(env, gov):
+    """The effective weight (in votes, in the quorum's base and in the history by epoch) is the weight of
+    an active member with at least one admin account; the epoch advances only when it changes."""
+    c = env.consortium
+    e0 = view(env, c.functions.epoch())
+    admin, second = env.spare[1], env.spare[2]
+
+    def weight_at(epoch: int) -> int:
+        return view(env, c.functions.memberWeightAt(4, epoch))
+
+    # Added without an admin account: listed, active, its accounts may transact, but its weight does not count.
+    govern(env, [env.call("addMember", *_add(name="Quiet", weight=10, accounts=[addr(1)], flags=[TRANSACT]))])
+    assert member(env, 4)[3:5] == (10, ACTIVE) and member(env, 4)[7] == 0
+    assert view(env, c.functions.epoch()) == e0
+    assert totals(env) == (4, 4, 3, 3, 100, 110)
+    assert weight_at(e0) == 0
+    # Nor do its weight and status changes change an effective weight.
+    govern(env, [env.call("setMemberWeight", 4, 12), env.call("suspendMember", 4), env.call("reinstateMember", 4)])
+    assert view(env, c.functions.epoch()) == e0
+    assert totals(env) == (4, 4, 3, 3, 100, 112)
+    # Its first admin account (from governance) makes it count; further admins change nothing.
+    govern(env, [env.call("addAccounts", 4, [admin], [ADMIN])])
+    assert view(env, c.functions.epoch()) == e0 + 1
+    assert totals(env) == (4, 4, 4, 3, 112, 112)
+    assert [weight_at(e) for e in (e0, e0 + 1)] == [0, 12]
+    assert view(env, c.functions.totalWeightAt(e0 + 1)) == 112
+    send(env, c.functions.addAccounts(4, [second], [ADMIN | TRANSACT]), admin)
+    send(env, c.functions.removeAccounts(4, [admin]), second)
+    assert view(env, c.functions.epoch()) == e0 + 1
+    assert totals(env) == (4, 4, 4, 3, 112, 112)
+    # Removing its last admin account stops its weight counting, in a new epoch.
+    sent = send(env, c.functions.removeAccounts(4, [second, addr(1)]), second)
+    assert [(e.memberId, e.account) for e in events(env, "AccountRemoved", sent)] == [(4, second), (4, addr(1))]
+    assert view(env, c.functions.epoch()) == e0 + 2
+    assert totals(env) == (4, 4, 3, 3, 100, 112)
+    assert [weight_at(e) for e in (e0, e0 + 1, e0 + 2, e0 + 9)] == [0, 12, 0, 0]
+    assert [view(env, c.functions.totalWeightAt(e)) for e in (e0, e0 + 1, e0 + 2)] == [100, 112, 100]
+    # Only governance can give it one back (no admin account of its own is left to do it).
+    check_error(reverts(env, c.functions.addAccounts(4, [admin], [ADMIN]), admin), "OnlyGovernance", caller=admin)
+    # Suspended, it may get an admin account, which counts once it is reinstated.
+    govern(env, [env.call("suspendMember", 4), env.call("addAccounts", 4, [admin], [ADMIN])])
+    assert view(env, c.functions.epoch()) == e0 + 2
+    assert totals(env) == (4, 3, 3, 3, 100, 112)
+    govern(env, [env.call("reinstateMember", 4)])
+    assert view(env, c.functions.epoch()) == e0 + 3
+    assert totals(env) == (4, 4, 4, 3, 112, 112)
+    # Suspended or removed, a member with an admin account stops counting as before.
+    govern(env, [env.call("removeMember", 4)])
+    assert view(env, c.functions.epoch()) == e0 + 4
+    assert totals(env) == (4, 3, 3, 3, 100, 100)
+    assert [weight_at(e) for e in (e0 + 2, e0 + 3, e0 + 4)] == [0, 12, 0]
 
 
 # ---------------------------------------------------------------------------------------- limits
@@ -673,7 +730,8 @@ def test_get_members_pages(env):
     admins = sum(1 for s in specs if s[4][0] & ADMIN)
     nodes = sum(len(s[5]) for s in specs)
     weight = 100 + sum(s[2] for s in specs)
-    assert totals(env) == (28, 28, 3 + admins, 3 + nodes, weight, weight)
+    counted = 100 + sum(s[2] for s in specs if s[4][0] & ADMIN)  # only members with an admin account
+    assert totals(env) == (28, 28, 3 + admins, 3 + nodes, counted, weight)
 
 
 # ---------------------------------------------------------------------------------------- who may govern

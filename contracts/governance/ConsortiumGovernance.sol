@@ -38,7 +38,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     uint256 internal constant VOTE_WINDOW = 152;
 
     /// @notice Governance parameters. A proposal follows the parameters in force when it was created.
-    /// @param quorumBps Share of the total active weight that must vote (for, against or abstain), in basis points.
+    /// @param quorumBps Share of the total active weight (of the active members with an admin account)
+    /// that must vote (for, against or abstain), in basis points.
     /// @param thresholdBps Share of `for` among `for` plus `against` needed to pass, in basis points (at least).
     /// @param votingDelay Seconds from creation until voting opens.
     /// @param votingPeriod Seconds voting stays open.
@@ -150,8 +151,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     }
 
     /// @notice Casts the caller's member's vote: 0 against, 1 for, 2 abstain. The caller must be an
-    /// admin account of an active member that had voting weight when the proposal was created; a
-    /// member votes once, whichever of its admin accounts votes.
+    /// admin account of an active member that had voting weight when the proposal was created (it was
+    /// active and had an admin account then); a member votes once, whichever of its admin accounts votes.
     /// @return weight The weight counted.
     function castVote(uint256 proposalId, uint8 support) external returns (uint256 weight) {
         return _castVote(proposalId, msg.sender, support);
@@ -342,6 +343,9 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         }
         if (uint8(c) != uint8(MemberStatus.Active)) revert MemberNotActive(memberId);
         uint32 snapshot = uint32(p >> 80);
+        // The effective weight now is the weight: the member is active and the voter is one of its
+        // admin accounts. Every change of the effective weight (status, weight, admin accounts going
+        // from none to some or back) is checkpointed, so from `checkpointEpoch` on it has been the same.
         weight = snapshot >= uint32(c >> 40) ? uint32(c >> 8) : _weightHistory[memberId].upperLookupRecent(snapshot);
         if (weight == 0) revert NoVotingWeight(memberId, proposalId);
 

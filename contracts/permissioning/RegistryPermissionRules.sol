@@ -8,8 +8,11 @@ import {Roles} from "../libraries/Roles.sol";
 import {EnodeId} from "../libraries/EnodeId.sol";
 
 /// @title Permission rules answered from the member registry
-/// @notice An account may transact if it belongs to an active member and holds the transact flag (the
-/// deploy flag to create a contract), or if governance allowed it on its own. A node may connect if it
+/// @notice An account may transact if it belongs to an active member and holds the transact or the
+/// admin flag (the deploy flag to create a contract), or if governance allowed it on its own. The admin
+/// flag implies sending transactions so that every admin account the lock-out guard counts can
+/// propose and vote on the permissioned chain (an admin could give itself the transact flag anyway).
+/// A node may connect if it
 /// is registered to an active member, matched by enode id alone (the default: survives NAT,
 /// Kubernetes and load balancers, where the peer's address differs from the registered one) or by id,
 /// host and port.
@@ -24,12 +27,13 @@ abstract contract RegistryPermissionRules is IAccountRules, INodeRules, IERC165 
     event NodeMatchChanged(NodeMatch mode);
 
     /// @inheritdoc IAccountRules
+    /// @dev A call or payment needs the transact or the admin flag; creating a contract, the deploy flag.
     function transactionAllowed(address sender, address target, uint256, uint256, uint256, bytes calldata)
         external
         view
         returns (bool)
     {
-        uint8 needed = target == address(0) ? Roles.DEPLOY : Roles.TRANSACT;
+        uint8 needed = target == address(0) ? Roles.DEPLOY : Roles.TRANSACT | Roles.ADMIN;
         return _accountFlags(sender) & needed != 0;
     }
 

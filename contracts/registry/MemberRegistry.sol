@@ -9,6 +9,8 @@ import {EnodeId} from "../libraries/EnodeId.sol";
 /// @title Member registry
 /// @notice The consortium's members (organizations), the accounts and nodes each one owns, and each
 /// member's voting weight with its history, so that a proposal counts the weights it was created with.
+/// A member's weight counts (in votes and in the quorum's base: its *effective* weight) only while it
+/// is active and has at least one admin account, since only an admin account can vote for it.
 /// @dev Abstract: the contract that inherits it decides who governance is (`_checkGovernance`).
 /// Every state-changing path is bounded by its own input; nothing loops over all members or accounts.
 /// Accounts and nodes of a removed member stay recorded but inert, and may be registered again.
@@ -31,7 +33,10 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @dev The word a vote reads and writes: status, weight, the epoch from which the current
-    /// effective weight counts, and the member's voted marks as a window of proposal numbers.
+    /// effective weight counts, and the member's voted marks as a window of proposal numbers. The
+    /// effective weight is `weight` while the member is active and has an admin account, else zero;
+    /// every change of it (status, weight, admin accounts going from none to some or back) is
+    /// checkpointed, so `checkpointEpoch` is the epoch of the last such change.
     struct MemberCore {
         MemberStatus status;
         uint32 weight;
@@ -155,7 +160,7 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     /// @notice Adds a member organization with its first accounts and nodes. Governance only.
     /// @param name The organization's name (not empty).
     /// @param metadataURI Where its metadata lives (any URI; may be empty).
-    /// @param weight Its voting weight (at least 1).
+    /// @param weight Its voting weight (at least 1); it counts while the member has an admin account.
     /// @param accounts Accounts to register for it; `flags[i]` holds the role flags of `accounts[i]`.
     /// @param nodes Nodes to register for it.
     /// @return memberId The new member's id (ids start at 1 and are never reused).
@@ -188,9 +193,10 @@ abstract contract MemberRegistry is IConsortiumRegistry {
             voteBase: _nextProposalNumber(),
             voteBits: 0
         });
-        _checkpointWeight(memberId, 0);
         emit MemberAdded(memberId, name, metadataURI, weight);
         _addAccounts(memberId, accounts, flags);
+        // After the accounts: its weight counts from now on only if one of them is an admin.
+        _checkpointWeight(memberId, 0);
         _addNodes(memberId, nodes);
     }
 
@@ -198,7 +204,7 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     /// until it is reinstated. Governance only; refused if it would lock the consortium out.
     function suspendMember(uint32 memberId) external onlyGovernance {
         MemberCore storage core = _activeCore(memberId);
-        uint256 oldEffective = core.weight;
+        uint256 oldEffective = _effectiveWeight(memberId, core);
         core.status = MemberStatus.Suspended;
         _leaveActive(memberId);
         _checkpointWeight(memberId, oldEffective);
@@ -225,17 +231,18 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         MemberCore storage core = _memberCore[memberId];
         MemberStatus status = core.status;
         if (status != MemberStatus.Active && status != MemberStatus.Suspended) revert UnknownMember(memberId);
+        uint256 oldEffective = _effectiveWeight(memberId, core);
         core.status = MemberStatus.Removed;
         _totals.totalWeight -= core.weight;
         if (status == MemberStatus.Active) {
             _leaveActive(memberId);
-            _checkpointWeight(memberId, core.weight);
+            _checkpointWeight(memberId, oldEffective);
         }
         emit MemberRemoved(memberId);
     }
 
     /// @notice Sets a member's voting weight. Proposals already created keep the weight they were
-    /// created with. Governance only.
+    /// created with. It counts while the member is active and has an admin account. Governance only.
     function setMemberWeight(uint32 memberId, uint32 weight) external onlyGovernance {
         MemberCore storage core = _memberCore[memberId];
         MemberStatus status = core.status;
@@ -244,9 +251,10 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         if (weight == 0 || uint256(_totals.totalWeight) - oldWeight + weight > MAX_TOTAL_WEIGHT) {
             revert InvalidWeight(weight);
         }
+        uint256 oldEffective = _effectiveWeight(memberId, core);
         core.weight = weight;
         _totals.totalWeight = _totals.totalWeight - oldWeight + weight;
-        if (status == MemberStatus.Active) _checkpointWeight(memberId, oldWeight);
+        _checkpointWeight(memberId, oldEffective);
         emit MemberWeightChanged(memberId, oldWeight, weight);
     }
 
@@ -271,14 +279,18 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     // ------------------------------------------------------------------ members manage themselves
 
     /// @notice Registers accounts for a member. Governance, or an admin account of that active member.
+    /// The first admin account of an active member that had none makes its weight count again (from
+    /// the proposals created after it).
     /// @param flags Role flags for each account (see `Roles`): at least one flag each.
     function addAccounts(uint32 memberId, address[] calldata accounts, uint8[] calldata flags) external {
         _checkManager(memberId);
-        _addAccounts(memberId, accounts, flags);
+        if (_addAccounts(memberId, accounts, flags)) _checkpointWeight(memberId, 0);
     }
 
     /// @notice Removes accounts from a member. Governance, or an admin account of that active member;
-    /// refused if it would leave the consortium without an admin account.
+    /// refused if it would leave the consortium without an admin account. An active member left without
+    /// admin accounts cannot vote, so its weight stops counting (in the quorum's base too) for the
+    /// proposals created after it, until governance gives it an admin account again.
     function removeAccounts(uint32 memberId, address[] calldata accounts) external {
         _checkManager(memberId);
         uint32 admins = 0;
@@ -292,9 +304,12 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         }
         MemberInfo storage info = _memberInfo[memberId];
         info.accountCount -= uint32(accounts.length);
-        info.adminCount -= admins;
-        if (_memberCore[memberId].status == MemberStatus.Active) {
+        uint32 adminsLeft = info.adminCount - admins;
+        info.adminCount = adminsLeft;
+        MemberCore storage core = _memberCore[memberId];
+        if (core.status == MemberStatus.Active) {
             _totals.activeAdmins -= admins;
+            if (adminsLeft == 0 && admins != 0) _checkpointWeight(memberId, core.weight);
             _checkNoLockOut();
         }
     }
@@ -385,7 +400,8 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @notice The consortium-wide counters: members ever added, active members, active admin
-    /// accounts, active nodes, total active weight and total weight.
+    /// accounts, active nodes, total active weight (the effective weights: of active members with an
+    /// admin account; the quorum's base) and total weight (of members not removed).
     function totals() external view returns (Totals memory) {
         return _totals;
     }
@@ -395,12 +411,13 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         return _limits;
     }
 
-    /// @notice A member's effective voting weight (zero unless active) as of an epoch.
+    /// @notice A member's effective voting weight as of an epoch: its weight while it was active and had
+    /// an admin account, else zero.
     function memberWeightAt(uint32 memberId, uint32 atEpoch) external view returns (uint256) {
         return _weightAt(memberId, _memberCore[memberId], atEpoch);
     }
 
-    /// @notice The total active weight as of an epoch.
+    /// @notice The total active weight (the sum of the effective weights) as of an epoch.
     function totalWeightAt(uint32 atEpoch) public view returns (uint256) {
         return _totalWeightHistory.upperLookupRecent(atEpoch);
     }
@@ -411,14 +428,23 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     function _nextProposalNumber() internal view virtual returns (uint32);
 
     function _weightAt(uint32 memberId, MemberCore memory core, uint32 atEpoch) internal view returns (uint256) {
-        if (atEpoch >= core.checkpointEpoch) return core.status == MemberStatus.Active ? core.weight : 0;
+        if (atEpoch >= core.checkpointEpoch) return _effectiveWeight(memberId, core);
         return _weightHistory[memberId].upperLookupRecent(atEpoch);
     }
 
-    /// @dev Records that a member's effective weight changed from `oldEffective` in a new epoch.
+    /// @dev A member's effective weight now: its weight while it is active and has an admin account.
+    function _effectiveWeight(uint32 memberId, MemberCore memory core) internal view returns (uint256) {
+        if (core.status != MemberStatus.Active || _memberInfo[memberId].adminCount == 0) return 0;
+        return core.weight;
+    }
+
+    /// @dev Records that a member's effective weight changed from `oldEffective` in a new epoch; does
+    /// nothing when it did not change (a suspended member's or one without an admin account's weight).
+    /// A member that never had an effective weight keeps `checkpointEpoch` 0: zero at every epoch.
     function _checkpointWeight(uint32 memberId, uint256 oldEffective) internal {
         MemberCore storage core = _memberCore[memberId];
-        uint256 newEffective = core.status == MemberStatus.Active ? core.weight : 0;
+        uint256 newEffective = _effectiveWeight(memberId, core);
+        if (newEffective == oldEffective) return;
         uint32 newEpoch = _advanceEpoch();
         if (core.checkpointEpoch != 0) _weightHistory[memberId].push(core.checkpointEpoch, uint224(oldEffective));
         core.checkpointEpoch = newEpoch;
@@ -465,7 +491,11 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         if (t.activeNodes == 0) revert WouldLeaveNoNode();
     }
 
-    function _addAccounts(uint32 memberId, address[] calldata accounts, uint8[] calldata flags) private {
+    /// @dev Returns whether an active member that had no admin account got one (its weight counts again).
+    function _addAccounts(uint32 memberId, address[] calldata accounts, uint8[] calldata flags)
+        private
+        returns (bool firstAdmin)
+    {
         if (accounts.length != flags.length) revert LengthMismatch();
         uint32 admins = 0;
         for (uint256 i = 0; i < accounts.length; ++i) {
@@ -494,8 +524,12 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         uint256 count = uint256(info.accountCount) + accounts.length;
         if (count > _limits.maxAccounts) revert MemberLimitExceeded(memberId, _limits.maxAccounts);
         info.accountCount = uint32(count);
-        info.adminCount += admins;
-        if (_memberCore[memberId].status == MemberStatus.Active) _totals.activeAdmins += admins;
+        uint32 adminsBefore = info.adminCount;
+        info.adminCount = adminsBefore + admins;
+        if (_memberCore[memberId].status == MemberStatus.Active) {
+            _totals.activeAdmins += admins;
+            firstAdmin = adminsBefore == 0 && admins != 0;
+        }
     }
 
     function _addNodes(uint32 memberId, NodeSpec[] calldata nodes) private {
