@@ -479,6 +479,40 @@ def test_a_member_added_after_creation_has_no_weight_on_that_proposal(env: Env) 
     assert env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)[0].args.weight == 50
 
 
+def test_a_vote_counts_the_snapshot_weight_across_admin_accounts_lost_and_regained(env: Env) -> None:
+    """castVote takes the weight from the member's record unless it changed since the snapshot: losing
+    the last admin account and getting one back are changes, so a vote through the new admin account
+    counts the weight the member had at each proposal's creation."""
+    globex, regained = env.founders[1], env.spare[5]
+    give_back = [env.call("addAccounts", 2, [regained], [4])]
+    restoring = propose(env, give_back, description="Globex admin")
+    for who in range(3):
+        vote(env, restoring, who)
+    env.advance(10)
+    before = propose(env, [noop(env)], description="before")  # Globex counts: 35 of 100
+    send(env, env.consortium.functions.removeAccounts(2, [globex.admin]), globex.admin)
+    between = propose(env, [noop(env, 2)], description="between")  # Globex has no admin: 65
+    end_vote(env, restoring)
+    execute(env, restoring, give_back, "Globex admin")
+    assert state(env, before) == state(env, between) == S.ACTIVE
+
+    snaps = [core(env, pid)["snapshot"] for pid in (before, between)]
+    assert [env.consortium.functions.totalWeightAt(s).call() for s in snaps] == [100, 65]
+    assert [env.consortium.functions.memberWeightAt(2, s).call() for s in snaps] == [35, 0]
+    refused(env, env.consortium.functions.castVote(before, FOR), globex.admin, "NotMemberAdmin")
+    receipt = send(env, env.consortium.functions.castVote(before, AGAINST), regained)
+    (event,) = env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)
+    assert (event.args.memberId, event.args.weight) == (2, 35)
+    assert tally(env, before) == (0, 35, 0)
+    refused(env, env.consortium.functions.castVote(between, FOR), regained, "NoVotingWeight", memberId=2,
+            proposalId=between)
+    assert env.consortium.functions.hasVoted(between, 2).call() is False
+    after = propose(env, [noop(env, 3)], description="after")
+    assert env.consortium.functions.totalWeightAt(core(env, after)["snapshot"]).call() == 100
+    receipt = send(env, env.consortium.functions.castVote(after, FOR), regained)
+    assert env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)[0].args.weight == 35
+
+
 def test_has_voted_is_false_for_a_member_that_never_voted(env: Env) -> None:
     newcomer = env.spare[4]
     add = [env.call("addMember", "Hooli", "", 50, [newcomer], [5], [(bytes.fromhex(enode(4)), "10.0.0.4", 30303)])]
