@@ -11,11 +11,10 @@ import {EnodeId} from "../libraries/EnodeId.sol";
 /// @notice An account may transact if it belongs to an active member and holds the transact or the
 /// admin flag (the deploy flag to create a contract), or if governance allowed it on its own. The admin
 /// flag implies sending transactions so that every admin account the lock-out guard counts can
-/// propose and vote on the permissioned chain (an admin could give itself the transact flag anyway).
-/// A node may connect if it
-/// is registered to an active member, matched by enode id alone (the default: survives NAT,
-/// Kubernetes and load balancers, where the peer's address differs from the registered one) or by id,
-/// host and port.
+/// propose and vote on the permissioned chain (an admin can register a transact account for its
+/// member anyway). A node may connect if it is registered to an active member, matched by enode id
+/// alone (the default: survives NAT, Kubernetes and load balancers, where the peer's address differs
+/// from the registered one) or by id, host and port.
 /// @dev Abstract: the inheriting contract says where the registry's answers come from.
 abstract contract RegistryPermissionRules is IAccountRules, INodeRules, IERC165 {
     /// @notice How a connecting node is matched.
