@@ -14,7 +14,7 @@ import click
 
 from consortium_evm.cli_client import ClientOptions, client_options, make_client, report_sent
 from consortium_evm.cli_output import duration, echo_json, share, table, when
-from consortium_evm.client import Action, ConsortiumClient, Proposal, ProposalState, SignedVote, Support
+from consortium_evm.client import Action, ConsortiumClient, Proposal, ProposalState, SignedVote
 from consortium_evm.client.members import parse_enode
 from consortium_evm.consortium_file import parse_duration, parse_share
 from consortium_evm.errors import ConfigError
@@ -277,24 +277,23 @@ def propose_set_param(options: ClientOptions, name: str, value: str, description
     _propose(options, client, client.actions.set_param(key, number), description or f"Set the {name} to {shown}")
 
 
-@propose_group.command("add-validator")
-@click.argument("address")
-@DESCRIPTION
-@client_options
-def propose_add_validator(options: ClientOptions, address: str, description: str | None) -> None:
-    """Propose to add ADDRESS to the ValidatorSet (then `validators sync` on each validator's node)."""
-    client = make_client(options)
-    _propose(options, client, client.actions.add_validator(address), description or f"Add validator {address}")
+def _validator_action(verb: str, method: str, doc: str) -> click.Command:
+    @click.argument("address")
+    @DESCRIPTION
+    @client_options
+    def command(options: ClientOptions, address: str, description: str | None) -> None:
+        client = make_client(options)
+        action = getattr(client.actions, method)(address)
+        _propose(options, client, action, description or f"{verb.capitalize()} validator {address}")
+
+    command.__doc__ = doc
+    return click.command(f"{verb}-validator")(command)
 
 
-@propose_group.command("remove-validator")
-@click.argument("address")
-@DESCRIPTION
-@client_options
-def propose_remove_validator(options: ClientOptions, address: str, description: str | None) -> None:
-    """Propose to remove ADDRESS from the ValidatorSet."""
-    client = make_client(options)
-    _propose(options, client, client.actions.remove_validator(address), description or f"Remove validator {address}")
+propose_group.add_command(_validator_action(
+    "add", "add_validator", "Propose to add ADDRESS to the ValidatorSet (then `validators sync` on each validator's node)."
+))
+propose_group.add_command(_validator_action("remove", "remove_validator", "Propose to remove ADDRESS from the ValidatorSet."))
 
 
 @propose_group.command("call")

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.exceptions import TransactionNotFound
 
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, EVM_VERSIONS, Artifact, load_artifact
 from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from consortium_evm.node.anvil import AnvilNode, start_anvil
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.geth import GethBinary, find_geth
 from consortium_evm.node.network import NetworkState, start_network, stop_network
@@ -60,3 +61,14 @@ def one_signer(network_factory: StartNetwork) -> NetworkState:
 def two_signers(network_factory: StartNetwork) -> NetworkState:
     """A running two-signer network, shared by the module's tests."""
     return network_factory(signers=2)
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[AnvilNode]:
+    """Anvil mining each transaction at once, on 127.0.0.1, shared by the module's tests and
+    stopped by PID at the end."""
+    node = start_anvil()
+    try:
+        yield node
+    finally:
+        node.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from web3 import Web3
 
 from consortium_node import Deployed, deploy_consortium
 from consortium_evm.client.core import ConsortiumClient
-from consortium_evm.node.anvil import AnvilNode, anvil_accounts, start_anvil
+from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.node.network import NetworkState, load_dev_accounts
 from consortium_evm.transactions import Sent
 
@@ -30,16 +29,6 @@ THREADS = 4
 PER_THREAD = 50
 MEMBER_ID = 1
 """The member whose admin (``admin1``) registers the accounts."""
-
-
-@pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    """Anvil mining each transaction at once, on 127.0.0.1, stopped by PID at the end."""
-    node = start_anvil()
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")

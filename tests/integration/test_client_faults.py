@@ -29,7 +29,7 @@ from flaky_proxy import Fault, FlakyProxy
 from rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.errors import RPCError
-from consortium_evm.node.anvil import AnvilNode, anvil_accounts, start_anvil
+from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.spec import MemberSpec
 from consortium_evm.transactions import Sent
 
@@ -39,15 +39,6 @@ TIMEOUT = 1.0
 RETRIES = 2
 SEND = "eth_sendRawTransaction"
 HASH = re.compile(r"0x[0-9a-f]{64}")
-
-
-@pytest.fixture(scope="module")
-def anvil() -> Iterator[AnvilNode]:
-    node = start_anvil()
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,6 @@ pointing the local network into it; the network is stopped by PID in teardown wh
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,8 +24,8 @@ from consortium_evm.deploy import contract_at
 from consortium_evm.devkeys import dev_account
 from consortium_evm.genesis.predeploy import INGRESS_ADDRESS, VALIDATOR_SET_ADDRESS
 from consortium_evm.node.geth import GethBinary
-from consortium_evm.node.network import NODES_DIR_ENV, clique_web3, load_state, rpc_call, stop_network
-from readme_blocks import README, block
+from consortium_evm.node.network import clique_web3, load_state, rpc_call
+from readme_blocks import README, block, run_shell, scratch_project
 
 pytestmark = pytest.mark.integration
 
@@ -38,26 +35,11 @@ NEWCOMER = dev_account(12).address
 OUTSIDER = "0x000000000000000000000000000000000000dEaD"
 
 
-def run_shell(code: str, cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, f"{code}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
-    return result.stdout
-
 
 @pytest.fixture
 def project(tmp_path: Path, geth: GethBinary) -> Iterator[tuple[Path, dict[str, str]]]:
-    for name in ("networks.yaml", "consortium.genesis.example.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    nodes = tmp_path / "nodes"
-    env = {**os.environ, NODES_DIR_ENV: str(nodes), "GETH_BINARY": str(geth.path), "PYTHONUNBUFFERED": "1"}
-    env.pop("CONSORTIUM_NETWORK", None)
-    env.pop("CONSORTIUM_ACCOUNT", None)
-    try:
+    with scratch_project(tmp_path, ("networks.yaml", "consortium.genesis.example.yaml"), geth.path) as env:
         yield tmp_path, env
-    finally:
-        stop_network(nodes, timeout=10)
 
 
 def test_the_genesis_section_runs_as_written(project: tuple[Path, dict[str, str]]) -> None:

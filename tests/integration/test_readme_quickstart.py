@@ -8,8 +8,6 @@ pointing the local network into it; the network is stopped in teardown whatever 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,33 +16,16 @@ from pathlib import Path
 import pytest
 
 from consortium_evm.node.geth import GethBinary
-from consortium_evm.node.network import NODES_DIR_ENV, stop_network
-from readme_blocks import README, block
+from readme_blocks import README, block, run_shell, scratch_project
 
 ROOT = README.parent
 
 
 @pytest.fixture
 def project(tmp_path: Path, geth: GethBinary) -> Iterator[tuple[Path, dict[str, str]]]:
-    for name in ("networks.yaml", "consortium.example.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    nodes = tmp_path / "nodes"
-    env = {**os.environ, NODES_DIR_ENV: str(nodes), "GETH_BINARY": str(geth.path), "PYTHONUNBUFFERED": "1"}
-    env.pop("CONSORTIUM_NETWORK", None)
-    env.pop("CONSORTIUM_ACCOUNT", None)
-    try:
+    with scratch_project(tmp_path, ("networks.yaml", "consortium.example.yaml", "scripts"), geth.path) as env:
         yield tmp_path, env
-    finally:
-        stop_network(nodes, timeout=10)
 
-
-def run_shell(code: str, cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, f"{code}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
-    return result.stdout
 
 
 def test_the_quick_start_runs_as_written(project: tuple[Path, dict[str, str]]) -> None:
