@@ -80,17 +80,7 @@ class ScriptContext:
     def client(self, account: str | int | None = None) -> ConsortiumClient:
         """A :class:`~consortium_evm.client.ConsortiumClient` for this network's deployment, signing
         with the named ``account`` (read-only without one)."""
-        contracts = self.manifest()["contracts"]
-        return ConsortiumClient(
-            self.w3,
-            contracts["Consortium"]["address"],
-            contracts.get("PermissionIngress", {}).get("address"),
-            transactor=self.connection.transactor(account) if account is not None else None,
-            from_block=int(contracts["Consortium"].get("blockNumber", 0)),
-            network_name=self.network.name,
-            evm_version=self.network.evm_version,
-            validator_set=contracts.get("ValidatorSet", {}).get("address"),
-        )
+        return ConsortiumClient.for_deployment(self.connection, self.manifest(), account=account)
 
     def deploy(self, consortium_file: str | Path, account: str | int = "deployer") -> Deployment:
         """Deploy the suite from a consortium file, resumably, exactly as ``consortium-evm deploy``."""

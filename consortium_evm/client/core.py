@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
@@ -36,6 +36,9 @@ from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentE
 from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.spec import NodeMatch
 from consortium_evm.transactions import Fees, Sender, Transactor
+
+if TYPE_CHECKING:
+    from consortium_evm.connect import Connection
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
@@ -130,6 +133,16 @@ class ConsortiumClient:
 
         manifest = read_manifest(Path(deployments_dir) / f"{network}.json", network)
         connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)
+        return cls.for_deployment(connection, manifest, account=account)
+
+    @classmethod
+    def for_deployment(
+        cls, connection: Connection, manifest: Mapping[str, Any], *, account: str | int | None = None,
+    ) -> ConsortiumClient:
+        """A client for the deployment ``manifest`` (as :func:`read_manifest` gives it) on a
+        connected network, with the network's fees and confirmations; the manifest must be of this
+        chain and its contracts must have code on it."""
+        network = connection.name
         if int(manifest.get("chainId", connection.chain_id)) != connection.chain_id:
             raise ConfigError(
                 f"the deployment manifest of {network} is for chain id {manifest['chainId']}, but the network's "
@@ -155,7 +168,7 @@ class ConsortiumClient:
             addresses.get("PermissionIngress"),
             transactor=transactor,
             from_block=int(contracts["Consortium"].get("blockNumber", 0)),
-            network_name=connection.name,
+            network_name=network,
             fees=connection.fees,
             confirmations=connection.confirmations,
             evm_version=connection.network.evm_version,

@@ -206,11 +206,18 @@ class Events:
         """Events from ``from_block`` (default: the deployment's block) to ``to_block`` (default,
         and at most: the latest), in chain order; only ``kinds`` (event names or categories) if given, only those
         about ``member_id`` or ``proposal_id`` if given."""
-        names = self.resolve_kinds(kinds)
         start = self._client.from_block if from_block is None else max(0, int(from_block))
         # Nodes refuse (or answer inconsistently) a range past their head: stop at the latest block.
         latest = self._client.block_number()
         end = latest if to_block is None else min(int(to_block), latest)
+        return self.read(start, end, self.resolve_kinds(kinds), member_id=member_id, proposal_id=proposal_id)
+
+    def read(
+        self, start: int, end: int, names: tuple[str, ...], *, member_id: int | None = None,
+        proposal_id: int | None = None,
+    ) -> list[Event]:
+        """:meth:`history` for callers that already know the head: blocks ``start`` to ``end``
+        (both at most the latest), event ``names`` as :meth:`resolve_kinds` gives them."""
         topics: list[Any] = [[Web3.to_hex(self._topics[n]) for n in names]]
         # memberId is the first indexed argument of every member event, proposalId of every proposal
         # and vote event: the node filters on it when the kinds allow.
@@ -314,7 +321,7 @@ class EventWatch(Iterator[Event]):
                 raise StopIteration
             ready = self._events._client.block_number() - (self._confirmations - 1)
             if ready > self._scanned_to:
-                self._buffer = self._events.history(self._scanned_to + 1, ready, kinds=self._names)
+                self._buffer = self._events.read(self._scanned_to + 1, ready, self._names)
                 self._scanned_to = ready
                 continue
             if self._stop is not None:

@@ -289,7 +289,7 @@ class Proposals:
             latest = self._client.block_number()
             if latest <= self._scanned_to:
                 return
-            for event in self._client.events.history(self._scanned_to + 1, latest, kinds=("ProposalCreated",)):
+            for event in self._client.events.read(self._scanned_to + 1, latest, ("ProposalCreated",)):
                 assert isinstance(event, ProposalEvent)
                 self._created[event.proposal_id] = event
             self._scanned_to = latest
