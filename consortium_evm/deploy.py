@@ -421,7 +421,9 @@ def deploy_suite(
     factory = w3.eth.contract(abi=consortium_art.abi, bytecode=consortium_art.bytecode)
     created = run(
         "deploy Consortium", None,
-        factory.constructor(spec.settings.as_tuple(), spec.limits.as_tuple()).data_in_transaction,
+        factory.constructor(
+            spec.settings.as_tuple(), spec.settings_floors.as_tuple(), spec.limits.as_tuple()
+        ).data_in_transaction,
     )
     consortium_address = Web3.to_checksum_address(str(created.address))
     code_hashes = {"Consortium": check_code(w3, "Consortium", consortium_address, consortium_art)}

@@ -99,6 +99,9 @@ class NodeSpec:
     enode_id: str
     host: str
     port: int = 30303
+    signature: bytes = b""
+    """The node key's consent to its registration (``signatures.sign_node_consent``): needed once
+    governance has started; the bootstrap registers the founding nodes without one."""
 
     def __post_init__(self) -> None:
         key = enode_public_key(self.enode_id).hex()
@@ -118,9 +121,9 @@ class NodeSpec:
         """The registry's key for this node."""
         return node_key(self.enode_id)
 
-    def as_tuple(self) -> tuple[bytes, str, int]:
+    def as_tuple(self) -> tuple[bytes, str, int, bytes]:
         """The ``NodeSpec`` tuple the contract takes."""
-        return (self.public_key, self.host, int(self.port))
+        return (self.public_key, self.host, int(self.port), bytes(self.signature))
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class MemberSpec:
         object.__setattr__(self, "accounts", tuple(self.accounts))
         object.__setattr__(self, "nodes", tuple(self.nodes))
 
-    def add_member_args(self) -> tuple[str, str, int, list[str], list[int], list[tuple[bytes, str, int]]]:
+    def add_member_args(self) -> tuple[str, str, int, list[str], list[int], list[tuple[bytes, str, int, bytes]]]:
         """The arguments of ``Consortium.addMember`` for this member."""
         return (
             self.name,
@@ -170,9 +173,11 @@ class GovernanceSettings:
             ("quorum_bps", 1 <= self.quorum_bps <= 10_000, "1 to 10000 basis points"),
             ("threshold_bps", 1 <= self.threshold_bps <= 10_000, "1 to 10000 basis points"),
             ("voting_delay", 0 <= self.voting_delay <= 30 * day, "0 to 30 days"),
-            ("voting_period", 1 <= self.voting_period <= year, "1 second to 365 days"),
+            ("voting_period", ABSOLUTE_MIN_VOTING_PERIOD <= self.voting_period <= year,
+             f"{ABSOLUTE_MIN_VOTING_PERIOD} seconds to 365 days"),
             ("execution_delay", 0 <= self.execution_delay <= 30 * day, "0 to 30 days"),
-            ("expiry_period", 1 <= self.expiry_period <= year, "1 second to 365 days"),
+            ("expiry_period", ABSOLUTE_MIN_EXPIRY_PERIOD <= self.expiry_period <= year,
+             f"{ABSOLUTE_MIN_EXPIRY_PERIOD} seconds to 365 days"),
         ]
         for name, ok, bounds in checks:
             if not ok:
@@ -188,6 +193,48 @@ class GovernanceSettings:
             self.execution_delay,
             self.expiry_period,
         )
+
+
+ABSOLUTE_MIN_VOTING_PERIOD = 10
+"""The contract's floor under every voting period and voting-period floor (seconds)."""
+ABSOLUTE_MIN_EXPIRY_PERIOD = 60
+"""The contract's floor under every expiry period and expiry floor (seconds)."""
+
+
+@dataclass(frozen=True)
+class SettingsFloors:
+    """Floors under the voting and expiry periods, fixed at deployment (the contract's
+    ``SettingsFloors``): no later proposal can set governance so fast that, on the chain's block
+    time, the next proposal could not be voted on and executed. Production defaults: an hour and a
+    day; development networks lower them."""
+
+    min_voting_period: int = 3600
+    min_expiry_period: int = 24 * 3600
+
+    def __post_init__(self) -> None:
+        year = 365 * 24 * 3600
+        for name, low in (("min_voting_period", ABSOLUTE_MIN_VOTING_PERIOD),
+                          ("min_expiry_period", ABSOLUTE_MIN_EXPIRY_PERIOD)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not low <= value <= year:
+                raise ConfigError(f"governance floor {name}={value!r} is out of bounds ({low} seconds to 365 days)")
+
+    def as_tuple(self) -> tuple[int, int]:
+        """The ``SettingsFloors`` tuple the contract takes."""
+        return (self.min_voting_period, self.min_expiry_period)
+
+    def check(self, settings: GovernanceSettings) -> None:
+        """Raise ConfigError when ``settings`` go below these floors."""
+        if settings.voting_period < self.min_voting_period:
+            raise ConfigError(
+                f"voting_period {settings.voting_period}s is below the floor of {self.min_voting_period}s "
+                "(lower governance.floors.voting_period for a development network)"
+            )
+        if settings.expiry_period < self.min_expiry_period:
+            raise ConfigError(
+                f"expiry_period {settings.expiry_period}s is below the floor of {self.min_expiry_period}s "
+                "(lower governance.floors.expiry_period for a development network)"
+            )
 
 
 @dataclass(frozen=True)
@@ -215,6 +262,9 @@ class ConsortiumSpec:
     members: tuple[MemberSpec, ...]
     settings: GovernanceSettings = field(default_factory=GovernanceSettings)
     limits: MemberLimits = field(default_factory=MemberLimits)
+    floors: SettingsFloors | None = None
+    """The floors under the voting and expiry periods; by default the production floors (an hour, a
+    day), lowered to the initial settings when those are shorter (an explicit value must hold them)."""
     node_match: NodeMatch = NodeMatch.ENODE_ID
     validators: tuple[str, ...] = ()
     """The network's validators (block sealers); when there are any, the deployment adds a
@@ -223,6 +273,14 @@ class ConsortiumSpec:
     def __post_init__(self) -> None:
         members = tuple(self.members)
         object.__setattr__(self, "members", members)
+        if self.floors is None:
+            default = SettingsFloors()
+            object.__setattr__(self, "floors", SettingsFloors(
+                min(default.min_voting_period, self.settings.voting_period),
+                min(default.min_expiry_period, self.settings.expiry_period),
+            ))
+        else:
+            self.floors.check(self.settings)
         object.__setattr__(self, "validators", checked_validators(self.validators))
         if not members:
             raise ConfigError("the consortium needs at least one founding member")
@@ -245,6 +303,12 @@ class ConsortiumSpec:
             raise ConfigError("no founding member has an admin account: nobody could propose or vote")
         if not any(m.nodes for m in members):
             raise ConfigError("no founding member has a node: the network would have no permitted node")
+
+    @property
+    def settings_floors(self) -> SettingsFloors:
+        """The floors in force (set by ``__post_init__`` when not given)."""
+        assert self.floors is not None
+        return self.floors
 
 
 ZERO_ADDRESS = "0x" + "00" * 20

@@ -17,15 +17,21 @@ contract Consortium is GovernanceVoteSignatures, RegistryPermissionRules {
 
     address private immutable _bootstrapper;
 
+    /// @notice The bootstrapper handed control to governance, for good.
     event GovernanceStarted(address indexed formerBootstrapper);
 
+    /// @notice Only governance (a passed proposal executed by this contract; the bootstrapper before
+    /// it hands over) may do this.
     error OnlyGovernance(address caller);
+    /// @notice Only the bootstrapper, before it has handed over, may start governance.
+    error NotBootstrapper(address caller);
 
     /// @param initialSettings The governance settings to start with.
+    /// @param floors The floors under the voting and expiry periods, fixed for good.
     /// @param limits The caps on accounts and nodes per member.
-    constructor(Settings memory initialSettings, MemberLimits memory limits)
+    constructor(Settings memory initialSettings, SettingsFloors memory floors, MemberLimits memory limits)
         MemberRegistry(limits)
-        ConsortiumGovernance(initialSettings)
+        ConsortiumGovernance(initialSettings, floors)
     {
         _bootstrapper = msg.sender;
     }
@@ -39,7 +45,7 @@ contract Consortium is GovernanceVoteSignatures, RegistryPermissionRules {
     /// member, one admin account and one node, so that governance can act and the network can run.
     function startGovernance() external {
         address former = bootstrapper();
-        if (msg.sender != former || former == address(0)) revert OnlyGovernance(msg.sender);
+        if (msg.sender != former || former == address(0)) revert NotBootstrapper(msg.sender);
         _governor.started = true;
         _checkNoLockOut();
         emit GovernanceStarted(former);
@@ -47,6 +53,7 @@ contract Consortium is GovernanceVoteSignatures, RegistryPermissionRules {
 
     /// @notice Sets how connecting nodes are matched: by enode id alone, or by id, host and port.
     /// Governance only.
+    /// @param mode The matching mode.
     function setNodeMatch(NodeMatch mode) external onlyGovernance {
         _nodeMatchMode = mode;
         emit NodeMatchChanged(mode);
@@ -58,8 +65,15 @@ contract Consortium is GovernanceVoteSignatures, RegistryPermissionRules {
     }
 
     function _checkGovernance() internal view override {
-        if (msg.sender == address(this)) return;
-        if (msg.sender != _bootstrapper || _governor.started) revert OnlyGovernance(msg.sender);
+        if (!_isGovernance(msg.sender)) revert OnlyGovernance(msg.sender);
+    }
+
+    function _isGovernance(address caller) internal view override returns (bool) {
+        return caller == address(this) || (caller == _bootstrapper && !_governor.started);
+    }
+
+    function _bootstrapping() internal view override returns (bool) {
+        return msg.sender == _bootstrapper && !_governor.started;
     }
 
     function _accountFlags(address account) internal view override returns (uint8) {

@@ -11,7 +11,9 @@ abstract contract ConsortiumGated {
     /// @notice The registry consulted on each guarded call.
     IConsortiumRegistry public immutable consortium;
 
+    /// @notice The account belongs to no active member.
     error NotConsortiumMember(address account);
+    /// @notice The account does not hold this role flag in force.
     error MissingRole(address account, uint8 flag);
 
     constructor(IConsortiumRegistry registry) {

@@ -8,7 +8,9 @@ abstract contract GovernanceOwned {
     /// @notice The governance contract (the `Consortium`), the only account allowed to change settings.
     address public immutable governance;
 
+    /// @notice Only the governance contract may do this.
     error OnlyGovernance(address caller);
+    /// @notice The governance address cannot be zero.
     error ZeroGovernance();
 
     constructor(address governance_) {

@@ -14,9 +14,12 @@ contract NoticeBoard is ConsortiumGated {
     /// @notice The pinned notice's number (0 for none).
     uint256 public pinned;
 
+    /// @notice A notice was posted.
     event NoticePosted(uint256 indexed number, address indexed author, string text);
+    /// @notice A notice was pinned.
     event NoticePinned(uint256 indexed number, address indexed by);
 
+    /// @notice No notice has this number.
     error UnknownNotice(uint256 number);
 
     constructor(IConsortiumRegistry registry) ConsortiumGated(registry) {}

@@ -12,7 +12,13 @@ import {Roles} from "../libraries/Roles.sol";
 /// contract that counts it. A proposal is one storage word: its times, its snapshot epoch, its flags
 /// and its tally. Its id packs a 192-bit hash of its content with the proposing member's id (bits
 /// 32..63) and its sequence number (bits 0..31). Each member's voted marks live in its own record,
-/// as a window of the 152 proposal numbers ending at the newest it voted on.
+/// as a window of the 128 proposal numbers ending at the newest it voted on.
+///
+/// Windows, with `voteEnd = voteStart + votingPeriod` and `executableAt = voteEnd + executionDelay`:
+/// a proposal is Pending before `voteStart`, takes votes from `voteStart` (inclusive) until `voteEnd`
+/// (exclusive: exactly `votingPeriod` seconds), is Queued from `voteEnd` until `executableAt`
+/// (exclusive), executable from `executableAt` (inclusive) until `executableAt + expiryPeriod`
+/// (exclusive), and Expired from then on.
 abstract contract ConsortiumGovernance is MemberRegistry {
     using Checkpoints for Checkpoints.Trace224;
 
@@ -35,14 +41,19 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     uint8 internal constant VOTE_ABSTAIN = 2;
 
     /// @notice How many consecutive proposal numbers one member's voted marks cover.
-    uint256 internal constant VOTE_WINDOW = 152;
+    uint256 internal constant VOTE_WINDOW = 128;
+
+    /// @notice The smallest voting period any consortium may set or take as its floor.
+    uint32 public constant ABSOLUTE_MIN_VOTING_PERIOD = 10;
+    /// @notice The smallest expiry period any consortium may set or take as its floor.
+    uint32 public constant ABSOLUTE_MIN_EXPIRY_PERIOD = 60;
 
     /// @notice Governance parameters. A proposal follows the parameters in force when it was created.
     /// @param quorumBps Share of the total active weight (of the active members with an admin account)
     /// that must vote (for, against or abstain), in basis points.
     /// @param thresholdBps Share of `for` among `for` plus `against` needed to pass, in basis points (at least).
     /// @param votingDelay Seconds from creation until voting opens.
-    /// @param votingPeriod Seconds voting stays open.
+    /// @param votingPeriod Seconds voting stays open (from `voteStart` inclusive to `voteEnd` exclusive).
     /// @param executionDelay Seconds a passed proposal waits after voting ends before it can execute.
     /// @param expiryPeriod Seconds a passed proposal stays executable after its delay; then it expires.
     struct Settings {
@@ -52,6 +63,16 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         uint32 votingPeriod;
         uint32 executionDelay;
         uint32 expiryPeriod;
+    }
+
+    /// @notice Floors under the voting and expiry periods, fixed at deployment (from the consortium
+    /// file): no proposal can set governance so fast that, on this chain's block time, no later proposal
+    /// could be voted on and executed to change it back.
+    /// @param minVotingPeriod The smallest voting period governance may set.
+    /// @param minExpiryPeriod The smallest expiry period governance may set.
+    struct SettingsFloors {
+        uint32 minVotingPeriod;
+        uint32 minExpiryPeriod;
     }
 
     /// @dev The governor's one hot word: the settings in force, the proposal counter, the epoch and
@@ -82,11 +103,31 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     uint16 private constant _BPS = 10_000;
     uint32 private constant _MAX_PERIOD = 365 days;
     uint32 private constant _MAX_DELAY = 30 days;
+    /// @dev Direct votes carry no ballot nonce.
+    uint256 internal constant _NO_BALLOT = type(uint256).max;
+
+    // Bit positions in the words a vote reads and writes as wholes (ProposalCore and MemberCore,
+    // fields packed from the low bits in declaration order; pinned by tests/test_storage_layout.py).
+    uint256 private constant _P_VOTE_END = 40;
+    uint256 private constant _P_SNAPSHOT = 80;
+    uint256 private constant _P_FLAGS = 112;
+    uint256 private constant _P_FOR = 128;
+    uint256 private constant _P_AGAINST = 168;
+    uint256 private constant _P_ABSTAIN = 208;
+    uint256 private constant _M_WEIGHT = 8;
+    uint256 private constant _M_CHECKPOINT = 40;
+    uint256 private constant _M_VOTE_BASE = 72;
+    uint256 private constant _M_BALLOT_NONCE = 104;
+    uint256 private constant _M_VOTE_BITS = 128;
+
+    uint32 private immutable _minVotingPeriod;
+    uint32 private immutable _minExpiryPeriod;
 
     GovernorState internal _governor;
     Checkpoints.Trace224 private _settingsHistory;
     mapping(uint256 proposalId => ProposalCore) private _proposals;
 
+    /// @notice A proposal was created by an admin account of member `proposerMemberId`.
     event ProposalCreated(
         uint256 indexed proposalId,
         uint32 indexed proposerMemberId,
@@ -96,29 +137,63 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         bytes[] calldatas,
         string description
     );
+    /// @notice Member `memberId` voted through its admin account `voter` (0 against, 1 for, 2 abstain)
+    /// with `weight`.
     event VoteCast(
         uint256 indexed proposalId, uint32 indexed memberId, address indexed voter, uint8 support, uint256 weight
     );
+    /// @notice A passed proposal was executed (once).
     event ProposalExecuted(uint256 indexed proposalId);
+    /// @notice A proposal was canceled by its proposing member.
     event ProposalCanceled(uint256 indexed proposalId);
+    /// @notice The governance settings changed; proposals created from now on follow them.
     event SettingsChanged(Settings settings);
 
+    /// @notice Proposals are taken once the bootstrapper has handed over to governance.
     error GovernanceNotStarted();
+    /// @notice A proposal needs at least one call, with as many values and calldatas as targets.
     error InvalidProposalLength(uint256 targets, uint256 values, uint256 calldatas);
+    /// @notice No proposal has this id.
     error UnknownProposal(uint256 proposalId);
+    /// @notice The proposal is not taking votes in its current state.
     error ProposalNotActive(uint256 proposalId, ProposalState state);
+    /// @notice The proposal cannot execute in its current state (only `Succeeded` can).
     error ProposalNotExecutable(uint256 proposalId, ProposalState state);
+    /// @notice Only a Pending or Active proposal can be canceled.
     error ProposalNotCancelable(uint256 proposalId, ProposalState state);
+    /// @notice The calls given do not hash to the proposal's id.
     error ProposalActionsMismatch(uint256 proposalId);
+    /// @notice Only an admin account of the proposing member may cancel.
     error NotProposer(address account, uint256 proposalId);
+    /// @notice The member had no voting weight when the proposal was created.
     error NoVotingWeight(uint32 memberId, uint256 proposalId);
+    /// @notice The member has already voted on this proposal.
     error AlreadyVoted(uint256 proposalId, uint32 memberId);
+    /// @notice The member voted on a proposal `VOTE_WINDOW` or more numbers newer, so it can no longer
+    /// vote on this one.
     error VoteWindowPassed(uint256 proposalId, uint32 memberId);
+    /// @notice A signed ballot's nonce must be the member's next one (`ballotNonce`).
+    error InvalidVoteNonce(uint32 memberId, uint256 expected);
+    /// @notice Vote types are 0 (against), 1 (for) and 2 (abstain).
     error InvalidVoteType(uint8 support);
+    /// @notice Settings out of bounds (see `setSettings`).
     error InvalidSettings(Settings settings);
+    /// @notice Floors out of bounds: at least the absolute minimums, at most 365 days.
+    error InvalidSettingsFloors(uint32 minVotingPeriod, uint32 minExpiryPeriod);
+    /// @notice Call `index` of the proposal failed without a reason.
     error CallFailed(uint256 index);
+    /// @notice Call `index` carries calldata to `target`, which has no code: it would do nothing.
+    error CallToAddressWithoutCode(uint256 index, address target);
+    /// @notice `execute` must carry exactly the sum of the proposal's values.
+    error InvalidExecutionValue(uint256 expected, uint256 sent);
 
-    constructor(Settings memory initial) {
+    constructor(Settings memory initial, SettingsFloors memory floors) {
+        if (
+            floors.minVotingPeriod < ABSOLUTE_MIN_VOTING_PERIOD || floors.minVotingPeriod > _MAX_PERIOD
+                || floors.minExpiryPeriod < ABSOLUTE_MIN_EXPIRY_PERIOD || floors.minExpiryPeriod > _MAX_PERIOD
+        ) revert InvalidSettingsFloors(floors.minVotingPeriod, floors.minExpiryPeriod);
+        _minVotingPeriod = floors.minVotingPeriod;
+        _minExpiryPeriod = floors.minExpiryPeriod;
         _setSettings(initial);
     }
 
@@ -150,17 +225,26 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         );
     }
 
-    /// @notice Casts the caller's member's vote: 0 against, 1 for, 2 abstain. The caller must be an
+    /// @notice Casts the caller's member's vote: 0 against, 1 for, 2 abstain, while the proposal is
+    /// Active (from `voteStart` inclusive to `voteEnd` exclusive). The caller must be an
     /// admin account of an active member that had voting weight when the proposal was created (it was
     /// active and had an admin account then); a member votes once, whichever of its admin accounts votes.
+    /// @param proposalId The proposal.
+    /// @param support 0 against, 1 for, 2 abstain.
     /// @return weight The weight counted.
     function castVote(uint256 proposalId, uint8 support) external returns (uint256 weight) {
-        return _castVote(proposalId, msg.sender, support);
+        return _castVote(proposalId, msg.sender, support, _NO_BALLOT);
     }
 
     /// @notice Executes a proposal that passed, after its execution delay and before it expires.
     /// Anyone may call it; it runs once. A failing call reverts the whole execution, which may be
-    /// tried again until the proposal expires.
+    /// tried again until the proposal expires; so does a call with calldata to an address without
+    /// code. The transaction must carry exactly the sum of the proposal's values.
+    /// @param proposalId The proposal.
+    /// @param targets Its targets, as proposed.
+    /// @param values Its values, as proposed.
+    /// @param calldatas Its calldatas, as proposed.
+    /// @param descriptionHash keccak-256 of its description.
     function execute(
         uint256 proposalId,
         address[] calldata targets,
@@ -176,6 +260,11 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         }
         ProposalState current = state(proposalId);
         if (current != ProposalState.Succeeded) revert ProposalNotExecutable(proposalId, current);
+        uint256 total = 0;
+        for (uint256 i = 0; i < values.length; ++i) {
+            total += values[i];
+        }
+        if (msg.value != total) revert InvalidExecutionValue(total, msg.value);
         _proposals[proposalId].executed = true;
         emit ProposalExecuted(proposalId);
         _executeCalls(targets, values, calldatas);
@@ -183,6 +272,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice Cancels a proposal before its vote ends. Only an admin account of the proposing member,
     /// while that member is active.
+    /// @param proposalId The proposal.
     function cancel(uint256 proposalId) external {
         ProposalState current = state(proposalId);
         if (current != ProposalState.Pending && current != ProposalState.Active) {
@@ -200,9 +290,10 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     // ------------------------------------------------------------------ settings (governance only)
 
     /// @notice Replaces the governance settings (see `Settings` for each field and its bounds:
-    /// quorum and threshold 1 to 10,000 basis points, voting period and expiry 1 second to 365 days,
-    /// voting and execution delays at most 30 days). Proposals already created keep theirs.
-    /// Governance only.
+    /// quorum and threshold 1 to 10,000 basis points, voting period and expiry from their floors
+    /// (`settingsFloors`) to 365 days, voting and execution delays at most 30 days). Proposals already
+    /// created keep theirs. Governance only.
+    /// @param newSettings The settings.
     function setSettings(Settings calldata newSettings) external onlyGovernance {
         _setSettings(newSettings);
     }
@@ -230,10 +321,10 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         if (p.executed) return ProposalState.Executed;
         if (p.canceled) return ProposalState.Canceled;
         if (block.timestamp < p.voteStart) return ProposalState.Pending;
-        if (block.timestamp <= p.voteEnd) return ProposalState.Active;
+        if (block.timestamp < p.voteEnd) return ProposalState.Active;
         Settings memory s = settingsAt(p.snapshot);
         if (!_passed(p, s)) return ProposalState.Defeated;
-        uint256 executableAt = uint256(p.voteEnd) + 1 + s.executionDelay;
+        uint256 executableAt = uint256(p.voteEnd) + s.executionDelay;
         if (block.timestamp < executableAt) return ProposalState.Queued;
         if (block.timestamp >= executableAt + s.expiryPeriod) return ProposalState.Expired;
         return ProposalState.Succeeded;
@@ -258,6 +349,12 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         return offset < VOTE_WINDOW && (core.voteBits >> offset) & 1 == 1;
     }
 
+    /// @notice The nonce the member's next signed ballot must carry: one sequence per member, whichever
+    /// admin account signs, so that a relayer counts a member's ballots in the order they were signed.
+    function ballotNonce(uint32 memberId) external view returns (uint256) {
+        return _memberCore[memberId].ballotNonce;
+    }
+
     /// @notice How many proposals were ever created.
     function proposalCount() external view returns (uint256) {
         return _governor.proposalCount;
@@ -267,6 +364,11 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     /// a proposal's snapshot is the epoch it was created in.
     function epoch() external view returns (uint32) {
         return _governor.epoch;
+    }
+
+    /// @notice The floors under the voting and expiry periods, fixed at deployment.
+    function settingsFloors() external view returns (SettingsFloors memory) {
+        return SettingsFloors(_minVotingPeriod, _minExpiryPeriod);
     }
 
     /// @notice The settings in force now.
@@ -311,7 +413,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         number = g.proposalCount + 1;
         _governor.proposalCount = number;
         uint256 voteStart = block.timestamp + g.votingDelay;
-        word = voteStart | ((voteStart + g.votingPeriod) << 40) | (uint256(g.epoch) << 80);
+        word = voteStart | ((voteStart + g.votingPeriod) << _P_VOTE_END) | (uint256(g.epoch) << _P_SNAPSHOT);
     }
 
     function _requireActiveAdmin(address account) internal view returns (uint32 memberId) {
@@ -321,7 +423,12 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         if (_memberCore[memberId].status != MemberStatus.Active) revert MemberNotActive(memberId);
     }
 
-    function _castVote(uint256 proposalId, address voter, uint8 support) internal returns (uint256 weight) {
+    /// @dev Counts `voter`'s member's vote. `nonce` is a signed ballot's nonce, checked against and
+    /// advancing the member's ballot sequence, or `_NO_BALLOT` for a direct vote.
+    function _castVote(uint256 proposalId, address voter, uint8 support, uint256 nonce)
+        internal
+        returns (uint256 weight)
+    {
         // The two words a vote changes are read and written once each, as whole words; their layouts
         // are those of ProposalCore and MemberCore (fields packed from the low bits, in order).
         ProposalCore storage stored = _proposals[proposalId];
@@ -330,7 +437,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
             p := sload(stored.slot)
         }
         if (uint40(p) == 0) revert UnknownProposal(proposalId);
-        if (uint16(p >> 112) != 0 || block.timestamp < uint40(p) || block.timestamp > uint40(p >> 40)) {
+        if (uint16(p >> _P_FLAGS) != 0 || block.timestamp < uint40(p) || block.timestamp >= uint40(p >> _P_VOTE_END)) {
             revert ProposalNotActive(proposalId, state(proposalId));
         }
         Account memory acct = _accounts[voter];
@@ -342,16 +449,25 @@ abstract contract ConsortiumGovernance is MemberRegistry {
             c := sload(core.slot)
         }
         if (uint8(c) != uint8(MemberStatus.Active)) revert MemberNotActive(memberId);
-        uint32 snapshot = uint32(p >> 80);
+        if (nonce != _NO_BALLOT) {
+            uint256 expected = uint24(c >> _M_BALLOT_NONCE);
+            if (nonce != expected) revert InvalidVoteNonce(memberId, expected);
+            // uint24 wraps after 16.7 million ballots of one member; a wrapped nonce replays nothing,
+            // since a member votes once per proposal.
+            c = (c & ~(uint256(type(uint24).max) << _M_BALLOT_NONCE)) | (uint256(uint24(expected + 1)) << _M_BALLOT_NONCE);
+        }
+        uint32 snapshot = uint32(p >> _P_SNAPSHOT);
         // The effective weight now is the weight: the member is active and the voter is one of its
         // admin accounts. Every change of the effective weight (status, weight, admin accounts going
         // from none to some or back) is checkpointed, so from `checkpointEpoch` on it has been the same.
-        weight = snapshot >= uint32(c >> 40) ? uint32(c >> 8) : _weightHistory[memberId].upperLookupRecent(snapshot);
+        weight = snapshot >= uint32(c >> _M_CHECKPOINT)
+            ? uint32(c >> _M_WEIGHT)
+            : _weightHistory[memberId].upperLookupRecent(snapshot);
         if (weight == 0) revert NoVotingWeight(memberId, proposalId);
 
         uint256 number = uint32(proposalId);
-        uint256 base = uint32(c >> 72);
-        uint256 bits = c >> 104;
+        uint256 base = uint32(c >> _M_VOTE_BASE);
+        uint256 bits = c >> _M_VOTE_BITS;
         if (number < base) revert VoteWindowPassed(proposalId, memberId);
         uint256 offset = number - base;
         if (offset >= VOTE_WINDOW) {
@@ -361,14 +477,15 @@ abstract contract ConsortiumGovernance is MemberRegistry {
             offset = VOTE_WINDOW - 1;
         }
         if ((bits >> offset) & 1 == 1) revert AlreadyVoted(proposalId, memberId);
-        c = uint72(c) | (base << 72) | ((bits | (1 << offset)) << 104);
+        c = uint72(c) | (base << _M_VOTE_BASE) | (uint256(uint24(c >> _M_BALLOT_NONCE)) << _M_BALLOT_NONCE)
+            | ((bits | (1 << offset)) << _M_VOTE_BITS);
 
-        // Tallies: for at bit 128, against at 168, abstain at 208. A member votes once with at most
-        // its snapshot weight, and the snapshot total fits in 40 bits, so no tally overflows.
+        // A member votes once with at most its snapshot weight, and the snapshot total fits in 40
+        // bits, so no tally overflows.
         uint256 position;
-        if (support == VOTE_FOR) position = 128;
-        else if (support == VOTE_AGAINST) position = 168;
-        else if (support == VOTE_ABSTAIN) position = 208;
+        if (support == VOTE_FOR) position = _P_FOR;
+        else if (support == VOTE_AGAINST) position = _P_AGAINST;
+        else if (support == VOTE_ABSTAIN) position = _P_ABSTAIN;
         else revert InvalidVoteType(support);
         p += weight << position;
         assembly ("memory-safe") {
@@ -386,7 +503,9 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     function _executeCalls(address[] calldata targets, uint256[] calldata values, bytes[] calldata calldatas) private {
         for (uint256 i = 0; i < targets.length; ++i) {
-            (bool ok, bytes memory returned) = targets[i].call{value: values[i]}(calldatas[i]);
+            address target = targets[i];
+            if (calldatas[i].length != 0 && target.code.length == 0) revert CallToAddressWithoutCode(i, target);
+            (bool ok, bytes memory returned) = target.call{value: values[i]}(calldatas[i]);
             if (!ok) {
                 if (returned.length == 0) revert CallFailed(i);
                 assembly ("memory-safe") {
@@ -410,8 +529,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     function _setSettings(Settings memory s) private {
         if (
             s.quorumBps == 0 || s.quorumBps > _BPS || s.thresholdBps == 0 || s.thresholdBps > _BPS
-                || s.votingDelay > _MAX_DELAY || s.votingPeriod == 0 || s.votingPeriod > _MAX_PERIOD
-                || s.executionDelay > _MAX_DELAY || s.expiryPeriod == 0 || s.expiryPeriod > _MAX_PERIOD
+                || s.votingDelay > _MAX_DELAY || s.votingPeriod < _minVotingPeriod || s.votingPeriod > _MAX_PERIOD
+                || s.executionDelay > _MAX_DELAY || s.expiryPeriod < _minExpiryPeriod || s.expiryPeriod > _MAX_PERIOD
         ) revert InvalidSettings(s);
         GovernorState storage g = _governor;
         g.quorumBps = s.quorumBps;

@@ -5,6 +5,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {EnodeId} from "../libraries/EnodeId.sol";
+import {TypedSignatures} from "../utils/TypedSignatures.sol";
 
 /// @title Member registry
 /// @notice The consortium's members (organizations), the accounts and nodes each one owns, and each
@@ -14,7 +15,16 @@ import {EnodeId} from "../libraries/EnodeId.sol";
 /// @dev Abstract: the contract that inherits it decides who governance is (`_checkGovernance`).
 /// Every state-changing path is bounded by its own input; nothing loops over all members or accounts.
 /// Accounts and nodes of a removed member stay recorded but inert, and may be registered again.
-abstract contract MemberRegistry is IConsortiumRegistry {
+///
+/// Keys, not addresses: an admin account counts (for the lock-out guard, the member's weight,
+/// proposing, voting and managing the member) only once the holder of its key has accepted it, by a
+/// transaction from it (`acceptAdmin`) or an EIP-712 consent it signed (`acceptAdminBySig`, submitted
+/// by anyone); a mistyped or dead address stays a pending admin for ever. A node is registered only
+/// with a consent signed by its own node key (its address is the last 20 bytes of keccak-256 of its
+/// 64-byte public key), so that no member can register, then drop or take down with it, another
+/// member's node. The bootstrap (before governance starts) is exempt from both: the deployer's
+/// founding members are accepted as the consortium file lists them.
+abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     using Checkpoints for Checkpoints.Trace224;
 
     enum MemberStatus {
@@ -24,16 +34,20 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         Removed
     }
 
-    /// @dev One storage word per account: the member it belongs to (0: none), its role flags, and the
-    /// nonce of its signed votes (kept when the account is removed, so that no signature replays).
+    /// @dev One storage word per account: the member it belongs to (0: none), the role flags in force
+    /// (`Roles.ADMIN` only once accepted), whether an admin registration waits for its acceptance, and
+    /// the nonce of its signed acceptances (kept when the account is removed, so that no consent
+    /// replays).
     struct Account {
         uint32 memberId;
         uint8 flags;
-        uint64 voteNonce;
+        bool adminPending;
+        uint64 consentNonce;
     }
 
     /// @dev The word a vote reads and writes: status, weight, the epoch from which the current
-    /// effective weight counts, and the member's voted marks as a window of proposal numbers. The
+    /// effective weight counts, the nonce of the member's next signed ballot (one sequence per member,
+    /// whichever admin signs) and the member's voted marks as a window of proposal numbers. The
     /// effective weight is `weight` while the member is active and has an admin account, else zero;
     /// every change of it (status, weight, admin accounts going from none to some or back) is
     /// checkpointed, so `checkpointEpoch` is the epoch of the last such change.
@@ -42,7 +56,8 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         uint32 weight;
         uint32 checkpointEpoch;
         uint32 voteBase;
-        uint152 voteBits;
+        uint24 ballotNonce;
+        uint128 voteBits;
     }
 
     struct MemberInfo {
@@ -62,11 +77,13 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @notice A node as given when it is registered: its 64-byte public key (the enode id), the host
-    /// and the P2P port of its enode URL.
+    /// and the P2P port of its enode URL, and its node key's EIP-712 signature of
+    /// `NodeConsent(bytes32 nodeKey,uint32 memberId)` (empty during the bootstrap, which needs none).
     struct NodeSpec {
         bytes publicKey;
         string host;
         uint16 port;
+        bytes signature;
     }
 
     /// @dev Consortium-wide counters.
@@ -101,6 +118,13 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     /// @notice Largest sum of member weights: proposal tallies are 40-bit numbers.
     uint256 internal constant MAX_TOTAL_WEIGHT = type(uint40).max;
 
+    /// @notice The EIP-712 type an admin account signs to accept its registration.
+    bytes32 internal constant ADMIN_ACCEPTANCE_TYPEHASH =
+        keccak256("AdminAcceptance(address account,uint32 memberId,uint256 nonce)");
+
+    /// @notice The EIP-712 type a node key signs to consent to its registration for a member.
+    bytes32 internal constant NODE_CONSENT_TYPEHASH = keccak256("NodeConsent(bytes32 nodeKey,uint32 memberId)");
+
     mapping(address account => Account) internal _accounts;
     mapping(uint256 memberId => MemberCore) internal _memberCore;
     mapping(uint256 memberId => MemberInfo) internal _memberInfo;
@@ -110,34 +134,77 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     Checkpoints.Trace224 internal _totalWeightHistory;
     MemberLimits internal _limits;
 
+    /// @notice A member was added with the given name, metadata URI and weight.
     event MemberAdded(uint32 indexed memberId, string name, string metadataURI, uint32 weight);
+    /// @notice A member was suspended: its accounts and nodes lost access and it cannot vote.
     event MemberSuspended(uint32 indexed memberId);
+    /// @notice A suspended member got its access and vote back.
     event MemberReinstated(uint32 indexed memberId);
+    /// @notice A member was removed for good.
     event MemberRemoved(uint32 indexed memberId);
+    /// @notice A member's voting weight changed.
     event MemberWeightChanged(uint32 indexed memberId, uint32 oldWeight, uint32 newWeight);
+    /// @notice An account was registered for a member (0: on its own) with the flags asked for; an
+    /// admin flag among them is in force once the account accepts it (see `AdminAcceptancePending`).
     event AccountAdded(uint32 indexed memberId, address indexed account, uint8 flags);
+    /// @notice An account was removed from a member (0: an account on its own was withdrawn).
     event AccountRemoved(uint32 indexed memberId, address indexed account);
+    /// @notice An admin registration waits for the account to accept it (`acceptAdmin` or `acceptAdminBySig`).
+    event AdminAcceptancePending(uint32 indexed memberId, address indexed account);
+    /// @notice An account accepted its admin registration: from now on it counts as the member's admin.
+    event AdminAccepted(uint32 indexed memberId, address indexed account);
+    /// @notice A node was registered for a member, with its public key, host and port.
     event NodeAdded(uint32 indexed memberId, bytes32 indexed nodeKey, bytes publicKey, string host, uint16 port);
+    /// @notice A node was removed from a member.
     event NodeRemoved(uint32 indexed memberId, bytes32 indexed nodeKey);
+    /// @notice The caps on accounts and nodes per member changed.
     event MemberLimitsChanged(uint32 maxAccounts, uint32 maxNodes);
 
+    /// @notice No member has this id (or it was removed).
     error UnknownMember(uint32 memberId);
+    /// @notice The member is not active (suspended or removed).
     error MemberNotActive(uint32 memberId);
+    /// @notice Only a suspended member can be reinstated.
     error MemberNotSuspended(uint32 memberId);
+    /// @notice A weight must be at least 1 and keep the total within `MAX_TOTAL_WEIGHT`.
     error InvalidWeight(uint256 weight);
+    /// @notice A member needs a name.
     error EmptyName();
+    /// @notice The accounts and their flags differ in length.
     error LengthMismatch();
+    /// @notice Flags must be at least one known role (transact and deploy only for an account on its
+    /// own), for a non-zero address.
     error InvalidFlags(address account, uint8 flags);
+    /// @notice The account belongs to the consortium's own machinery (the Consortium itself) and cannot
+    /// be registered: governance must always be able to manage every member.
+    error ReservedAccount(address account);
+    /// @notice The account is already registered (to this member id; 0: on its own).
     error AccountAlreadyRegistered(address account, uint32 memberId);
+    /// @notice The account is not registered to this member.
     error AccountNotInMember(address account, uint32 memberId);
+    /// @notice The account has no admin registration waiting for its acceptance.
+    error NoPendingAdmin(address account);
+    /// @notice The acceptance signature is not the account's over its current consent nonce.
+    error InvalidConsentSignature(address account);
+    /// @notice A node's public key must be 64 bytes.
     error InvalidPublicKey(bytes publicKey);
+    /// @notice The node's consent signature is not its node key's over `NodeConsent(nodeKey, memberId)`.
+    error InvalidNodeSignature(bytes32 nodeKey);
+    /// @notice The node is already registered (to this member id).
     error NodeAlreadyRegistered(bytes32 nodeKey, uint32 memberId);
+    /// @notice The node is not registered to this member.
     error NodeNotInMember(bytes32 nodeKey, uint32 memberId);
+    /// @notice The member would own more accounts or nodes than the limit.
     error MemberLimitExceeded(uint32 memberId, uint256 limit);
+    /// @notice Both limits must be at least 1.
     error InvalidLimits(uint32 maxAccounts, uint32 maxNodes);
+    /// @notice The account is not an accepted admin account of this (active) member.
     error NotMemberAdmin(address account, uint32 memberId);
+    /// @notice Refused: no active member would be left.
     error WouldLeaveNoActiveMember();
+    /// @notice Refused: no accepted admin account of an active member would be left, so nobody could propose.
     error WouldLeaveNoAdmin();
+    /// @notice Refused: no node of an active member would be left, so the network could not run.
     error WouldLeaveNoNode();
 
     constructor(MemberLimits memory limits) {
@@ -146,6 +213,12 @@ abstract contract MemberRegistry is IConsortiumRegistry {
 
     /// @dev Reverts unless the caller is governance.
     function _checkGovernance() internal view virtual;
+
+    /// @dev Whether `caller` acts as governance (a passed proposal, or the bootstrapper before it hands over).
+    function _isGovernance(address caller) internal view virtual returns (bool);
+
+    /// @dev Whether this call is the bootstrap: the bootstrapper, before governance has started.
+    function _bootstrapping() internal view virtual returns (bool);
 
     /// @dev Whether the lock-out guards are in force (they are once governance owns the registry).
     function _guardsActive() internal view virtual returns (bool);
@@ -191,6 +264,7 @@ abstract contract MemberRegistry is IConsortiumRegistry {
             weight: weight,
             checkpointEpoch: 0,
             voteBase: _nextProposalNumber(),
+            ballotNonce: 0,
             voteBits: 0
         });
         emit MemberAdded(memberId, name, metadataURI, weight);
@@ -264,9 +338,13 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @notice Allows an account that belongs to no member (for example a service or a bridge), with
-    /// the given flags; flags 0 withdraws it. It cannot be an admin. Governance only.
+    /// the given flags; flags 0 withdraws it. It cannot be an admin, nor the Consortium itself.
+    /// Governance only.
+    /// @param account The account.
+    /// @param flags `Roles.TRANSACT` and/or `Roles.DEPLOY`, or 0 to withdraw it.
     function setUnaffiliatedAccount(address account, uint8 flags) external onlyGovernance {
         if (flags & ~(Roles.TRANSACT | Roles.DEPLOY) != 0 || account == address(0)) revert InvalidFlags(account, flags);
+        if (account == address(this)) revert ReservedAccount(account);
         Account storage acct = _accounts[account];
         uint32 owner = acct.memberId;
         if (owner != 0 && _memberCore[owner].status != MemberStatus.Removed) revert AccountAlreadyRegistered(account, owner);
@@ -279,27 +357,36 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     // ------------------------------------------------------------------ members manage themselves
 
     /// @notice Registers accounts for a member. Governance, or an admin account of that active member.
-    /// The first admin account of an active member that had none makes its weight count again (from
-    /// the proposals created after it).
+    /// An admin flag is in force once the account accepts it (`acceptAdmin`, `acceptAdminBySig`);
+    /// the other flags at once. The bootstrap's admin accounts are accepted as registered.
+    /// @param memberId The member.
+    /// @param accounts The accounts to register (not the Consortium itself).
     /// @param flags Role flags for each account (see `Roles`): at least one flag each.
     function addAccounts(uint32 memberId, address[] calldata accounts, uint8[] calldata flags) external {
         _checkManager(memberId);
         if (_addAccounts(memberId, accounts, flags)) _checkpointWeight(memberId, 0);
     }
 
-    /// @notice Removes accounts from a member. Governance, or an admin account of that active member;
-    /// refused if it would leave the consortium without an admin account. An active member left without
-    /// admin accounts cannot vote, so its weight stops counting (in the quorum's base too) for the
-    /// proposals created after it, until governance gives it an admin account again.
+    /// @notice Removes accounts from a member (pending admins included). Governance, or an admin
+    /// account of that active member; refused if it would leave the consortium without an accepted
+    /// admin account. An active member left without admin accounts cannot vote, so its weight stops
+    /// counting (in the quorum's base too) for the proposals created after it, until it has an accepted
+    /// admin account again.
+    /// @param memberId The member.
+    /// @param accounts Its accounts to remove.
     function removeAccounts(uint32 memberId, address[] calldata accounts) external {
         _checkManager(memberId);
         uint32 admins = 0;
         for (uint256 i = 0; i < accounts.length; ++i) {
             Account storage acct = _accounts[accounts[i]];
-            if (acct.memberId != memberId || acct.flags == 0) revert AccountNotInMember(accounts[i], memberId);
-            if (acct.flags & Roles.ADMIN != 0) ++admins;
-            acct.memberId = 0;
-            acct.flags = 0;
+            Account memory old = acct;
+            if (old.memberId != memberId || (old.flags == 0 && !old.adminPending)) {
+                revert AccountNotInMember(accounts[i], memberId);
+            }
+            if (old.flags & Roles.ADMIN != 0) ++admins;
+            // The consent nonce moves on, so that a signed acceptance of this registration cannot
+            // accept a later one.
+            _storeAccount(accounts[i], 0, 0, false, old.consentNonce + 1);
             emit AccountRemoved(memberId, accounts[i]);
         }
         MemberInfo storage info = _memberInfo[memberId];
@@ -315,9 +402,50 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     /// @notice Registers nodes for a member. Governance, or an admin account of that active member.
+    /// Each node needs its node key's consent signature (see `NodeSpec`).
+    /// @param memberId The member.
+    /// @param nodes The nodes, each with its consent signature.
     function addNodes(uint32 memberId, NodeSpec[] calldata nodes) external {
         _checkManager(memberId);
         _addNodes(memberId, nodes);
+    }
+
+    // ------------------------------------------------------------------ admin acceptance
+
+    /// @notice Accepts the caller's pending admin registration: from now on it counts as its member's
+    /// admin account (for proposing, voting, managing the member and the lock-out guard). A contract
+    /// account (a Safe multisig, say) accepts this way; on a permissioned chain, a pending account
+    /// without the transact flag accepts by signature instead (`acceptAdminBySig`, anyone submits it).
+    function acceptAdmin() external {
+        _acceptAdmin(msg.sender);
+    }
+
+    /// @notice Accepts `account`'s pending admin registration with its EIP-712 signature of
+    /// `AdminAcceptance(address account,uint32 memberId,uint256 nonce)`, where `nonce` is its current
+    /// consent nonce (see `accountInfo`); anyone may submit it.
+    /// @param account The pending admin account.
+    /// @param signature Its signature.
+    function acceptAdminBySig(address account, bytes calldata signature) external {
+        Account memory acct = _accounts[account];
+        bytes32 structHash = keccak256(abi.encode(ADMIN_ACCEPTANCE_TYPEHASH, account, acct.memberId, acct.consentNonce));
+        if (!_signedBy(structHash, signature, account)) revert InvalidConsentSignature(account);
+        _acceptAdmin(account);
+    }
+
+    function _acceptAdmin(address account) private {
+        Account memory acct = _accounts[account];
+        uint32 memberId = acct.memberId;
+        MemberStatus status = _memberCore[memberId].status;
+        if (!acct.adminPending || memberId == 0 || status == MemberStatus.Removed) revert NoPendingAdmin(account);
+        _storeAccount(account, memberId, acct.flags | Roles.ADMIN, false, acct.consentNonce + 1);
+        MemberInfo storage info = _memberInfo[memberId];
+        uint32 adminsBefore = info.adminCount;
+        info.adminCount = adminsBefore + 1;
+        emit AdminAccepted(memberId, account);
+        if (status == MemberStatus.Active) {
+            _totals.activeAdmins += 1;
+            if (adminsBefore == 0) _checkpointWeight(memberId, 0);
+        }
     }
 
     /// @notice Removes nodes from a member, by node key (keccak-256 of the 64-byte public key).
@@ -364,12 +492,18 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         return (node.memberId, active, node.hostHash, node.port);
     }
 
-    /// @notice An account's registration: its member (0 for none), its flags and its vote nonce.
-    /// Flags are as registered; `accountAccess` gives what is in force.
-    function accountInfo(address account) external view returns (uint32 memberId, uint8 flags, uint64 voteNonce) {
+    /// @notice An account's registration: its member (0 for none), its flags as registered (the admin
+    /// flag only once accepted; `accountAccess` gives what is in force), whether an admin registration
+    /// waits for its acceptance, and the nonce its signed acceptance must carry.
+    function accountInfo(address account)
+        external
+        view
+        returns (uint32 memberId, uint8 flags, bool pending, uint64 consentNonce)
+    {
         Account memory acct = _accounts[account];
-        return (acct.memberId, acct.flags, acct.voteNonce);
+        return (acct.memberId, acct.flags, acct.adminPending, acct.consentNonce);
     }
+
 
     function _memberView(uint32 memberId) private view returns (MemberView memory) {
         MemberCore memory core = _memberCore[memberId];
@@ -471,14 +605,16 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         _checkNoLockOut();
     }
 
-    /// @dev Governance may manage any existing member; an admin account only its own active member.
+    /// @dev Governance may manage any existing member (its path first: whatever accounts are
+    /// registered, a suspended member stays manageable by governance); an accepted admin account
+    /// only its own active member.
     function _checkManager(uint32 memberId) internal view {
-        Account memory acct = _accounts[msg.sender];
-        if (acct.memberId == memberId && memberId != 0 && acct.flags & Roles.ADMIN != 0) {
+        if (!_isGovernance(msg.sender)) {
+            Account memory acct = _accounts[msg.sender];
+            if (acct.memberId != memberId || memberId == 0 || acct.flags & Roles.ADMIN == 0) _checkGovernance();
             _activeCore(memberId);
             return;
         }
-        _checkGovernance();
         MemberStatus status = _memberCore[memberId].status;
         if (status != MemberStatus.Active && status != MemberStatus.Suspended) revert UnknownMember(memberId);
     }
@@ -498,27 +634,25 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     {
         if (accounts.length != flags.length) revert LengthMismatch();
         uint32 admins = 0;
+        bool bootstrapping = _bootstrapping();
         for (uint256 i = 0; i < accounts.length; ++i) {
             address account = accounts[i];
             uint8 f = flags[i];
             if (f == 0 || f & ~Roles.ALL != 0 || account == address(0)) revert InvalidFlags(account, f);
-            // One read and one write of the account's word (Account's layout: memberId in bits 0..31,
-            // flags in 32..39, vote nonce above), keeping its vote nonce.
-            Account storage acct = _accounts[account];
-            uint256 word;
-            assembly ("memory-safe") {
-                word := sload(acct.slot)
-            }
-            uint32 owner = uint32(word);
-            if (owner == 0 ? uint8(word >> 32) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
+            if (account == address(this)) revert ReservedAccount(account);
+            // One read and one write of the account's word, keeping its consent nonce.
+            Account memory old = _accounts[account];
+            uint32 owner = old.memberId;
+            if (owner == 0 ? old.flags != 0 : _memberCore[owner].status != MemberStatus.Removed) {
                 revert AccountAlreadyRegistered(account, owner);
             }
-            word = ((word >> 40) << 40) | (uint256(f) << 32) | memberId;
-            assembly ("memory-safe") {
-                sstore(acct.slot, word)
-            }
-            if (f & Roles.ADMIN != 0) ++admins;
+            // Outside the bootstrap an admin flag waits for the account's acceptance.
+            bool pending = f & Roles.ADMIN != 0 && !bootstrapping;
+            uint8 inForce = pending ? f & ~Roles.ADMIN : f;
+            _storeAccount(account, memberId, inForce, pending, old.consentNonce);
+            if (inForce & Roles.ADMIN != 0) ++admins;
             emit AccountAdded(memberId, account, f);
+            if (pending) emit AdminAcceptancePending(memberId, account);
         }
         MemberInfo storage info = _memberInfo[memberId];
         uint256 count = uint256(info.accountCount) + accounts.length;
@@ -533,10 +667,20 @@ abstract contract MemberRegistry is IConsortiumRegistry {
     }
 
     function _addNodes(uint32 memberId, NodeSpec[] calldata nodes) private {
+        bool bootstrapping = nodes.length != 0 && _bootstrapping();
         for (uint256 i = 0; i < nodes.length; ++i) {
             bytes calldata publicKey = nodes[i].publicKey;
             if (publicKey.length != 64) revert InvalidPublicKey(publicKey);
             bytes32 key = keccak256(publicKey);
+            // The node key's address is the last 20 bytes of keccak-256 of its public key: `key`'s.
+            if (
+                !bootstrapping
+                    && !_signedBy(
+                        keccak256(abi.encode(NODE_CONSENT_TYPEHASH, key, memberId)),
+                        nodes[i].signature,
+                        address(uint160(uint256(key)))
+                    )
+            ) revert InvalidNodeSignature(key);
             Node storage node = _nodes[key];
             uint32 owner = node.memberId;
             if (owner != 0 && _memberCore[owner].status != MemberStatus.Removed) revert NodeAlreadyRegistered(key, owner);
@@ -550,6 +694,11 @@ abstract contract MemberRegistry is IConsortiumRegistry {
         if (count > _limits.maxNodes) revert MemberLimitExceeded(memberId, _limits.maxNodes);
         info.nodeCount = uint32(count);
         if (_memberCore[memberId].status == MemberStatus.Active) _totals.activeNodes += uint32(nodes.length);
+    }
+
+    /// @dev Writes an account's whole word at once.
+    function _storeAccount(address account, uint32 memberId, uint8 flags, bool pending, uint64 consentNonce) private {
+        _accounts[account] = Account(memberId, flags, pending, consentNonce);
     }
 
     function _setLimits(MemberLimits memory limits) private {

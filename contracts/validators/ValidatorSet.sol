@@ -15,13 +15,20 @@ contract ValidatorSet is GovernanceOwned {
     address[] private _validators;
     mapping(address validator => uint256 positionPlusOne) private _position;
 
+    /// @notice A validator was added to the set.
     event ValidatorAdded(address indexed validator);
+    /// @notice A validator was removed from the set.
     event ValidatorRemoved(address indexed validator);
 
+    /// @notice The zero address cannot be a validator.
     error ZeroValidator();
+    /// @notice The address is a validator already.
     error DuplicateValidator(address validator);
+    /// @notice The address is not a validator.
     error UnknownValidator(address validator);
+    /// @notice The last validator cannot be removed: the chain would stop.
     error LastValidator(address validator);
+    /// @notice The set needs at least one validator.
     error NoValidators();
 
     /// @param governance_ The governance contract (the `Consortium`), the only account that may change the set.
