@@ -34,7 +34,7 @@ from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
 from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
-from consortium_evm.spec import NodeMatch
+from consortium_evm.spec import NodeMatch, parse_address
 from consortium_evm.transactions import Fees, Sender, Transactor
 
 if TYPE_CHECKING:
@@ -80,15 +80,15 @@ class ConsortiumClient:
         self.fees = fees
         self.confirmations = max(1, int(confirmations))
         self.consortium: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(consortium), abi=load_artifact("Consortium", evm_version).abi
+            address=parse_address(consortium, "Consortium address"), abi=load_artifact("Consortium", evm_version).abi
         )
         self.ingress: Contract | None = (
-            w3.eth.contract(address=Web3.to_checksum_address(ingress), abi=load_artifact("PermissionIngress", evm_version).abi)
+            w3.eth.contract(address=parse_address(ingress, "PermissionIngress address"), abi=load_artifact("PermissionIngress", evm_version).abi)
             if ingress
             else None
         )
         self.validator_set: Contract | None = (
-            w3.eth.contract(address=Web3.to_checksum_address(validator_set), abi=load_artifact("ValidatorSet", evm_version).abi)
+            w3.eth.contract(address=parse_address(validator_set, "ValidatorSet address"), abi=load_artifact("ValidatorSet", evm_version).abi)
             if validator_set
             else None
         )
@@ -375,8 +375,12 @@ def read_manifest(path: Path, network: str) -> dict[str, Any]:
         if name not in contracts:
             continue
         entry = contracts[name]
-        if not isinstance(entry, dict) or not Web3.is_address(entry.get("address")):
-            raise malformed(f"contracts.{name}.address is missing or not an address")
+        if not isinstance(entry, dict) or "address" not in entry:
+            raise malformed(f"contracts.{name}.address is missing")
+        try:
+            entry["address"] = parse_address(entry["address"], f"contracts.{name}.address")
+        except ConfigError as exc:
+            raise malformed(str(exc)) from None
         if not _whole_number(entry.get("blockNumber", 0)):
             raise malformed(f"contracts.{name}.blockNumber is not a block number")
     if "chainId" in data and not _whole_number(data["chainId"]):
