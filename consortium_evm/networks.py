@@ -19,7 +19,8 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
 
 ``gas_price`` is a policy name, or a mapping with ``policy:`` and that policy's settings:
 
-- ``zero``: ``gasPrice`` 0, for consortium chains that do not charge for gas;
+- ``zero``: ``gasPrice`` 0, for consortium chains that do not charge for gas (refused, naming the
+  base fee, before anything is sent, when the latest block has a base fee above 0);
 - ``legacy``: ``gasPrice`` = ``price`` if given, else the node's ``eth_gasPrice``, never above
   ``max_price`` if given;
 - ``eip1559``: ``maxPriorityFeePerGas`` = ``priority_fee`` if given, else the

@@ -105,3 +105,16 @@ def test_a_mistake_in_the_consortium_file_is_named_before_connecting(tmp_path: P
     code, output = deploy(tmp_path, "--network", "tester", "--consortium", str(bad))
     assert code == 1
     assert "consortium.yaml:" in one_error_line(output) and "weight" in output
+
+
+def test_gas_price_zero_on_a_chain_with_a_base_fee_is_refused_before_sending(tmp_path: Path) -> None:
+    """Issue 14, item 14: it waited 120 s for a receipt, the same on every re-run."""
+    account = "    accounts:\n      deployer:\n        dev_account: 0\n"
+    with RpcStub(chain_id=5, base_fee=7 * 10**9) as stub:
+        path = networks_file(tmp_path, stub.url, 5, account)
+        code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
+        assert not {"eth_sendRawTransaction", "eth_sendTransaction", "eth_estimateGas", "eth_call"} & set(stub.calls)
+    assert code == 1
+    line = one_error_line(output)
+    assert "gas_price policy zero" in line and "base fee of 7 gwei (7000000000 wei)" in line
+    assert not (tmp_path / "deployments").exists()
