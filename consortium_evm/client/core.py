@@ -13,6 +13,7 @@ needs one and raises :class:`~consortium_evm.errors.AccountRequiredError` otherw
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -32,7 +33,9 @@ from consortium_evm.client.members import Members
 from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
+from consortium_evm.deploy import genesis_hash
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
+from consortium_evm.journal import genesis_changed
 from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.spec import NodeMatch, parse_address
 from consortium_evm.transactions import Fees, Sender, Transactor
@@ -148,6 +151,16 @@ class ConsortiumClient:
                 f"the deployment manifest of {network} is for chain id {manifest['chainId']}, but the network's "
                 f"chain id is {connection.chain_id}"
             )
+        recorded = manifest.get("genesisHash")
+        if recorded is not None:
+            current = genesis_hash(connection.w3)
+            if genesis_changed(str(recorded), current):
+                raise DeploymentError(
+                    f"the deployment manifest of {network} is from another chain: same chain id {connection.chain_id}, "
+                    f"but its block 0 was {recorded} and the node's is {current} (the network was reset or "
+                    f"replaced); deploy again (`consortium-evm deploy --network {network} --fresh ...`) or use "
+                    "the right manifest"
+                )
         contracts = manifest["contracts"]
         addresses = {name: str(entry["address"]) for name, entry in contracts.items() if name in SUITE_NAMES}
         for name, address in addresses.items():
@@ -345,6 +358,8 @@ class ConsortiumClient:
         return transactor.sender
 
 
+_BLOCK_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
 SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
 """The contracts of a deployment manifest the client uses (the ValidatorSet only when deployed)."""
 
@@ -385,6 +400,8 @@ def read_manifest(path: Path, network: str) -> dict[str, Any]:
             raise malformed(f"contracts.{name}.blockNumber is not a block number")
     if "chainId" in data and not _whole_number(data["chainId"]):
         raise malformed(f"chainId {data['chainId']!r} is not a chain id")
+    if "genesisHash" in data and not (isinstance(data["genesisHash"], str) and _BLOCK_HASH.match(data["genesisHash"])):
+        raise malformed(f"genesisHash {data['genesisHash']!r} is not a block hash (0x and 64 hex digits)")
     return data
 
 
