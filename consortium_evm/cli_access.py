@@ -9,7 +9,7 @@ import threading
 import click
 
 from consortium_evm.cli_client import ClientOptions, client_options, make_client
-from consortium_evm.cli_output import echo_json
+from consortium_evm.cli_output import ADDRESS, echo_json
 from consortium_evm.client.events import ALL_EVENTS, CATEGORIES, Event
 from consortium_evm.errors import ConfigError
 
@@ -20,8 +20,8 @@ def access_group() -> None:
 
 
 @access_group.command("check-account")
-@click.argument("sender")
-@click.option("--to", "target", default=None, help="The transaction's target address.")
+@click.argument("sender", type=ADDRESS)
+@click.option("--to", "target", type=ADDRESS, default=None, help="The transaction's target address.")
 @click.option("--deploy", is_flag=True, help="Ask about creating a contract instead.")
 @client_options
 def access_check_account(options: ClientOptions, sender: str, target: str | None, deploy: bool) -> None:

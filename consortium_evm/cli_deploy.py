@@ -13,6 +13,7 @@ from consortium_evm.connect import connect
 from consortium_evm.consortium_file import load_consortium
 from consortium_evm.deploy import Step, deploy_suite
 from consortium_evm.fees import check_funds
+from consortium_evm.journal import set_aside
 from consortium_evm.transactions import sender_address
 
 DEPLOY_GAS = 5_300_000
@@ -40,6 +41,9 @@ def _progress(step: Step) -> None:
               help="Where the journal and the manifest (<network>.json) are written.")
 @click.option("--receipt-timeout", default=120.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds to wait for each transaction's receipt before stopping (resumable).")
+@click.option("--fresh", is_flag=True,
+              help="Start a new deployment: the network's journal and manifest, if any, are kept aside "
+                   "(renamed <file>.old-<UTC time>), never deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
 def deploy_command(
     network_name: str,
@@ -48,12 +52,15 @@ def deploy_command(
     networks_file: str | None,
     out_dir: str,
     receipt_timeout: float,
+    fresh: bool,
     as_json: bool,
 ) -> None:
     """Deploy the consortium contracts, bootstrap the founding members, hand over to governance.
 
     Resumable: run it again after any interruption and it carries on from its journal without
     sending anything twice; on a finished deployment it verifies the code on chain and changes nothing.
+    A journal of another chain (same chain id, another block 0: a network reset) or of other inputs
+    stops it; --fresh keeps those files aside and deploys anew.
     """
     spec, file_hash = load_consortium(consortium_file)
     connection = connect(network_name, networks_file=networks_file)
@@ -65,6 +72,11 @@ def deploy_command(
     fees = connection.fees()
     check_funds(connection.w3, address, DEPLOY_GAS + MEMBER_GAS * len(spec.members), fees)
     out = Path(out_dir)
+    journal_path = None if network.is_tester else out / f"{network.name}.journal.json"
+    manifest_path = out / f"{network.name}.json"
+    if fresh:
+        for old, kept in set_aside(*(p for p in (journal_path, manifest_path) if p is not None)):
+            click.echo(f"Kept {old} aside as {kept}", err=as_json)
     if not as_json:
         click.echo(f"Deploying to {network.name} (chain id {connection.chain_id}) from {address}")
     deployment = deploy_suite(
@@ -73,8 +85,8 @@ def deploy_command(
         spec,
         network=network.name,
         # The embedded chain lives as long as this process: nothing to resume there.
-        journal_path=None if network.is_tester else out / f"{network.name}.journal.json",
-        manifest_path=out / f"{network.name}.json",
+        journal_path=journal_path,
+        manifest_path=manifest_path,
         inputs={"consortiumFile": file_hash},
         evm_version=network.evm_version,
         fees=fees,

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from consortium_evm.cli_output import ADDRESS
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, compile_project
 from consortium_evm.consortium_file import load_consortium_file
 from consortium_evm.devkeys import DEV_KEYS_WARNING, DEV_NODE_KEY_FIRST_INDEX
 from consortium_evm.errors import ConfigError, ConsortiumError
 from consortium_evm.genesis.bft import ValidatorSelection
 from consortium_evm.genesis.build import Consensus, GenesisOutput, generate_genesis
+from consortium_evm.spec import parse_address
 from consortium_evm.genesis.keys import (
     MAX_NODE_KEYS,
     PRODUCTION_KEYS_WARNING,
@@ -171,7 +173,7 @@ def _validator_options(command: Any) -> Any:
         click.option("--networks", "networks_file", type=click.Path(dir_okay=False), default=None,
                      help="The networks file (default: ./networks.yaml)."),
         click.option("--rpc-url", default=None, help="Your node's JSON-RPC URL, instead of the network's url."),
-        click.option("--validator-set", default=None,
+        click.option("--validator-set", type=ADDRESS, default=None,
                      help="The ValidatorSet address [default: from deployments/<network>.json]."),
         click.option("--deployments", "deployments_dir", type=click.Path(file_okay=False, path_type=Path),
                      default=Path("deployments"), show_default=True, help="Where the deployment manifests are."),
@@ -225,7 +227,12 @@ def _target(network_name: str, networks_file: str | None, rpc_url: str | None, v
                 f"{manifest} has no ValidatorSet: the consortium file listed no validators when it was deployed "
                 "(add network.validators and deploy again, or pass --validator-set)"
             )
-        validator_set = str(contracts["ValidatorSet"]["address"])
+        entry = contracts["ValidatorSet"]
+        try:
+            validator_set = parse_address(entry.get("address") if isinstance(entry, dict) else None,
+                                          "contracts.ValidatorSet.address")
+        except ConfigError as exc:
+            raise ConfigError(f"{manifest}: {exc}") from None
     return _Target(w3, urls, network.consensus, validator_set)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import click
 
 from consortium_evm.cli_client import ClientOptions, client_options, make_client, report_sent
-from consortium_evm.cli_output import duration, echo_json, short, share, table, when
+from consortium_evm.cli_output import ADDRESS, duration, echo_json, short, share, table, when
 from consortium_evm.client import ConsortiumClient, Member, MemberDetails
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import MemberStatus, NodeMatch, Role
+from consortium_evm.spec import MemberStatus, NodeMatch, Role, parse_address
 
 
 @click.command("status")
@@ -70,7 +70,10 @@ def _find(client: ConsortiumClient, member: str) -> int:
     text = member.strip()
     if text.isdigit():
         return int(text)
-    found = client.members.by_account(text) if text.startswith("0x") and len(text) == 42 else client.members.by_node(text)
+    if text.startswith("0x") and len(text) == 42:
+        found = client.members.by_account(parse_address(text, "MEMBER"))
+    else:
+        found = client.members.by_node(text)
     if found is None:
         raise ConfigError(f"no member has {text}")
     return found.id
@@ -110,7 +113,7 @@ def _roles(roles: Role) -> str:
 
 
 @members_group.command("add-account")
-@click.argument("addresses", nargs=-1, required=True)
+@click.argument("addresses", nargs=-1, required=True, type=ADDRESS)
 @click.option("--roles", default="transact", show_default=True,
               help="Comma-separated roles for the accounts: transact, deploy, admin.")
 @click.option("--member", "member_id", type=int, default=None, help="The member (default: the signing account's own).")
@@ -124,7 +127,7 @@ def members_add_account(options: ClientOptions, addresses: tuple[str, ...], role
 
 
 @members_group.command("remove-account")
-@click.argument("addresses", nargs=-1, required=True)
+@click.argument("addresses", nargs=-1, required=True, type=ADDRESS)
 @click.option("--member", "member_id", type=int, default=None, help="The member (default: the signing account's own).")
 @client_options
 def members_remove_account(options: ClientOptions, addresses: tuple[str, ...], member_id: int | None) -> None:

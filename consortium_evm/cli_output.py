@@ -9,6 +9,30 @@ from typing import Any
 
 import click
 
+from consortium_evm.spec import parse_address
+
+
+def param_label(param: click.Parameter | None) -> str:
+    """How a message names a command-line parameter: ``SENDER`` for an argument, ``--to`` for an option."""
+    if isinstance(param, click.Option) and param.opts:
+        return param.opts[0]
+    return param.human_readable_name if param is not None else "the argument"
+
+
+class AddressParam(click.ParamType[str]):
+    """An address given on the command line, read by the package's one address parser
+    (:func:`consortium_evm.spec.parse_address`): a mistyped EIP-55 checksum is refused with one
+    line naming the argument (a ConfigError, which the CLI prints as ``Error: ...``)."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return parse_address(value, param_label(param))
+
+
+ADDRESS = AddressParam()
+"""The click type of address arguments and options."""
+
 
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON (big integers stay exact)."""

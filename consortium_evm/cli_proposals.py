@@ -13,12 +13,12 @@ from pathlib import Path
 import click
 
 from consortium_evm.cli_client import ClientOptions, client_options, make_client, report_sent
-from consortium_evm.cli_output import duration, echo_json, share, table, when
+from consortium_evm.cli_output import ADDRESS, duration, echo_json, share, table, when
 from consortium_evm.client import Action, ConsortiumClient, Proposal, ProposalState, SignedVote
 from consortium_evm.client.members import parse_enode
 from consortium_evm.consortium_file import parse_duration, parse_share
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import AccountSpec, MemberSpec, Role
+from consortium_evm.spec import AccountSpec, MemberSpec, Role, parse_address
 
 SUPPORT_CHOICE = click.Choice(["for", "against", "abstain", "yes", "no"], case_sensitive=False)
 STATE_CHOICE = click.Choice([s.label for s in ProposalState], case_sensitive=False)
@@ -217,7 +217,7 @@ def propose_add_member(options: ClientOptions, name: str, weight: int, metadata_
     specs = []
     for item in accounts:
         address, _, roles = item.partition("=")
-        specs.append(AccountSpec(address.strip(), Role.parse(roles or "transact")))
+        specs.append(AccountSpec(parse_address(address.strip(), "--member-account"), Role.parse(roles or "transact")))
     member = MemberSpec(name, weight, metadata_uri, tuple(specs), tuple(parse_enode(n) for n in nodes))
     client = make_client(options)
     _propose(options, client, client.actions.add_member(member), description or f"Admit {name} with weight {weight}")
@@ -278,7 +278,7 @@ def propose_set_param(options: ClientOptions, name: str, value: str, description
 
 
 def _validator_action(verb: str, method: str, doc: str) -> click.Command:
-    @click.argument("address")
+    @click.argument("address", type=ADDRESS)
     @DESCRIPTION
     @client_options
     def command(options: ClientOptions, address: str, description: str | None) -> None:
@@ -297,7 +297,7 @@ propose_group.add_command(_validator_action("remove", "remove_validator", "Propo
 
 
 @propose_group.command("call")
-@click.argument("target")
+@click.argument("target", type=ADDRESS)
 @click.argument("signature")
 @click.argument("args", nargs=-1)
 @click.option("--value", type=click.IntRange(min=0), default=0, help="Wei the Consortium sends with the call.")

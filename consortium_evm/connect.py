@@ -28,6 +28,7 @@ from consortium_evm.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.fees import transaction_fees
 from consortium_evm.networks import LOCAL_NODE, GasPolicy, Network, load_network, local_node_url
+from consortium_evm.spec import parse_address
 from consortium_evm.tester import tester_web3
 from consortium_evm.transactions import DEFAULT_BACKOFF, Sender, Transactor
 
@@ -76,8 +77,11 @@ class Connection:
     def transactor(self, account: str | int | Sender, abis: Any = ()) -> Transactor:
         """A :class:`~consortium_evm.transactions.Transactor` for ``account`` (a name of the network,
         or a signer) with the network's fee policy, confirmations, timeout and retries."""
-        if isinstance(account, int) or (isinstance(account, str) and not _is_address(account)):
+        sender: Sender
+        if isinstance(account, int) or (isinstance(account, str) and not _looks_like_address(account, self.network)):
             sender = self.account(account)
+        elif isinstance(account, str):
+            sender = parse_address(account, "account")  # an address the node unlocks
         else:
             sender = account
         return Transactor(
@@ -97,8 +101,10 @@ class Connection:
         return latest - int(block_number) + 1 >= self.network.confirmations
 
 
-def _is_address(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("0x") and len(value) == 42
+def _looks_like_address(value: str, network: Network) -> bool:
+    """Whether ``value`` is meant as an address rather than an account name of the network (it is
+    then parsed as one: a mistyped checksum is refused, not taken for a name)."""
+    return value.startswith("0x") and value not in network.accounts
 
 
 def redact_url(url: str) -> str:

@@ -30,6 +30,7 @@ from consortium_evm.spec import (
     NodeSpec,
     Role,
     checked_validators,
+    parse_address,
 )
 from consortium_evm.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 
@@ -136,6 +137,9 @@ class MemberModel(_Strict):
     name: str = Field(min_length=1)
     metadata_uri: str = ""
     weight: int = Field(ge=1, lt=2**32)
+    no_admin: bool = False
+    """True when the member is meant to start without an admin account (its weight counts only
+    once governance gives it one); without it, a member with no admin account is refused."""
     accounts: list[AccountModel] = []
     nodes: list[NodeModel] = []
 
@@ -185,6 +189,19 @@ def _member(doc: SourcedDocument, model: MemberModel, index: int) -> MemberSpec:
         except ConfigError as exc:
             raise doc.error((*base, "accounts", i, "address"), str(exc)) from None
     nodes = tuple(_node(doc, node, (*base, "nodes", i)) for i, node in enumerate(model.nodes))
+    has_admin = any(a.roles & Role.ADMIN for a in accounts)
+    if not has_admin and not model.no_admin:
+        raise doc.error(
+            base,
+            f"member {model.name!r} has no admin account: nobody could vote or act for it, and its weight "
+            f"({model.weight}) would never count; give one of its accounts the admin role, or write "
+            "`no_admin: true` on the member if it is meant to start without one",
+        )
+    if has_admin and model.no_admin:
+        raise doc.error(
+            (*base, "no_admin"),
+            f"member {model.name!r} says no_admin: true but has an admin account; remove one or the other",
+        )
     return MemberSpec(model.name, model.weight, model.metadata_uri, tuple(accounts), nodes)
 
 
@@ -208,9 +225,9 @@ def _validators(doc: SourcedDocument, model: NetworkModel) -> tuple[str, ...]:
 def _network(doc: SourcedDocument, model: NetworkModel) -> NetworkSpec:
     for address in model.alloc:
         try:
-            checked_validators([address])
-        except ConfigError:
-            raise doc.error(("network", "alloc", address), f"{address!r} is not an Ethereum address") from None
+            parse_address(address, "funded account")
+        except ConfigError as exc:
+            raise doc.error(("network", "alloc", address), str(exc)) from None
     try:
         return NetworkSpec(
             chain_id=model.chain_id,

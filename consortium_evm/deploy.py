@@ -78,6 +78,8 @@ class Deployment:
     code_hashes: dict[str, str] = field(default_factory=dict)
     compiler: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
+    genesis_hash: str | None = None
+    """The hash of the chain's block 0: tells this chain from another with the same chain id."""
 
     @property
     def total_gas(self) -> int:
@@ -106,6 +108,7 @@ class Deployment:
         return {
             "network": self.network,
             "chainId": self.chain_id,
+            **({"genesisHash": self.genesis_hash} if self.genesis_hash is not None else {}),
             "deployer": self.deployer,
             "contracts": contracts,
             "steps": [
@@ -130,6 +133,20 @@ def contract_at(w3: Web3, name: str, address: str, evm_version: str = DEFAULT_EV
 def suite_abis(evm_version: str = DEFAULT_EVM_VERSION) -> list[list[dict[str, Any]]]:
     """The ABIs of the suite's contracts (for decoding their errors)."""
     return [load_artifact(name, evm_version).abi for name in (*SUITE, VALIDATOR_SET)]
+
+
+def genesis_hash(w3: Web3) -> str | None:
+    """The hash of the chain's block 0 (``0x``-hex), which tells two chains with the same chain id
+    apart (a local network started again, a test network re-created); ``None`` when the node does
+    not give it (then nothing is compared)."""
+    try:
+        block = w3.eth.get_block(0)
+        value = block["hash"]
+    except Exception:  # noqa: BLE001 - each client raises its own types; unknown is acceptable
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return str(value) if value else None
 
 
 def spec_hash(spec: ConsortiumSpec) -> str:
@@ -396,11 +413,13 @@ def deploy_suite(
     names = suite_for(spec)
     all_inputs = {"consortium": spec_hash(spec), "artifacts": artifacts_hash(evm_version, names), "evmVersion": evm_version}
     all_inputs.update(inputs or {})
+    genesis = genesis_hash(w3)
     journal = Journal.load(journal_path) if journal_path is not None else None
     if journal is None:
-        journal = Journal(network, chain_id, to_checksum_address(address), all_inputs, path=journal_path)
+        journal = Journal(network, chain_id, to_checksum_address(address), all_inputs, path=journal_path,
+                          genesis_hash=genesis)
     else:
-        journal.check_matches(chain_id, address, all_inputs)
+        journal.check_matches(chain_id, address, all_inputs, genesis)
     artifacts = {name: load_artifact(name, evm_version) for name in names}
     sender = _Sender(
         w3, deployer, journal, error_table(a.abi for a in artifacts.values()),
@@ -467,8 +486,13 @@ def deploy_suite(
         code_hashes=code_hashes,
         compiler={"version": consortium_art.compiler_version, "settings": consortium_art.settings},
         inputs=all_inputs,
+        genesis_hash=genesis,
     )
     journal.complete = True
+    if journal.genesis_hash is None:
+        # A journal written before block 0's hash was recorded: every contract's code was just found
+        # where it says, so this is its chain.
+        journal.genesis_hash = genesis
     journal.save()
     if manifest_path is not None:
         write_json_atomic(manifest_path, deployment.manifest())

@@ -28,12 +28,21 @@ from consortium_evm.networks import (
 def transaction_fees(w3: Web3, policy: GasPolicy) -> dict[str, int]:
     """The fee fields for the next transaction under ``policy``.
 
-    ``zero``: ``gasPrice`` 0, nothing asked of the node. ``legacy``: the fixed or node-suggested
+    ``zero``: ``gasPrice`` 0, after checking that the latest block has no base fee above 0 (a
+    transaction at price 0 would wait forever on such a chain: ConfigError naming the base fee).
+    ``legacy``: the fixed or node-suggested
     gas price, capped. ``eip1559``: from the latest base fee and the fee history, capped.
     ``auto``: ``eip1559`` defaults if the latest block has ``baseFeePerGas``, else ``legacy``.
     Node failures raise RPCError; an impossible configuration raises ConfigError.
     """
     if isinstance(policy, ZeroGasPrice):
+        base = latest_base_fee(w3)
+        if base:
+            raise ConfigError(
+                f"gas_price policy zero, but the node's latest block has a base fee of {_gwei(base)} ({base} wei): "
+                "a transaction at gas price 0 would never be mined on this chain; use the auto or eip1559 "
+                "policy for this network (or run the chain with a zero base fee)"
+            )
         return {"gasPrice": 0}
     if isinstance(policy, LegacyGasPrice):
         return _legacy(w3, policy)

@@ -19,7 +19,8 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
 
 ``gas_price`` is a policy name, or a mapping with ``policy:`` and that policy's settings:
 
-- ``zero``: ``gasPrice`` 0, for consortium chains that do not charge for gas;
+- ``zero``: ``gasPrice`` 0, for consortium chains that do not charge for gas (refused, naming the
+  base fee, before anything is sent, when the latest block has a base fee above 0);
 - ``legacy``: ``gasPrice`` = ``price`` if given, else the node's ``eth_gasPrice``, never above
   ``max_price`` if given;
 - ``eip1559``: ``maxPriorityFeePerGas`` = ``priority_fee`` if given, else the
@@ -79,6 +80,7 @@ from pydantic import (
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EVM_VERSIONS
 from consortium_evm.devkeys import MAX_DEV_INDEX
 from consortium_evm.errors import ConfigError
+from consortium_evm.spec import parse_address
 from consortium_evm.tester import TESTER_CHAIN_ID
 from consortium_evm.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
 
@@ -266,9 +268,12 @@ class AccountConfig(_Strict):
     @field_validator("address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
-            raise ValueError("expected an address: 0x and 40 hex digits")
-        return value
+        if value is None:
+            return None
+        try:
+            return parse_address(value, "account address")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _one_source(self) -> AccountConfig:

@@ -23,6 +23,7 @@ from consortium_evm.connect import Connection, connect
 from consortium_evm.consortium_file import load_consortium
 from consortium_evm.deploy import Deployment, Step, contract_at, deploy_suite
 from consortium_evm.errors import ConfigError, DeploymentError
+from consortium_evm.journal import set_aside
 from consortium_evm.networks import Network
 from consortium_evm.transactions import Sender
 
@@ -82,10 +83,16 @@ class ScriptContext:
         with the named ``account`` (read-only without one)."""
         return ConsortiumClient.for_deployment(self.connection, self.manifest(), account=account)
 
-    def deploy(self, consortium_file: str | Path, account: str | int = "deployer") -> Deployment:
-        """Deploy the suite from a consortium file, resumably, exactly as ``consortium-evm deploy``."""
+    def deploy(self, consortium_file: str | Path, account: str | int = "deployer", *, fresh: bool = False) -> Deployment:
+        """Deploy the suite from a consortium file, resumably, exactly as ``consortium-evm deploy``
+        (``fresh``: as ``deploy --fresh``, the network's journal and manifest kept aside first)."""
         spec, file_hash = load_consortium(consortium_file)
         name = self.network.name
+        journal_path = None if self.network.is_tester else self.deployments_dir / f"{name}.journal.json"
+        if fresh:
+            for old, kept in set_aside(*(p for p in (journal_path, self.manifest_path) if p is not None)):
+                self.echo(f"Kept {old} aside as {kept}")
+            self._deployment = None
 
         def progress(step: Step) -> None:
             state = "already done" if step.resumed else f"gas {step.gas_used:,}"
@@ -96,7 +103,7 @@ class ScriptContext:
             self.account(account),
             spec,
             network=name,
-            journal_path=None if self.network.is_tester else self.deployments_dir / f"{name}.journal.json",
+            journal_path=journal_path,
             manifest_path=self.manifest_path,
             inputs={"consortiumFile": file_hash},
             evm_version=self.network.evm_version,

@@ -9,12 +9,14 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from consortium_evm.errors import ConfigError
 
 _ENODE_ID = re.compile(r"^(0[xX])?[0-9a-fA-F]{128}$")
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 MAX_TOTAL_WEIGHT = 2**40 - 1
 """The contracts keep tallies in 40 bits: the sum of all member weights must stay below this."""
 
@@ -61,11 +63,26 @@ class NodeMatch(enum.IntEnum):
     ENODE_ID_HOST_PORT = 1
 
 
-def checksum(address: str, what: str = "address") -> str:
-    """A checksummed address, or a ConfigError naming what was wrong."""
-    if not isinstance(address, str) or not is_address(address):
-        raise ConfigError(f"{what} {address!r} is not an Ethereum address")
-    return str(to_checksum_address(address))
+def parse_address(value: object, what: str = "address") -> ChecksumAddress:
+    """A user-given address, checksummed; THE parser of every address a person types (files, CLI
+    arguments, the client's API). A :class:`ConfigError` naming ``what`` when it is not ``0x`` and
+    40 hex digits, or when its letters are mixed-case and do not match their EIP-55 checksum (a
+    mistyped character). All-lowercase and all-uppercase hex carry no checksum and are accepted.
+
+    (``eth_utils.is_address`` no longer checks the checksum of mixed-case addresses: a one-letter
+    slip would name an account nobody controls.)
+    """
+    if not isinstance(value, str) or not _HEX_ADDRESS.match(value):
+        shown = repr(value) if isinstance(value, str) else f"{value!r} ({type(value).__name__})"
+        raise ConfigError(f"{what} {shown} is not an Ethereum address (0x and 40 hex digits)")
+    digits = value[2:]
+    checksummed = to_checksum_address(value)
+    if digits != digits.lower() and digits != digits.upper() and value != checksummed:
+        raise ConfigError(
+            f"{what} {value} has a wrong EIP-55 checksum (its upper- and lower-case letters do not match): "
+            "a character is probably mistyped; copy the address again from its source"
+        )
+    return checksummed
 
 
 def enode_public_key(enode_id: str) -> bytes:
@@ -88,7 +105,7 @@ class AccountSpec:
     roles: Role
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "address", checksum(self.address, "account"))
+        object.__setattr__(self, "address", parse_address(self.address, "account"))
         object.__setattr__(self, "roles", Role.parse(int(self.roles)))
 
 
@@ -318,8 +335,8 @@ def checked_validators(validators: tuple[str, ...] | list[str]) -> tuple[str, ..
     """``validators`` checksummed; a ConfigError names a bad address, the zero address or a duplicate."""
     out: list[str] = []
     for index, validator in enumerate(validators):
-        address = checksum(validator, f"validator [{index}]")
-        if address == checksum(ZERO_ADDRESS):
+        address = parse_address(validator, f"validator [{index}]")
+        if address == ZERO_ADDRESS:
             raise ConfigError(f"validator [{index}] is the zero address")
         if address in out:
             raise ConfigError(f"validator {address} is listed twice ([{out.index(address)}] and [{index}])")
@@ -362,7 +379,7 @@ class NetworkSpec:
         seen: set[str] = set()
         alloc = []
         for address, balance in self.alloc:
-            key = checksum(address, "funded account")
+            key = parse_address(address, "funded account")
             if key in seen:
                 raise ConfigError(f"funded account {key} is listed twice")
             if not 0 <= balance < 2**256:

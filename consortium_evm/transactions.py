@@ -40,7 +40,7 @@ from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 
-from consortium_evm.errors import ContractRevertError, RPCError, TransactionError, TransactionTimeoutError
+from consortium_evm.errors import ConsortiumError, RPCError, TransactionError, TransactionTimeoutError
 from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
 
 Sender = str | LocalAccount
@@ -374,7 +374,7 @@ class Transactor:
         return f"{message}: {reason}" if reason else message
 
     def _failure(self, exc: Exception) -> Exception:
-        if isinstance(exc, (ContractRevertError, TransactionError, RPCError)):
+        if isinstance(exc, ConsortiumError):  # ours already (a named revert, a fee policy refused, ...)
             return exc
         data = revert_data(exc)
         if data is not None or is_revert(exc):

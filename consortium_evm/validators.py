@@ -40,6 +40,7 @@ from consortium_evm.compiler import load_artifact
 from consortium_evm.errors import ConfigError, RPCError, WaitTimeoutError
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.network import rpc_call
+from consortium_evm.spec import parse_address
 
 VoteConsensus = Literal["clique", "ibft2", "qbft"]
 VOTE_CONSENSUS: tuple[VoteConsensus, ...] = ("clique", "ibft2", "qbft")
@@ -199,7 +200,7 @@ def node_validators(rpc_url: str, consensus: str, rpc: Rpc = _rpc) -> NodeValida
 
 def onchain_validators(w3: Web3, validator_set: str) -> tuple[str, ...]:
     """``getValidators()`` of the ValidatorSet at ``validator_set`` (latest block)."""
-    address = to_checksum_address(validator_set)
+    address = parse_address(validator_set, "ValidatorSet address")
     if not w3.eth.get_code(address):
         raise ConfigError(f"no contract at {address}: is it the network's ValidatorSet (deployments/<network>.json)?")
     contract = w3.eth.contract(address=address, abi=load_artifact("ValidatorSet").abi)
@@ -242,7 +243,7 @@ def list_validators(
     return ValidatorListing(
         consensus=kind,
         rpc_url=rpc_url,
-        validator_set=to_checksum_address(validator_set),
+        validator_set=parse_address(validator_set, "ValidatorSet address"),
         on_chain=onchain_validators(w3, validator_set),
         node=node_validators(rpc_url, kind, rpc),
     )

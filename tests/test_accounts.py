@@ -178,7 +178,7 @@ def test_configured_address_is_checked(tmp_path: Path) -> None:
     path = networks_file(tmp_path, f"      ci: {{private_key_env: CI_KEY, address: '{ADDRESS.lower()}'}}\n")
     assert loader(path, {"CI_KEY": KEY}).address("ci") == ADDRESS
     other = Account.from_key("0x" + "11" * 32).address
-    with pytest.raises(ConfigError, match=f"the key is for {other}, but the configured address is {ADDRESS.lower()}"):
+    with pytest.raises(ConfigError, match=f"the key is for {other}, but the configured address is {ADDRESS}"):  # checksummed when read
         loader(path, {"CI_KEY": "0x" + "11" * 32}).get("ci")
 
 

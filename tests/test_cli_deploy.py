@@ -105,3 +105,63 @@ def test_a_mistake_in_the_consortium_file_is_named_before_connecting(tmp_path: P
     code, output = deploy(tmp_path, "--network", "tester", "--consortium", str(bad))
     assert code == 1
     assert "consortium.yaml:" in one_error_line(output) and "weight" in output
+
+
+def test_gas_price_zero_on_a_chain_with_a_base_fee_is_refused_before_sending(tmp_path: Path) -> None:
+    """Issue 14, item 14: it waited 120 s for a receipt, the same on every re-run."""
+    account = "    accounts:\n      deployer:\n        dev_account: 0\n"
+    with RpcStub(chain_id=5, base_fee=7 * 10**9) as stub:
+        path = networks_file(tmp_path, stub.url, 5, account)
+        code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
+        assert not {"eth_sendRawTransaction", "eth_sendTransaction", "eth_estimateGas", "eth_call"} & set(stub.calls)
+    assert code == 1
+    line = one_error_line(output)
+    assert "gas_price policy zero" in line and "base fee of 7 gwei (7000000000 wei)" in line
+    assert not (tmp_path / "deployments").exists()
+
+
+def test_a_reset_chain_is_named_in_one_line_and_fresh_keeps_the_old_files_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 13, through the CLI: a journal whose block 0 is not the chain's (the network
+    was started again with the same chain id) is said so in one line; --fresh renames the old
+    journal and manifest and deploys anew."""
+    from consortium_evm import cli_deploy
+    from consortium_evm.accounts import AccountLoader
+    from consortium_evm.connect import Connection
+    from consortium_evm.networks import AccountConfig, AutoGasPrice, Network
+    from consortium_evm.tester import TESTER_CHAIN_ID, tester_accounts, tester_web3
+
+    w3 = tester_web3(accounts=2)
+    network = Network(name="target", url="http://127.0.0.1:1", chain_id=TESTER_CHAIN_ID, consensus="dev",
+                      gas_price=AutoGasPrice(), accounts={"deployer": AccountConfig(private_key_env="DEPLOYER_KEY")},
+                      source=tmp_path / "networks.yaml")
+    loader = AccountLoader(network, w3, environ={"DEPLOYER_KEY": "0x" + bytes(tester_accounts(1)[0].key).hex()})
+    monkeypatch.setattr(cli_deploy, "connect", lambda *args, **kwargs: Connection(w3, network, network.gas_price, loader))
+    out = tmp_path / "deployments"
+    journal, manifest = out / "target.journal.json", out / "target.json"
+
+    code, output = deploy(tmp_path, "--network", "target", "--consortium", EXAMPLE)
+    assert code == 0, output
+    first = json.loads(manifest.read_text())
+    assert first["genesisHash"] == json.loads(journal.read_text())["genesisHash"] == "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+
+    data = json.loads(journal.read_text())
+    data["genesisHash"] = "0x" + "22" * 32  # the journal of the network before `node start --reset`
+    journal.write_text(json.dumps(data))
+    code, output = deploy(tmp_path, "--network", "target", "--consortium", EXAMPLE)
+    assert code == 1
+    line = one_error_line(output)
+    assert "was written on another chain: same chain id" in line and "0x" + "22" * 32 in line and "--fresh" in line
+    assert "EVM" not in line
+
+    old_journal = journal.read_text()
+    code, output = deploy(tmp_path, "--network", "target", "--consortium", EXAMPLE, "--fresh")
+    assert code == 0, output
+    kept = sorted(p.name for p in out.iterdir() if ".old-" in p.name)
+    assert [name.split(".old-")[0] for name in kept] == ["target.journal.json", "target.json"]
+    assert f"Kept {journal} aside as {out / kept[0]}" in output
+    assert (out / kept[0]).read_text() == old_journal
+    assert json.loads((out / kept[1]).read_text()) == first
+    second = json.loads(manifest.read_text())
+    assert second["contracts"]["Consortium"]["address"] != first["contracts"]["Consortium"]["address"]

@@ -201,11 +201,34 @@ def test_connect_checks_the_manifest_against_the_named_network(env: Env, tmp_pat
 
 
 def test_connect_refuses_a_manifest_whose_contracts_are_not_on_the_chain(env: Env, tmp_path: Path) -> None:
-    # the manifest's chain id is right, but connect("tester") is a fresh, empty chain
-    folder = write_manifest(tmp_path, "tester", env.deployment.manifest())
+    # the manifest's chain id is right, but connect("tester") is a fresh, empty chain; a manifest
+    # written before block 0's hash was recorded (no genesisHash) finds the contracts' code missing
+    old = {key: value for key, value in env.deployment.manifest().items() if key != "genesisHash"}
+    folder = write_manifest(tmp_path, "tester", old)
     with pytest.raises(DeploymentError) as info:
         ConsortiumClient.connect("tester", deployments_dir=folder)
     assert env.consortium.address in str(info.value) and "no contract code" in str(info.value)
+
+
+def test_connect_says_in_one_line_that_a_manifest_is_from_another_chain_with_the_same_id(env: Env, tmp_path: Path) -> None:
+    """Issue 14, item 13: the same chain id, another block 0 (a network reset): said as such."""
+    manifest = env.deployment.manifest()
+    recorded = manifest["genesisHash"]
+    assert recorded == "0x" + bytes(env.w3.eth.get_block(0)["hash"]).hex()
+    folder = write_manifest(tmp_path, "tester", manifest)
+    with pytest.raises(DeploymentError) as info:
+        ConsortiumClient.connect("tester", deployments_dir=folder)  # a fresh embedded chain: another block 0
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"the deployment manifest of tester is from another chain: same chain id {TESTER_CHAIN_ID}, "
+                              f"but its block 0 was {recorded} and the node's is 0x")
+    assert "--fresh" in message
+    # the same manifest on its own chain connects
+    from consortium_evm.connect import Connection
+    from consortium_evm.networks import tester_network
+
+    connection = Connection(env.w3, tester_network(), tester_network().gas_price, None)  # type: ignore[arg-type]
+    assert ConsortiumClient.for_deployment(connection, manifest).consortium.address == env.consortium.address
 
 
 def _malformed_manifests(env: Env) -> list[tuple[Any, str]]:
@@ -222,6 +245,7 @@ def _malformed_manifests(env: Env) -> list[tuple[Any, str]]:
         ({**good, "contracts": {**good["contracts"], "PermissionIngress": {"address": None}}},
          "contracts.PermissionIngress.address"),
         ({**good, "chainId": "mainnet"}, "chainId"),
+        ({**good, "genesisHash": "0x1234"}, "genesisHash '0x1234' is not a block hash"),
     ]
 
 

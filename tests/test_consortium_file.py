@@ -88,3 +88,45 @@ def test_missing_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_consortium(tmp_path / "absent.yaml")
+
+
+# -- issue 14, item 12: a founding member without an admin account ------------------------------
+
+OBSERVER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+WITH_OBSERVER = BASE + f"""\
+  - name: Observer
+    weight: 5
+    accounts:
+      - address: "{OBSERVER}"
+        roles: [transact]
+"""
+
+
+def test_a_founding_member_without_an_admin_account_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, WITH_OBSERVER)
+    with pytest.raises(ConfigError) as info:
+        load_consortium(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:9: members[1]: member 'Observer' has no admin account")
+    assert "weight (5) would never count" in message and "no_admin: true" in message
+    # no accounts at all: the same
+    with pytest.raises(ConfigError, match=r"consortium.yaml:9: members\[1\]: member 'Observer' has no admin account"):
+        load_consortium(write(tmp_path, BASE + "  - name: Observer\n    weight: 5\n"))
+
+
+def test_no_admin_true_says_a_member_starts_without_an_admin_on_purpose(tmp_path: Path) -> None:
+    text = WITH_OBSERVER.replace("    weight: 5\n", "    weight: 5\n    no_admin: true\n")
+    spec, _ = load_consortium(write(tmp_path, text))
+    observer = spec.members[1]
+    assert observer.name == "Observer" and observer.weight == 5
+    assert [a.roles for a in observer.accounts] == [Role.TRANSACT]
+    spec, _ = load_consortium(write(tmp_path, BASE + "  - name: Observer\n    weight: 5\n    no_admin: true\n"))
+    assert spec.members[1].accounts == ()
+
+
+def test_no_admin_true_with_an_admin_account_is_a_contradiction(tmp_path: Path) -> None:
+    text = BASE.replace("    weight: 10\n", "    weight: 10\n    no_admin: true\n")
+    with pytest.raises(ConfigError, match=r"consortium.yaml:4: members\[0\].no_admin: member 'Acme' says no_admin: true but"):
+        load_consortium(write(tmp_path, text))
+    with pytest.raises(ConfigError, match=r"consortium.yaml:4: members\[0\].no_admin: Input should be a valid boolean"):
+        load_consortium(write(tmp_path, text.replace("no_admin: true", "no_admin: perhaps")))

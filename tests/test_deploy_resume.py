@@ -118,8 +118,13 @@ def test_a_changed_consortium_file_stops_the_resume(chain: tuple, monkeypatch: p
     with pytest.raises(Crash):
         deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path)
     monkeypatch.undo()
-    with pytest.raises(DeploymentError, match="consortium changed since"):
+    with pytest.raises(DeploymentError) as info:
         deploy_suite(w3, deployer, make_spec(w3, weight_b=21), journal_path=journal_path)
+    # what changed is named (issue 14, item 13), and the way out offered
+    assert "changed since: the consortium (members, accounts, nodes, settings) [consortium] (" in str(info.value)
+    assert "--fresh" in str(info.value)
+    with pytest.raises(DeploymentError, match=r"changed since: the consortium file \[consortiumFile\] \(none -> ffffffffffff…\)"):
+        deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, inputs={"consortiumFile": "f" * 64})
 
 
 def test_a_journal_from_another_chain_or_deployer_is_refused(chain: tuple) -> None:  # type: ignore[type-arg]
@@ -161,3 +166,95 @@ def test_artifacts_newer_than_the_network_evm_are_refused(chain: tuple) -> None:
     w3, deployer, _, _ = chain
     with pytest.raises(DeploymentError, match="newer than the network's berlin"):
         deploy_suite(w3, deployer, make_spec(w3), network_evm_version="berlin")
+
+
+# -- issue 14, item 13: a journal from another chain with the same chain id ------------------------
+
+OTHER_GENESIS = "0x" + "11" * 32
+
+
+def genesis_of(w3: Web3) -> str:
+    return "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+
+
+def rewrite(path: Path, **changes: object) -> None:
+    data = json.loads(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    path.write_text(json.dumps(data))
+
+
+def test_block_zeros_hash_is_recorded_in_the_journal_and_the_manifest(chain: tuple) -> None:  # type: ignore[type-arg]
+    w3, deployer, journal_path, manifest_path = chain
+    deployment = deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    assert deployment.genesis_hash == genesis_of(w3)
+    assert json.loads(journal_path.read_text())["genesisHash"] == genesis_of(w3)
+    assert json.loads(manifest_path.read_text())["genesisHash"] == genesis_of(w3)
+    journal = Journal.load(journal_path)
+    assert journal is not None and journal.genesis_hash == genesis_of(w3)
+
+
+@pytest.mark.parametrize("finished", [True, False])
+def test_a_journal_of_another_chain_with_the_same_chain_id_is_named_in_one_line(
+    chain: tuple, monkeypatch: pytest.MonkeyPatch, finished: bool  # type: ignore[type-arg]
+) -> None:
+    w3, deployer, journal_path, manifest_path = chain
+    if finished:
+        deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    else:
+        monkeypatch.setattr(deploy_module._Sender, "_broadcast", lambda self, step: (_ for _ in ()).throw(Crash()))
+        with pytest.raises(Crash):
+            deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path)
+        monkeypatch.undo()
+    rewrite(journal_path, genesisHash=OTHER_GENESIS)  # as after `node start --reset`: same id, new block 0
+    sent = nonce(w3, deployer.address)
+    with pytest.raises(DeploymentError) as info:
+        deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message == (
+        f"the journal ({journal_path}) was written on another chain: same chain id {w3.eth.chain_id}, but its block 0 "
+        f"was {OTHER_GENESIS} and the node's is {genesis_of(w3)} (the network was reset or replaced); deploy again "
+        "with --fresh to keep the old journal and manifest aside and start anew"
+    )
+    assert "EVM" not in message and nonce(w3, deployer.address) == sent  # nothing blamed on the EVM, nothing sent
+
+
+def test_a_journal_without_a_genesis_hash_still_loads_and_behaves_as_before(chain: tuple) -> None:  # type: ignore[type-arg]
+    """Journals and manifests written before this change: the hash is unknown, nothing compared."""
+    w3, deployer, journal_path, manifest_path = chain
+    deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    rewrite(journal_path, genesisHash=None)
+    rewrite(manifest_path, genesisHash=None)
+    journal = Journal.load(journal_path)
+    assert journal is not None and journal.genesis_hash is None
+    # on its own chain: verified, nothing sent, and the hash is now known (the code was found)
+    again = deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    assert all(step.resumed for step in again.steps) and nonce(w3, deployer.address) == len(STEPS)
+    assert json.loads(journal_path.read_text())["genesisHash"] == genesis_of(w3)
+    # on another chain with the same chain id, today's behaviour: the missing code is what is reported
+    rewrite(journal_path, genesisHash=None)
+    other = tester_web3(accounts=5)
+    assert other.eth.chain_id == w3.eth.chain_id
+    with pytest.raises(DeploymentError, match="has no code although its creation was mined"):
+        deploy_suite(other, deployer, make_spec(w3), journal_path=journal_path)
+
+
+def test_set_aside_renames_and_never_deletes(tmp_path: Path) -> None:
+    from consortium_evm.journal import set_aside
+
+    journal, manifest, absent = tmp_path / "n.journal.json", tmp_path / "n.json", tmp_path / "absent.json"
+    journal.write_text("journal 1")
+    manifest.write_text("manifest 1")
+    moved = set_aside(journal, manifest, absent, now=0)
+    assert moved == [(journal, tmp_path / "n.journal.json.old-19700101T000000Z"),
+                     (manifest, tmp_path / "n.json.old-19700101T000000Z")]
+    assert not journal.exists() and not manifest.exists()
+    journal.write_text("journal 2")
+    assert set_aside(journal, now=0) == [(journal, tmp_path / "n.journal.json.old-19700101T000000Z-2")]
+    assert (tmp_path / "n.journal.json.old-19700101T000000Z").read_text() == "journal 1"
+    assert (tmp_path / "n.journal.json.old-19700101T000000Z-2").read_text() == "journal 2"
+    assert (tmp_path / "n.json.old-19700101T000000Z").read_text() == "manifest 1"

@@ -51,9 +51,38 @@ def base_fee(w3: Web3) -> int:
 # -- zero and legacy ------------------------------------------------------------------------------
 
 
-def test_zero_asks_nothing_of_the_node(stub: RpcStub) -> None:
+def test_zero_asks_only_for_the_latest_block(stub: RpcStub) -> None:
     assert transaction_fees(stub_web3(stub), ZeroGasPrice()) == {"gasPrice": 0}
-    assert stub.calls == []
+    assert stub.calls == ["eth_getBlockByNumber"]  # is there a base fee? (issue 14, item 14)
+
+
+def test_zero_on_a_chain_with_a_base_fee_is_refused_naming_it(w3: Web3) -> None:
+    """Issue 14, item 14: a transaction at gas price 0 waits forever where blocks have a base fee."""
+    base = base_fee(w3)
+    with pytest.raises(ConfigError) as info:
+        transaction_fees(w3, ZeroGasPrice())
+    message = str(info.value)
+    assert "latest block has a base fee of " in message and f"({base} wei)" in message
+    assert "use the auto or eip1559 policy" in message
+    with RpcStub(base_fee=7 * GWEI) as node:
+        with pytest.raises(ConfigError, match=r"base fee of 7 gwei \(7000000000 wei\)"):
+            transaction_fees(stub_web3(node), ZeroGasPrice())
+    with RpcStub(base_fee=0) as node:  # a London chain that charges nothing (Besu's zero base fee)
+        assert transaction_fees(stub_web3(node), ZeroGasPrice()) == {"gasPrice": 0}
+
+
+def test_the_transactor_refuses_zero_on_a_chain_with_a_base_fee_before_sending() -> None:
+    from consortium_evm.connect import Connection, connect
+    from consortium_evm.networks import tester_network
+
+    tester = connect("tester")
+    connection = Connection(tester.w3, tester_network(), ZeroGasPrice(), tester.accounts)
+    sender = tester.w3.eth.accounts[1]
+    transactor = connection.transactor(sender)
+    block = tester.w3.eth.block_number
+    with pytest.raises(ConfigError, match="gas_price policy zero, but the node's latest block has a base fee"):
+        transactor.transact(EMPTY, value=1)
+    assert tester.w3.eth.block_number == block and tester.w3.eth.get_transaction_count(sender) == 0
 
 
 def test_legacy_fixed_price_asks_nothing(stub: RpcStub) -> None:

@@ -74,7 +74,7 @@ def test_a_file_without_network_section_has_no_validators_and_no_network(tmp_pat
         (lambda t: t.replace(f'    - "{V1}"', '    - "0x0000000000000000000000000000000000000000"'), r"consortium.yaml:16: network.validators\[0\]: validator is the zero address"),
         (lambda t: t.replace("weight: 10", "weight: 0"), r"consortium.yaml:3: members\[0\].weight: Input should be greater than or equal to 1"),
         (lambda t: t.replace("1000 ether", "lots"), r"consortium.yaml:19: network.alloc.0x6813.*'lots' is not an amount"),
-        (lambda t: t.replace(f'"{FUNDED}"', '"0xnope"'), r"consortium.yaml:19: network.alloc.0xnope: '0xnope' is not an Ethereum address"),
+        (lambda t: t.replace(f'"{FUNDED}"', '"0xnope"'), r"consortium.yaml:19: network.alloc.0xnope: funded account '0xnope' is not an Ethereum address"),
         (lambda t: t.replace("berlin", "cancun"), r"consortium.yaml:14: network.evm_version: 'cancun' is not an EVM version a genesis can target"),
         (lambda t: t.replace("chain_id: 4242", "chain_id: 0"), r"consortium.yaml:10: network.chain_id"),
         (lambda t: t.replace("block_period: 2s", "block_period: soon"), r"consortium.yaml:11: network.block_period: 'soon' is not a duration"),

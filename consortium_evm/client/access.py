@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from web3 import Web3
-
 from consortium_evm.client.members import parse_enode
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import enode_public_key
+from consortium_evm.spec import enode_public_key, parse_address
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -46,9 +44,9 @@ class Access:
         payload: bytes = b"",
     ) -> bool:
         """Whether ``sender`` may send a transaction to ``target`` (``None``: create a contract)."""
-        to = Web3.to_checksum_address(target) if target else ZERO_ADDRESS
+        to = parse_address(target, "target") if target else ZERO_ADDRESS
         fn = self._rules().transactionAllowed(  # type: ignore[attr-defined]
-            Web3.to_checksum_address(sender), to, value, gas_price, gas_limit, payload
+            parse_address(sender, "sender"), to, value, gas_price, gas_limit, payload
         )
         return bool(self._client.call(fn, sender=self._client.reader))
 

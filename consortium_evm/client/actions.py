@@ -20,7 +20,7 @@ from web3.contract import Contract
 
 from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Settings
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import MemberSpec, NodeMatch, Role
+from consortium_evm.spec import MemberSpec, NodeMatch, Role, parse_address
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -87,11 +87,11 @@ class Actions:
         flags = Role.parse(int(roles) if isinstance(roles, int) else roles)
         if flags & Role.ADMIN:
             raise ConfigError("an account allowed on its own has no member to be an admin of: use transact and/or deploy")
-        return self._consortium("setUnaffiliatedAccount", _checked_address(address), int(flags))
+        return self._consortium("setUnaffiliatedAccount", parse_address(address, "account"), int(flags))
 
     def disallow_account(self, address: str) -> Action:
         """Withdraw an account allowed on its own."""
-        return self._consortium("setUnaffiliatedAccount", _checked_address(address), 0)
+        return self._consortium("setUnaffiliatedAccount", parse_address(address, "account"), 0)
 
     def set_node_match(self, mode: NodeMatch | int | str) -> Action:
         """Match connecting nodes by enode id alone, or by id, host and port (a NodeMatch, its
@@ -110,7 +110,7 @@ class Actions:
         """Put another permission rules contract behind the ingress (checked by the ingress)."""
         if self._client.ingress is None:
             raise ConfigError("this client was made without the PermissionIngress address")
-        return self._on(self._client.ingress, "PermissionIngress", "setRules", _checked_address(rules))
+        return self._on(self._client.ingress, "PermissionIngress", "setRules", parse_address(rules, "rules contract"))
 
     # -- validators ----------------------------------------------------------------------------------
 
@@ -125,11 +125,11 @@ class Actions:
     def add_validator(self, address: str) -> Action:
         """Add a validator (a Clique signer, an IBFT 2.0/QBFT validator) to the ValidatorSet; on
         header-voting networks each validator's node then votes it in (``validators sync``)."""
-        return self._on(self._validator_set(), "ValidatorSet", "addValidator", _checked_address(address))
+        return self._on(self._validator_set(), "ValidatorSet", "addValidator", parse_address(address, "validator"))
 
     def remove_validator(self, address: str) -> Action:
         """Remove a validator from the ValidatorSet (the last one is refused)."""
-        return self._on(self._validator_set(), "ValidatorSet", "removeValidator", _checked_address(address))
+        return self._on(self._validator_set(), "ValidatorSet", "removeValidator", parse_address(address, "validator"))
 
     # -- anything else -----------------------------------------------------------------------------
 
@@ -151,12 +151,12 @@ class Actions:
         except Exception as exc:  # noqa: BLE001 - eth-abi's parse and encoding errors, int() and hex
             raise ConfigError(f"cannot encode {canonical} with {list(args)!r}: {exc}") from None
         shown = ", ".join(repr(a) for a in args)
-        address = _checked_address(target)
+        address = parse_address(target, "target")
         return Action(address, int(value), data, f"{address}.{name.strip()}({shown})")
 
     def raw(self, target: str, data: bytes | str, value: int = 0, summary: str = "") -> Action:
         """A call with calldata you encoded yourself (bytes or 0x-hex)."""
-        address = _checked_address(target)
+        address = parse_address(target, "target")
         payload = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
         return Action(address, int(value), payload, summary or self.summary(address, payload) or f"{address} <{len(payload)} bytes>")
 
@@ -170,10 +170,6 @@ class Actions:
         return ""
 
 
-def _checked_address(address: str) -> str:
-    if not isinstance(address, str) or not Web3.is_address(address):
-        raise ConfigError(f"{address!r} is not an Ethereum address")
-    return str(Web3.to_checksum_address(address))
 
 
 def describe_call(contract: Contract, data: bytes, label: str) -> str:
@@ -213,7 +209,7 @@ def _coerce(abi_type: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if abi_type == "address":
-        return _checked_address(value)
+        return parse_address(value, "address argument")
     if abi_type.startswith(("uint", "int")) and not abi_type.endswith("]"):
         return int(value, 0)
     if abi_type == "bool":

@@ -13,6 +13,7 @@ needs one and raises :class:`~consortium_evm.errors.AccountRequiredError` otherw
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -32,9 +33,11 @@ from consortium_evm.client.members import Members
 from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
+from consortium_evm.deploy import genesis_hash
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
+from consortium_evm.journal import genesis_changed
 from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
-from consortium_evm.spec import NodeMatch
+from consortium_evm.spec import NodeMatch, parse_address
 from consortium_evm.transactions import Fees, Sender, Transactor
 
 if TYPE_CHECKING:
@@ -80,15 +83,15 @@ class ConsortiumClient:
         self.fees = fees
         self.confirmations = max(1, int(confirmations))
         self.consortium: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(consortium), abi=load_artifact("Consortium", evm_version).abi
+            address=parse_address(consortium, "Consortium address"), abi=load_artifact("Consortium", evm_version).abi
         )
         self.ingress: Contract | None = (
-            w3.eth.contract(address=Web3.to_checksum_address(ingress), abi=load_artifact("PermissionIngress", evm_version).abi)
+            w3.eth.contract(address=parse_address(ingress, "PermissionIngress address"), abi=load_artifact("PermissionIngress", evm_version).abi)
             if ingress
             else None
         )
         self.validator_set: Contract | None = (
-            w3.eth.contract(address=Web3.to_checksum_address(validator_set), abi=load_artifact("ValidatorSet", evm_version).abi)
+            w3.eth.contract(address=parse_address(validator_set, "ValidatorSet address"), abi=load_artifact("ValidatorSet", evm_version).abi)
             if validator_set
             else None
         )
@@ -148,6 +151,16 @@ class ConsortiumClient:
                 f"the deployment manifest of {network} is for chain id {manifest['chainId']}, but the network's "
                 f"chain id is {connection.chain_id}"
             )
+        recorded = manifest.get("genesisHash")
+        if recorded is not None:
+            current = genesis_hash(connection.w3)
+            if genesis_changed(str(recorded), current):
+                raise DeploymentError(
+                    f"the deployment manifest of {network} is from another chain: same chain id {connection.chain_id}, "
+                    f"but its block 0 was {recorded} and the node's is {current} (the network was reset or "
+                    f"replaced); deploy again (`consortium-evm deploy --network {network} --fresh ...`) or use "
+                    "the right manifest"
+                )
         contracts = manifest["contracts"]
         addresses = {name: str(entry["address"]) for name, entry in contracts.items() if name in SUITE_NAMES}
         for name, address in addresses.items():
@@ -345,6 +358,8 @@ class ConsortiumClient:
         return transactor.sender
 
 
+_BLOCK_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
 SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
 """The contracts of a deployment manifest the client uses (the ValidatorSet only when deployed)."""
 
@@ -375,12 +390,18 @@ def read_manifest(path: Path, network: str) -> dict[str, Any]:
         if name not in contracts:
             continue
         entry = contracts[name]
-        if not isinstance(entry, dict) or not Web3.is_address(entry.get("address")):
-            raise malformed(f"contracts.{name}.address is missing or not an address")
+        if not isinstance(entry, dict) or "address" not in entry:
+            raise malformed(f"contracts.{name}.address is missing")
+        try:
+            entry["address"] = parse_address(entry["address"], f"contracts.{name}.address")
+        except ConfigError as exc:
+            raise malformed(str(exc)) from None
         if not _whole_number(entry.get("blockNumber", 0)):
             raise malformed(f"contracts.{name}.blockNumber is not a block number")
     if "chainId" in data and not _whole_number(data["chainId"]):
         raise malformed(f"chainId {data['chainId']!r} is not a chain id")
+    if "genesisHash" in data and not (isinstance(data["genesisHash"], str) and _BLOCK_HASH.match(data["genesisHash"])):
+        raise malformed(f"genesisHash {data['genesisHash']!r} is not a block hash (0x and 64 hex digits)")
     return data
 
 

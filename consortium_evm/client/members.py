@@ -6,12 +6,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from web3 import Web3
-
 from consortium_evm.client.models import Member, MemberAccount, MemberDetails, MemberNode, Totals
 from consortium_evm.contract_errors import NotMemberAdmin, OnlyGovernance, UnknownMember
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key
+from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
 from consortium_evm.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
@@ -110,7 +108,7 @@ class Members:
 
     def by_account(self, address: str) -> Member | None:
         """The member ``address`` is registered to, or None."""
-        member_id, _active = self._client.call(self._c.memberOf(_address(address)))
+        member_id, _active = self._client.call(self._c.memberOf(parse_address(address, "account")))
         return self.get(int(member_id)) if member_id else None
 
     def by_node(self, node: str) -> Member | None:
@@ -120,7 +118,7 @@ class Members:
 
     def account(self, address: str) -> MemberAccount:
         """An account's registration and whether it has its roles now."""
-        checksummed = _address(address)
+        checksummed = parse_address(address, "account")
         member_id, flags, nonce = self._client.call(self._c.accountInfo(checksummed))
         access = int(self._client.call(self._c.accountAccess(checksummed)))
         return MemberAccount(checksummed, int(member_id), Role(int(flags)), int(nonce), access != 0)
@@ -171,7 +169,7 @@ class Members:
     def remove_accounts(self, addresses: Iterable[str], member_id: int | None = None) -> Sent:
         """Remove accounts from ``member_id`` (default: the signing account's own member)."""
         transactor, target = self._own_member(member_id, "removing accounts")
-        fn = self._c.removeAccounts(target, [_address(a) for a in addresses])
+        fn = self._c.removeAccounts(target, [parse_address(a, "account") for a in addresses])
         return self._manage(transactor, fn, target)
 
     def add_nodes(self, nodes: Iterable[NodeSpec | str], member_id: int | None = None) -> Sent:
@@ -209,10 +207,6 @@ class Members:
             raise NotMemberAdmin("NotMemberAdmin", {"account": transactor.address, "memberId": member_id}) from exc
 
 
-def _address(address: str) -> str:
-    if not isinstance(address, str) or not Web3.is_address(address):
-        raise ConfigError(f"{address!r} is not an Ethereum address")
-    return str(Web3.to_checksum_address(address))
 
 
 def _account_specs(

@@ -21,6 +21,7 @@ from consortium_evm.client.events import ProposalEvent
 from consortium_evm.client.models import Action, Proposal, ProposalState, Proposed, SignedVote, Support, Tally, Voted
 from consortium_evm.contract_errors import UnknownProposal
 from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
+from consortium_evm.spec import parse_address
 from consortium_evm.transactions import Sent
 
 if TYPE_CHECKING:
@@ -247,8 +248,11 @@ class Proposals:
         """Submit a signed ballot from the client's account (any account may relay it). A ballot
         for another consortium or chain, or a malformed one (as read from a file), is a ConfigError."""
         transactor = self._client.require_transactor("submitting a vote")
-        consortium, voter = (Web3.to_checksum_address(a) if Web3.is_address(a) else None
-                             for a in (vote.consortium, vote.voter))
+        try:
+            consortium = parse_address(vote.consortium, "the signed vote's consortium")
+            voter = parse_address(vote.voter, "the signed vote's voter")
+        except ConfigError as exc:
+            raise ConfigError(f"malformed signed vote: {exc}") from None
         if vote.chain_id != self._client.chain_id or consortium != self._client.consortium.address:
             raise ConfigError(
                 f"this vote was signed for the consortium {vote.consortium} on chain {vote.chain_id}, not "
@@ -258,7 +262,7 @@ class Proposals:
             signature = bytes.fromhex(vote.signature.removeprefix("0x"))
         except (AttributeError, ValueError):
             signature = b""
-        if voter is None or len(signature) != 65 or not 0 <= vote.nonce < 2**64:
+        if len(signature) != 65 or not 0 <= vote.nonce < 2**64:
             raise ConfigError(f"malformed signed vote: voter {vote.voter!r}, nonce {vote.nonce!r}, signature "
                               f"{vote.signature!r} (65 bytes of 0x-hex expected)")
         fn = self._c.castVoteBySig(_checked_id(vote.proposal_id, vote.proposal_id), int(vote.support), voter,
