@@ -101,8 +101,9 @@ def _show_details(details: MemberDetails) -> None:
     click.echo(f"  joined    {when(m.joined_at)}")
     click.echo(f"  metadata  {m.metadata_uri or '-'}")
     click.echo("")
-    rows = [[a.address, _roles(a.roles), "yes" if a.active else "no", a.vote_nonce] for a in details.accounts]
-    click.echo(table(["ACCOUNT", "ROLES", "ACCESS", "VOTE NONCE"], rows, right=["VOTE NONCE"]))
+    rows = [[a.address, _roles(a.roles) + (" (admin: not accepted yet)" if a.admin_pending else ""),
+             "yes" if a.active else "no"] for a in details.accounts]
+    click.echo(table(["ACCOUNT", "ROLES", "ACCESS"], rows))
     click.echo("")
     nodes = [[short(n.enode_id, 16), n.host, n.port, short(n.key, 16)] for n in details.nodes]
     click.echo(table(["ENODE ID", "HOST", "PORT", "KEY"], nodes, right=["PORT"]))

@@ -99,6 +99,22 @@ class AccountNotInMember(NamedRevert):
     """The account is not registered to this member."""
 
 
+class ReservedAccount(NamedRevert):
+    """The Consortium itself cannot be registered as an account: governance must always manage every member."""
+
+
+class NoPendingAdmin(NamedRevert):
+    """The account has no admin registration waiting for its acceptance (accepted already, removed, or never registered as admin)."""
+
+
+class InvalidConsentSignature(NamedRevert):
+    """The acceptance was not signed by the account's key over its current consent nonce, for this consortium and chain."""
+
+
+class InvalidNodeSignature(NamedRevert):
+    """The node's consent was not signed by its node key for this member, consortium and chain (sign it with the node's nodekey)."""
+
+
 class InvalidPublicKey(NamedRevert):
     """A node's public key (its enode id) must be exactly 64 bytes."""
 
@@ -183,7 +199,7 @@ class AlreadyVoted(NamedRevert):
 
 
 class VoteWindowPassed(NamedRevert):
-    """The member voted on a proposal 152 or more numbers newer, so it can no longer vote on this one."""
+    """The member voted on a proposal 128 or more numbers newer, so it can no longer vote on this one."""
 
 
 class InvalidVoteType(NamedRevert):
@@ -191,15 +207,27 @@ class InvalidVoteType(NamedRevert):
 
 
 class InvalidSettings(NamedRevert):
-    """A governance setting is out of bounds (quorum and threshold 1..10000 bps; periods 1 s..365 d; delays up to 30 d)."""
+    """A governance setting is out of bounds (quorum and threshold 1..10000 bps; voting and expiry periods from their floors to 365 d; delays up to 30 d)."""
+
+
+class InvalidSettingsFloors(NamedRevert):
+    """The floors under the voting and expiry periods must be at least 10 s and 60 s, and at most 365 d."""
 
 
 class CallFailed(NamedRevert):
     """One of the proposal's calls failed without a reason (index is the failing call); the whole execution was undone."""
 
 
+class CallToAddressWithoutCode(NamedRevert):
+    """One of the proposal's calls carries calldata to an address without code: it would do nothing, so the execution was undone."""
+
+
+class InvalidExecutionValue(NamedRevert):
+    """The execution must carry exactly the sum of the proposal's values."""
+
+
 class InvalidVoteNonce(NamedRevert):
-    """The signed vote's nonce is not the voter's current vote nonce (used already, or signed too early)."""
+    """The ballot's nonce is not its member's next ballot nonce (used already, or signed ahead of another ballot of the member not yet submitted)."""
 
 
 class InvalidVoteSignature(NamedRevert):
@@ -208,6 +236,10 @@ class InvalidVoteSignature(NamedRevert):
 
 class OnlyGovernance(NamedRevert):
     """Only governance (a passed proposal) may do this."""
+
+
+class NotBootstrapper(NamedRevert):
+    """Only the deployer that bootstrapped the consortium may start governance, once."""
 
 
 # -- permissioning ------------------------------------------------------------------------------

@@ -3,14 +3,18 @@ members bootstrapped; each test starts from that state (a snapshot) and may chan
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from eth_keys import keys
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from consortium_evm.signatures import sign_node_consent
 from consortium_evm.deploy import Deployment, contract_at, deploy_suite, suite_abis
 from consortium_evm.spec import (
     AccountSpec,
@@ -27,9 +31,31 @@ VOTING_PERIOD = 3600
 EXPIRY = 7 * 24 * 3600
 
 
+def node_private_key(n: int) -> bytes:
+    """Test node ``n``'s node key (a real secp256k1 key, so that it can sign its consent)."""
+    return bytes(keccak(text=f"consortium-evm test node {n}"))
+
+
+@functools.cache
 def enode(n: int) -> str:
-    """A distinct, well-formed enode id (128 hex digits) for test node ``n``."""
-    return (n.to_bytes(2, "big") * 32).hex()
+    """Test node ``n``'s enode id: the 64-byte public key of its node key as 128 hex digits."""
+    return bytes(keys.PrivateKey(node_private_key(n)).public_key.to_bytes()).hex()
+
+
+SIGNING: dict[str, Any] = {}
+"""The session chain's id and Consortium address, for node consents signed by test helpers."""
+
+
+def signed_node(n: int, member_id: int, host: str | None = None, port: int = 30303) -> tuple[bytes, str, int, bytes]:
+    """Test node ``n`` as the contract's ``NodeSpec`` tuple, with its node key's consent to be
+    registered for ``member_id`` on the session's Consortium."""
+    signature = sign_node_consent(node_private_key(n), member_id, SIGNING["chain_id"], SIGNING["consortium"])
+    return (bytes.fromhex(enode(n)), host or f"10.9.{n // 256}.{n % 256}", port, signature)
+
+
+def bootstrap_node(n: int, host: str | None = None, port: int = 30303) -> tuple[bytes, str, int, bytes]:
+    """Test node ``n`` as a ``NodeSpec`` tuple without a signature (the bootstrap needs none)."""
+    return (bytes.fromhex(enode(n)), host or f"10.9.{n // 256}.{n % 256}", port, b"")
 
 
 @dataclass(frozen=True)
@@ -132,6 +158,7 @@ def _deployed() -> tuple[Env, int]:
         ),
     )
     deployment = deploy_suite(w3, deployer, spec)
+    SIGNING.update(chain_id=w3.eth.chain_id, consortium=deployment.consortium)
     env = Env(
         w3=w3,
         deployment=deployment,

@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from conftest import enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import contract_at, suite_abis
 from consortium_evm.errors import ContractRevertError
@@ -43,13 +44,14 @@ def addr(n: int) -> str:
 
 
 def enode_id(n: int) -> str:
-    """A well-formed enode id (the founders' nodes are 1 to 3, as in conftest)."""
-    return (n.to_bytes(2, "big") * 32).hex()
+    """Test node ``n``'s enode id (the founders' nodes are 1 to 3, as in conftest)."""
+    return enode(n)
 
 
-def node(n: int, host: str | None = None, port: int = 30303) -> tuple[bytes, str, int]:
-    """The ``NodeSpec`` tuple of test node ``n``."""
-    return (bytes.fromhex(enode_id(n)), host or f"10.9.{n // 256}.{n % 256}", port)
+def node(n: int, host: str | None = None, port: int = 30303, member: int = 4) -> tuple[bytes, str, int, bytes]:
+    """The ``NodeSpec`` tuple of test node ``n``, with its consent to be registered for ``member``
+    (by default the next member added)."""
+    return signed_node(n, member, host, port)
 
 
 def host_hash(host: str) -> bytes:
@@ -330,7 +332,7 @@ def test_suspend_and_reinstate(env, gov):
     assert tuple(view(env, c.functions.nodeAccess(f3.node.key)))[:2] == (3, False)
     # the suspended member's admin cannot manage its accounts or nodes any more
     for fn in (c.functions.addAccounts(3, [addr(1)], [TRANSACT]), c.functions.removeAccounts(3, [f3.user]),
-               c.functions.addNodes(3, [node(101)]), c.functions.removeNodes(3, [f3.node.key])):
+               c.functions.addNodes(3, [node(101, member=3)]), c.functions.removeNodes(3, [f3.node.key])):
         check_error(reverts(env, fn, f3.admin), "MemberNotActive", memberId=3)
     check_error(gov_error(gov, c.functions.suspendMember(3)), "MemberNotActive", memberId=3)
     check_error(gov_error(gov, c.functions.suspendMember(99)), "MemberNotActive", memberId=99)
@@ -379,7 +381,7 @@ def test_remove_members(env, gov):
                      (c.functions.removeMember(0), "UnknownMember"),
                      (c.functions.setMemberWeight(3, 5), "UnknownMember"),
                      (c.functions.addAccounts(3, [addr(1)], [TRANSACT]), "UnknownMember"),
-                     (c.functions.addNodes(3, [node(101)]), "UnknownMember"),
+                     (c.functions.addNodes(3, [node(101, member=3)]), "UnknownMember"),
                      (c.functions.reinstateMember(3), "MemberNotSuspended"),
                      (c.functions.suspendMember(3), "MemberNotActive")):
         check_error(gov_error(gov, fn), name, memberId=fn.args[0])
@@ -486,11 +488,11 @@ def test_member_limits_and_a_200_account_batch(env, gov):
                 "MemberLimitExceeded", memberId=1, limit=202)
     assert tuple(view(env, c.functions.accountInfo(addr(1)))) == (0, 0, 0)
     # nodes: one more fits, then the cap holds; a batch past it is refused as a whole
-    check_error(reverts(env, c.functions.addNodes(1, [node(101), node(102)]), f1.admin),
+    check_error(reverts(env, c.functions.addNodes(1, [node(101, member=1), node(102, member=1)]), f1.admin),
                 "MemberLimitExceeded", memberId=1, limit=2)
     assert tuple(view(env, c.functions.nodeAccess(node_key(enode_id(101)))))[0] == 0
-    send(env, c.functions.addNodes(1, [node(101)]), f1.admin)
-    check_error(reverts(env, c.functions.addNodes(1, [node(102)]), f1.admin),
+    send(env, c.functions.addNodes(1, [node(101, member=1)]), f1.admin)
+    check_error(reverts(env, c.functions.addNodes(1, [node(102, member=1)]), f1.admin),
                 "MemberLimitExceeded", memberId=1, limit=2)
     assert member(env, 1)[6:] == (202, 1, 2)
     # a new member must fit the limits too
@@ -520,7 +522,7 @@ def test_member_admin_manages_own_accounts_and_nodes(env):
     assert member(env, 1)[6:] == (2, 1, 1)
     assert totals(env)[2] == 3
 
-    spec = node(101, "10.7.7.7", 30399)
+    spec = node(101, "10.7.7.7", 30399, member=1)
     sent = send(env, c.functions.addNodes(1, [spec]), f1.admin)
     assert [(e.memberId, e.nodeKey, e.publicKey, e.host, e.port) for e in events(env, "NodeAdded", sent)] == [
         (1, node_key(enode_id(101)), spec[0], "10.7.7.7", 30399)]
@@ -538,7 +540,7 @@ def test_member_management_refusals(env):
     c, f1, f2 = env.consortium, env.founders[0], env.founders[1]
     other_member = [
         c.functions.addAccounts(2, [addr(1)], [TRANSACT]), c.functions.removeAccounts(2, [f2.user]),
-        c.functions.addNodes(2, [node(101)]), c.functions.removeNodes(2, [f2.node.key]),
+        c.functions.addNodes(2, [node(101, member=2)]), c.functions.removeNodes(2, [f2.node.key]),
     ]
     for fn in other_member:  # another member's admin, and the member's own non-admin account
         check_error(reverts(env, fn, f1.admin), "OnlyGovernance", caller=f1.admin)
@@ -563,7 +565,7 @@ def test_member_management_refusals(env):
     check_error(reverts(env, c.functions.addAccounts(1, [addr(1)], [TRANSACT, TRANSACT]), f1.admin), "LengthMismatch")
     check_error(reverts(env, c.functions.addAccounts(1, [addr(1)], [16]), f1.admin),
                 "InvalidFlags", account=addr(1), flags=16)
-    check_error(reverts(env, c.functions.addNodes(1, [node(2, "x", 1)]), f1.admin),
+    check_error(reverts(env, c.functions.addNodes(1, [node(2, "x", 1, member=1)]), f1.admin),
                 "NodeAlreadyRegistered", nodeKey=f2.node.key, memberId=2)
     check_error(reverts(env, c.functions.addNodes(1, [(b"\x05" * 32, "x", 1)]), f1.admin),
                 "InvalidPublicKey", publicKey=b"\x05" * 32)
@@ -601,7 +603,7 @@ def test_start_governance_guards(env):
     check_error(reverts(env, c.functions.startGovernance(), boot), "WouldLeaveNoAdmin")
     send(env, c.functions.addAccounts(1, [addr(2)], [ADMIN]), boot)
     check_error(reverts(env, c.functions.startGovernance(), boot), "WouldLeaveNoNode")
-    send(env, c.functions.addNodes(1, [node(101)]), boot)
+    send(env, c.functions.addNodes(1, [node(101, member=1)]), boot)
     sent = send(env, c.functions.startGovernance(), boot)
     assert [e.formerBootstrapper for e in events(env, "GovernanceStarted", sent, c)] == [boot]
     assert c.functions.bootstrapper().call({"from": boot}) == ZERO
@@ -709,7 +711,7 @@ def test_get_members_pages(env):
     specs = []
     for i in range(25):
         flags = (TRANSACT, ADMIN | TRANSACT, DEPLOY, ADMIN)[i % 4]
-        nodes = [node(300 + i)] if i % 3 == 0 else []
+        nodes = [node(300 + i, member=4 + i)] if i % 3 == 0 else []
         specs.append((f"Member {i + 4:02d}", f"ipfs://member-{i + 4}", 10 + i, [addr(500 + i)], [flags], nodes))
     sent = govern(env, [env.call("addMember", *s) for s in specs], gas=15_000_000)
     assert [e.memberId for e in events(env, "MemberAdded", sent)] == list(range(4, 29))
@@ -752,7 +754,7 @@ def _gov_calls(env: Any) -> dict[str, Any]:
         "setSettings": f.setSettings((5000, 5001, 0, 60, 0, 60)),
         "addAccounts": f.addAccounts(2, [addr(1)], [TRANSACT]),
         "removeAccounts": f.removeAccounts(2, [f2.user]),
-        "addNodes": f.addNodes(2, [node(101)]),
+        "addNodes": f.addNodes(2, [node(101, member=2)]),
         "removeNodes": f.removeNodes(2, [f2.node.key]),
         "startGovernance": f.startGovernance(),
     }

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
+
+from eth_account import Account
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from consortium_evm.client.models import Member, MemberAccount, MemberDetails, MemberNode, Totals
-from consortium_evm.contract_errors import NotMemberAdmin, OnlyGovernance, UnknownMember
+from consortium_evm.contract_errors import NoPendingAdmin, NotMemberAdmin, OnlyGovernance, UnknownMember
 from consortium_evm.errors import ConfigError
+from consortium_evm.signatures import node_address, sign_admin_acceptance, sign_node_consent
 from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
 from consortium_evm.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
     from consortium_evm.client.core import ConsortiumClient
 
 PAGE_SIZE = 250
@@ -119,9 +124,38 @@ class Members:
     def account(self, address: str) -> MemberAccount:
         """An account's registration and whether it has its roles now."""
         checksummed = parse_address(address, "account")
-        member_id, flags, nonce = self._client.call(self._c.accountInfo(checksummed))
+        member_id, flags, pending, nonce = self._client.call(self._c.accountInfo(checksummed))
         access = int(self._client.call(self._c.accountAccess(checksummed)))
-        return MemberAccount(checksummed, int(member_id), Role(int(flags)), int(nonce), access != 0)
+        return MemberAccount(checksummed, int(member_id), Role(int(flags)), bool(pending), int(nonce), access != 0)
+
+    # -- an admin account accepts its registration -------------------------------------------------
+
+    def accept_admin(self) -> Sent:
+        """Accept the signing account's pending admin registration (a transaction from it): from then
+        on it counts as its member's admin. Raises NoPendingAdmin when there is none."""
+        transactor = self._client.require_transactor("accepting an admin registration")
+        return transactor.send(self._c.acceptAdmin())
+
+    def sign_admin_acceptance(self, signer: LocalAccount | None = None) -> str:
+        """The signing account's EIP-712 acceptance of its pending admin registration, as 0x-hex, for
+        anyone to submit with ``accept_admin_by_sig`` (a pending account that the rules do not let
+        transact accepts this way)."""
+        account = signer or self._client.signer()
+        info = self.account(account.address)
+        if not info.admin_pending:
+            raise NoPendingAdmin("NoPendingAdmin", {"account": info.address})
+        signature = sign_admin_acceptance(account, info.member_id, info.consent_nonce, self._client.chain_id,
+                                          self._client.consortium.address)
+        return "0x" + signature.hex()
+
+    def accept_admin_by_sig(self, account: str, signature: str) -> Sent:
+        """Submit ``account``'s signed acceptance (from ``sign_admin_acceptance``); any account may."""
+        transactor = self._client.require_transactor("submitting an admin acceptance")
+        try:
+            raw = bytes.fromhex(signature.removeprefix("0x"))
+        except ValueError:
+            raise ConfigError(f"the acceptance signature {signature!r} is not hex") from None
+        return transactor.send(self._c.acceptAdminBySig(parse_address(account, "account"), raw))
 
     def details(self, member_id: int) -> MemberDetails:
         """A member with its current accounts and nodes (rebuilt from the registry's events, each
@@ -173,11 +207,24 @@ class Members:
         return self._manage(transactor, fn, target)
 
     def add_nodes(self, nodes: Iterable[NodeSpec | str], member_id: int | None = None) -> Sent:
-        """Register nodes (NodeSpecs or enode URLs) for ``member_id`` (default: the signer's member)."""
+        """Register nodes for ``member_id`` (default: the signer's member). Each NodeSpec carries its
+        node key's consent (``signatures.sign_node_consent``, or ``node_spec``); a bare enode URL has
+        none, and the registry refuses it with InvalidNodeSignature (use ``signed_node``)."""
         specs = [n if isinstance(n, NodeSpec) else parse_enode(n) for n in nodes]
         transactor, target = self._own_member(member_id, "adding nodes")
         fn = self._c.addNodes(target, [n.as_tuple() for n in specs])
         return self._manage(transactor, fn, target)
+
+    def signed_node(self, enode: str, node_private_key: bytes | str, member_id: int) -> NodeSpec:
+        """The node of ``enode`` (an enode URL) with its node key's consent to be registered for
+        ``member_id`` on this consortium; ``node_private_key`` is the node's key (geth's ``nodekey``
+        file). The node's operator signs it; the member's admin or a proposal registers it."""
+        spec = parse_enode(enode)
+        signature = sign_node_consent(node_private_key, member_id, self._client.chain_id,
+                                      self._client.consortium.address)
+        if node_address(spec.public_key).lower() != Account.from_key(node_private_key).address.lower():
+            raise ConfigError(f"the node key given is not the key of node {spec.enode_id[:12]}...")
+        return NodeSpec(spec.enode_id, spec.host, spec.port, signature)
 
     def remove_nodes(self, nodes: Iterable[str], member_id: int | None = None) -> Sent:
         """Remove nodes (enode URLs, enode ids or node keys) from ``member_id`` (default: the

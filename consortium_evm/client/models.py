@@ -142,8 +142,11 @@ class MemberAccount(_JSON):
     address: str
     member_id: int
     roles: Role
-    vote_nonce: int
-    """The nonce its next signed vote must carry."""
+    """The roles in force once its member is active: the admin role only once accepted."""
+    admin_pending: bool
+    """Registered as an admin that has not accepted yet (``members.accept_admin``)."""
+    consent_nonce: int
+    """The nonce its signed acceptance must carry."""
     active: bool
     """Whether the account has its roles now (its member is active)."""
 
@@ -233,11 +236,13 @@ class Proposal(_JSON):
     vote_start: int
     """Unix time voting opens."""
     vote_end: int
-    """Unix time of the last second voting is open."""
+    """Unix time voting closes: votes are taken from ``vote_start`` (inclusive) until ``vote_end``
+    (exclusive)."""
     executable_at: int
     """Unix time from which a passed proposal may execute."""
     expires_at: int
-    """Unix time from which a passed, unexecuted proposal has expired."""
+    """Unix time from which a passed, unexecuted proposal has expired (``executable_at`` inclusive to
+    ``expires_at`` exclusive is the execution window)."""
     snapshot: int
     """The epoch whose weights and settings the proposal follows."""
     tally: Tally

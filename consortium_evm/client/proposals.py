@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -22,29 +21,13 @@ from consortium_evm.client.models import Action, Proposal, ProposalState, Propos
 from consortium_evm.contract_errors import UnknownProposal
 from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
 from consortium_evm.spec import parse_address
+from consortium_evm.signatures import sign_typed
 from consortium_evm.transactions import Sent
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
 
 BPS = 10_000
-BALLOT_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "Ballot": [
-        {"name": "proposalId", "type": "uint256"},
-        {"name": "support", "type": "uint8"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-}
-"""The EIP-712 types of a signed ballot (``GovernanceVoteSignatures``), domain "Consortium" version "1"."""
-
-
 REACHABLE: dict[ProposalState, frozenset[ProposalState]] = {
     ProposalState.PENDING: frozenset(ProposalState),
     ProposalState.ACTIVE: frozenset(ProposalState) - {ProposalState.PENDING},
@@ -100,7 +83,7 @@ class Proposals:
         vote_start, vote_end, snapshot = int(core[0]), int(core[1]), int(core[2])
         settings, total = self._at_snapshot(snapshot)
         quorum = (total * settings.quorum_bps + BPS - 1) // BPS
-        executable_at = vote_end + 1 + settings.execution_delay
+        executable_at = vote_end + settings.execution_delay
         args = created.args
         return Proposal(
             id=pid,
@@ -223,25 +206,18 @@ class Proposals:
         nonce: int | None = None,
     ) -> SignedVote:
         """Sign a ballot (EIP-712) for someone else to submit. ``signer`` defaults to the client's
-        account; ``nonce`` to the signer's current vote nonce (sign the next one with ``nonce + 1``)."""
+        account; ``nonce`` to its member's next ballot nonce (one sequence per member, whichever
+        admin signs: sign the next one with ``nonce + 1``; they count in nonce order)."""
         account = signer or self._client.signer()
         pid = self.resolve(proposal_id)
         choice = Support.parse(support)
+        member_id = int(self._client.call(self._c.memberOf(account.address))[0])
         if nonce is None:
-            nonce = int(self._client.call(self._c.accountInfo(account.address))[2])
-        message = {
-            "types": BALLOT_TYPES,
-            "primaryType": "Ballot",
-            "domain": {
-                "name": "Consortium",
-                "version": "1",
-                "chainId": self._client.chain_id,
-                "verifyingContract": self._client.consortium.address,
-            },
-            "message": {"proposalId": pid, "support": int(choice), "voter": account.address, "nonce": nonce},
-        }
-        signed = account.sign_message(encode_typed_data(full_message=cast(Any, message)))
-        return SignedVote(pid, choice, str(account.address), nonce, "0x" + bytes(signed.signature).hex(),
+            nonce = int(self._client.call(self._c.ballotNonce(member_id)))
+        message = {"proposalId": pid, "support": int(choice), "memberId": member_id, "voter": account.address,
+                   "nonce": nonce}
+        signature = sign_typed(account, "Ballot", message, self._client.chain_id, self._client.consortium.address)
+        return SignedVote(pid, choice, str(account.address), nonce, "0x" + signature.hex(),
                           self._client.chain_id, self._client.consortium.address)
 
     def submit_vote(self, vote: SignedVote) -> Voted:

@@ -672,6 +672,9 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
             bytes calldata publicKey = nodes[i].publicKey;
             if (publicKey.length != 64) revert InvalidPublicKey(publicKey);
             bytes32 key = keccak256(publicKey);
+            Node storage node = _nodes[key];
+            uint32 owner = node.memberId;
+            if (owner != 0 && _memberCore[owner].status != MemberStatus.Removed) revert NodeAlreadyRegistered(key, owner);
             // The node key's address is the last 20 bytes of keccak-256 of its public key: `key`'s.
             if (
                 !bootstrapping
@@ -681,9 +684,6 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
                         address(uint160(uint256(key)))
                     )
             ) revert InvalidNodeSignature(key);
-            Node storage node = _nodes[key];
-            uint32 owner = node.memberId;
-            if (owner != 0 && _memberCore[owner].status != MemberStatus.Removed) revert NodeAlreadyRegistered(key, owner);
             node.memberId = memberId;
             node.port = nodes[i].port;
             node.hostHash = EnodeId.hostHash(nodes[i].host);
