@@ -24,6 +24,7 @@ from consortium_evm.spec import (
     ConsortiumSpec,
     GovernanceSettings,
     MemberLimits,
+    SettingsFloors,
     MemberSpec,
     NetworkSpec,
     NodeMatch,
@@ -107,7 +108,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
 
+class FloorsModel(_Strict):
+    voting_period: Duration | None = None
+    expiry_period: Duration | None = None
+
+
 class GovernanceModel(_Strict):
+    floors: FloorsModel | None = None
     quorum: Share = 5000
     approval_threshold: Share = 5001
     voting_delay: Duration = 0
@@ -270,6 +277,7 @@ def parse_consortium_file(doc: SourcedDocument) -> tuple[ConsortiumSpec, Network
         )
     except ConfigError as exc:
         raise doc.error(("governance",), str(exc)) from None
+    floors = _floors(doc, g, settings)
     limits = MemberLimits(model.limits.max_accounts_per_member, model.limits.max_nodes_per_member)
     network = _network(doc, model.network) if model.network is not None else None
     validators = _validators(doc, model.network) if model.network is not None else ()
@@ -280,10 +288,30 @@ def parse_consortium_file(doc: SourcedDocument) -> tuple[ConsortiumSpec, Network
             limits=limits,
             node_match=NodeMatch.ENODE_ID if model.node_match == "enode_id" else NodeMatch.ENODE_ID_HOST_PORT,
             validators=validators,
+            floors=floors,
         )
     except ConfigError as exc:
         raise doc.error(("members",), str(exc)) from None
     return spec, network
+
+
+def _floors(doc: SourcedDocument, g: GovernanceModel, settings: GovernanceSettings) -> SettingsFloors | None:
+    """The file's ``governance.floors`` (None when absent: the spec's defaults apply); a floor that is
+    out of bounds or above the initial settings is an error at its line."""
+    if g.floors is None:
+        return None
+    default = SettingsFloors()
+    try:
+        floors = SettingsFloors(
+            g.floors.voting_period if g.floors.voting_period is not None
+            else min(default.min_voting_period, settings.voting_period),
+            g.floors.expiry_period if g.floors.expiry_period is not None
+            else min(default.min_expiry_period, settings.expiry_period),
+        )
+        floors.check(settings)
+    except ConfigError as exc:
+        raise doc.error(("governance", "floors"), str(exc)) from None
+    return floors
 
 
 def parse_consortium(doc: SourcedDocument) -> ConsortiumSpec:

@@ -69,6 +69,7 @@ from web3.contract import Contract
 
 from consortium_evm.compiler import Artifact, compile_project, load_artifact
 from consortium_evm.deploy import contract_at, deploy_suite, suite_abis
+from consortium_evm.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
 from consortium_evm.spec import (
     AccountSpec,
     ConsortiumSpec,
@@ -229,13 +230,21 @@ class _Clock:
         return (time.perf_counter() - self._start[0], time.process_time() - self._start[1])
 
 
+def _node_key(n: int) -> bytes:
+    """Node ``n``'s node key (a real secp256k1 key: it signs its consent to be registered)."""
+    return bytes(keccak(text=f"gas report node {n}"))
+
+
 def _enode(n: int) -> str:
-    """A distinct, well-formed enode id (128 hex digits) for node ``n``."""
-    return (n.to_bytes(2, "big") * 32).hex()
+    """Node ``n``'s enode id: the public key of its node key (128 hex digits)."""
+    return bytes(Account.from_key(_node_key(n))._key_obj.public_key.to_bytes()).hex()
 
 
-def _node(n: int) -> NodeSpec:
-    return NodeSpec(_enode(n), f"10.0.{n // 256}.{n % 256}", 30303)
+def _node(n: int, consent: tuple[int, str] | None = None) -> NodeSpec:
+    """Node ``n``; with ``consent`` (chain id, Consortium address), signed by its node key for member
+    ``n`` (the bootstrap needs no consent; governance and member admins do)."""
+    signature = b"" if consent is None else sign_node_consent(_node_key(n), n, consent[0], consent[1])
+    return NodeSpec(_enode(n), f"10.0.{n // 256}.{n % 256}", 30303, signature)
 
 
 def _fresh_address(i: int) -> str:
@@ -284,8 +293,8 @@ def _deploy(w3: Web3, artifact: Artifact, sender: str, *args: Any) -> tuple[Cont
 def _sign_ballot(
     signer: LocalAccount, name: str, chain_id: int, verifying: str, proposal_id: int, support: int, nonce: int
 ) -> bytes:
-    """An EIP-712 ``Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)`` signature,
-    domain (name, version "1", chain id, verifying contract)."""
+    """OpenZeppelin's EIP-712 ``Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)``
+    signature, domain (name, version "1", chain id, verifying contract)."""
     signed = Account.sign_typed_data(
         signer.key,
         domain_data={"name": name, "version": "1", "chainId": chain_id, "verifyingContract": verifying},
@@ -375,11 +384,12 @@ class _Ours:
         return self.send(self.consortium.functions.castVote(proposal_id, 1), voter)
 
     def vote_by_sig(self, proposal_id: int, signer: LocalAccount) -> Sent:
-        """The voter signs its ballot with its next vote nonce; the relayer submits it."""
-        nonce = int(self.consortium.functions.accountInfo(signer.address).call()[2])
-        signature = _sign_ballot(
-            signer, "Consortium", int(self.w3.eth.chain_id), self.consortium.address, proposal_id, 1, nonce
-        )
+        """The voter signs its ballot (its member, the member's next ballot nonce); the relayer submits it."""
+        member_id = int(self.consortium.functions.memberOf(signer.address).call()[0])
+        nonce = int(self.consortium.functions.ballotNonce(member_id).call())
+        message = {"proposalId": proposal_id, "support": 1, "memberId": member_id, "voter": signer.address,
+                   "nonce": nonce}
+        signature = sign_typed(signer, "Ballot", message, int(self.w3.eth.chain_id), self.consortium.address)
         fn = self.consortium.functions.castVoteBySig(proposal_id, 1, signer.address, nonce, signature)
         return self.send(fn, self.relayer)
 
@@ -418,15 +428,16 @@ def _checked_view(sent: Sent) -> Sent:
     return sent
 
 
-def _member_specs(admins: Sequence[str]) -> tuple[MemberSpec, ...]:
-    """Founding members: weight from WEIGHTS, one admin account (flags 5 = admin|transact), one node."""
+def _member_specs(admins: Sequence[str], consent: tuple[int, str] | None = None) -> tuple[MemberSpec, ...]:
+    """Members: weight from WEIGHTS, one admin account (flags 5 = admin|transact), one node (signed
+    for its member when ``consent`` is given)."""
     return tuple(
         MemberSpec(
             name=f"Member {i + 1:03d}",
             weight=_weight(i),
             metadata_uri=f"https://consortium.example/members/{i + 1}.json",
             accounts=(AccountSpec(admin, Role.ADMIN | Role.TRANSACT),),
-            nodes=(_node(i + 1),),
+            nodes=(_node(i + 1, consent),),
         )
         for i, admin in enumerate(admins)
     )
@@ -493,6 +504,19 @@ def _ours_small(large_accounts: int, batch: int, say: Progress) -> dict[str, Any
     admin1 = admins[0]
     one = fresh(1)
     gas["accounts.one"] = ours.send(add_accounts(1, one, [int(Role.TRANSACT)]), admin1).gas_used
+    # Registrations with a consent step: an admin account (pending until it accepts, by a transaction
+    # from it or by its signature relayed), a node with its node key's signature.
+    chain_id, consortium_address = int(w3.eth.chain_id), ours.consortium.address
+    by_tx = _signer(w3, SMALL_MEMBERS + 2)
+    gas["admin.register"] = ours.send(add_accounts(1, [by_tx.address], [int(Role.ADMIN)]), admin1).gas_used
+    gas["admin.accept"] = ours.send(ours.consortium.functions.acceptAdmin(), by_tx.address).gas_used
+    by_sig = Account.from_key(keccak(text="gas report pending admin"))
+    ours.send(add_accounts(1, [by_sig.address], [int(Role.ADMIN)]), admin1)
+    signature = sign_admin_acceptance(by_sig, 1, 0, chain_id, consortium_address)
+    gas["admin.accept_by_sig"] = ours.send(
+        ours.consortium.functions.acceptAdminBySig(by_sig.address, signature), relayer).gas_used
+    signed = NodeSpec(_enode(900), "10.0.3.132", 30303, sign_node_consent(_node_key(900), 1, chain_id, consortium_address))
+    gas["nodes.one"] = ours.send(ours.consortium.functions.addNodes(1, [signed.as_tuple()]), admin1).gas_used
     # transactionAllowed is always asked about the same account and target, so the calldata is equal.
     checked, target = one[0], admins[1]
     filler = SMALL_ACCOUNTS - ours.registered_accounts()
@@ -531,9 +555,13 @@ def _ours_large(members: int, say: Progress) -> dict[str, Any]:
     # plain addresses, which spares the chain ~200 genesis keys.
     deployer, relayer = accounts[0], accounts[4]
     admins = accounts[1:4] + [_fresh_address(1_000_000_000 + i) for i in range(3, members)]
-    specs = _member_specs(admins)
     say(f"ours, {members} members: bootstrapping 5, adding {members - SMALL_MEMBERS} through governance")
-    consortium, _ = _deploy(w3, load_artifact("Consortium"), deployer, SETTINGS.as_tuple(), MemberLimits().as_tuple())
+    floors = ConsortiumSpec(members=_member_specs(admins[:1]), settings=SETTINGS).settings_floors
+    consortium, _ = _deploy(w3, load_artifact("Consortium"), deployer, SETTINGS.as_tuple(), floors.as_tuple(),
+                            MemberLimits().as_tuple())
+    # Members added through governance register their nodes with the nodes' consent. Their admin
+    # accounts stay pending (they never accept): only members 1-3 vote here.
+    specs = _member_specs(admins[:SMALL_MEMBERS]) + _member_specs(admins, (int(w3.eth.chain_id), consortium.address))[SMALL_MEMBERS:]
     ingress, _ = _deploy(w3, load_artifact("PermissionIngress"), deployer, consortium.address, consortium.address)
     for member in specs[:SMALL_MEMBERS]:
         _quick(w3, consortium.functions.addMember(*member.add_member_args()), deployer, 1_000_000)
@@ -802,6 +830,10 @@ def measure(
     add("execute", "execute (the passed proposal; OZ: no timelock)", o["execute"], r["execute"])
     add("accounts.one", "addAccounts: one account", o["accounts.one"])
     add("accounts.batch100", "addAccounts: 100 accounts in one batch", o["accounts.batch100"])
+    add("admin.register", "addAccounts: one admin account (pending until accepted)", o["admin.register"])
+    add("admin.accept", "acceptAdmin (the account's own transaction)", o["admin.accept"])
+    add("admin.accept_by_sig", "acceptAdminBySig (EIP-712 AdminAcceptance, relayed)", o["admin.accept_by_sig"])
+    add("nodes.one", "addNodes: one node with its node key's consent (EIP-712 NodeConsent)", o["nodes.one"])
     add("tx_allowed.small", f"transactionAllowed via ingress ({info['small_accounts']:,} accounts)",
         o["tx_allowed.small"])
     add("tx_allowed.large", f"transactionAllowed via ingress ({info['large_accounts']:,} accounts)",

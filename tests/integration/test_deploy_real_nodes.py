@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -23,6 +24,7 @@ from consortium_evm.connect import connect
 from consortium_evm.deploy import FAULT_ENV, contract_at, suite_abis
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts, start_anvil
 from consortium_evm.node.network import NetworkState, load_dev_accounts, start_network, stop_network
+from consortium_evm.signatures import sign_node_consent
 from consortium_evm.spec import NodeSpec
 from consortium_evm.transactions import Transactor
 
@@ -94,7 +96,10 @@ def governance_round(w3: Web3, consortium_address: str, ingress_address: str, fo
     consortium = contract_at(w3, "Consortium", consortium_address)
     ingress = contract_at(w3, "PermissionIngress", ingress_address)
     newcomer = founders[3].address
-    node = NodeSpec("44" * 64, "10.0.0.4", 30303)
+    # The newcomer's node key consents to the node's registration for member 4 (the next id).
+    node_key = Account.create()
+    node = NodeSpec(bytes(node_key._key_obj.public_key.to_bytes()).hex(), "10.0.0.4", 30303,
+                    sign_node_consent(node_key.key, 4, w3.eth.chain_id, consortium_address))
 
     def send(fn: object, who: LocalAccount) -> object:
         return Transactor(w3, who, suite_abis()).send(fn)  # type: ignore[arg-type]

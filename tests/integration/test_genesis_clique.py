@@ -37,7 +37,7 @@ from consortium_evm.validators import sync_validators
 pytestmark = pytest.mark.integration
 
 CHAIN_ID = 31_337_010
-VOTING_PERIOD = 8
+VOTING_PERIOD = 10
 ABIS = [*suite_abis(), load_artifact("ValidatorSet").abi]
 OUTSIDER = "0x000000000000000000000000000000000000dEaD"
 
