@@ -115,6 +115,12 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
         uint32 nodeCount;
     }
 
+    // Bit positions in an Account word (fields packed from the low bits in declaration order; pinned
+    // by tests/test_storage_layout.py).
+    uint256 private constant _A_FLAGS = 32;
+    uint256 private constant _A_PENDING = 40;
+    uint256 private constant _A_CONSENT_NONCE = 48;
+
     /// @notice Largest sum of member weights: proposal tallies are 40-bit numbers.
     uint256 internal constant MAX_TOTAL_WEIGHT = type(uint40).max;
 
@@ -641,15 +647,23 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
             if (f == 0 || f & ~Roles.ALL != 0 || account == address(0)) revert InvalidFlags(account, f);
             if (account == address(this)) revert ReservedAccount(account);
             // One read and one write of the account's word, keeping its consent nonce.
-            Account memory old = _accounts[account];
-            uint32 owner = old.memberId;
-            if (owner == 0 ? old.flags != 0 : _memberCore[owner].status != MemberStatus.Removed) {
+            Account storage acct = _accounts[account];
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(acct.slot)
+            }
+            uint32 owner = uint32(word);
+            if (owner == 0 ? uint8(word >> _A_FLAGS) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
                 revert AccountAlreadyRegistered(account, owner);
             }
             // Outside the bootstrap an admin flag waits for the account's acceptance.
             bool pending = f & Roles.ADMIN != 0 && !bootstrapping;
             uint8 inForce = pending ? f & ~Roles.ADMIN : f;
-            _storeAccount(account, memberId, inForce, pending, old.consentNonce);
+            word = ((word >> _A_CONSENT_NONCE) << _A_CONSENT_NONCE) | (pending ? 1 << _A_PENDING : 0)
+                | (uint256(inForce) << _A_FLAGS) | memberId;
+            assembly ("memory-safe") {
+                sstore(acct.slot, word)
+            }
             if (inForce & Roles.ADMIN != 0) ++admins;
             emit AccountAdded(memberId, account, f);
             if (pending) emit AdminAcceptancePending(memberId, account);
@@ -696,9 +710,14 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
         if (_memberCore[memberId].status == MemberStatus.Active) _totals.activeNodes += uint32(nodes.length);
     }
 
-    /// @dev Writes an account's whole word at once.
+    /// @dev Writes an account's whole word with one store (a struct assignment stores field by field).
     function _storeAccount(address account, uint32 memberId, uint8 flags, bool pending, uint64 consentNonce) private {
-        _accounts[account] = Account(memberId, flags, pending, consentNonce);
+        Account storage acct = _accounts[account];
+        uint256 word = uint256(memberId) | (uint256(flags) << _A_FLAGS) | (pending ? 1 << _A_PENDING : 0)
+            | (uint256(consentNonce) << _A_CONSENT_NONCE);
+        assembly ("memory-safe") {
+            sstore(acct.slot, word)
+        }
     }
 
     function _setLimits(MemberLimits memory limits) private {
