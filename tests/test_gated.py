@@ -13,6 +13,8 @@ from web3.logs import DISCARD
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import contract_at, suite_abis
 from consortium_evm.errors import ContractRevertError
+from consortium_evm.signatures import sign_admin_acceptance
+from consortium_evm.tester import tester_accounts
 from consortium_evm.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600  # conftest's governance settings
@@ -100,9 +102,16 @@ def test_pin_needs_the_admin_flag(env, board):
     assert board.functions.pinned().call({"from": f1.user}) == 2
     refused(env, board.functions.pin(0), f1.admin, "UnknownNotice", number=0)
     refused(env, board.functions.pin(3), f1.admin, "UnknownNotice", number=3)
-    # an account holding only the admin flag may pin, and post as a member's account
+    # an account holding only the admin flag may pin, and post as a member's account, once it has
+    # accepted its registration (pending, it holds no flag in force): by signature, as an admin-only
+    # account cannot send on a permissioned chain
     admin_only = env.spare[3]
     send(env, env.consortium.functions.addAccounts(1, [admin_only], [ADMIN]), f1.admin)
+    refused(env, board.functions.pin(1), admin_only, "MissingRole", account=admin_only, flag=ADMIN)
+    (key,) = [a for a in tester_accounts(20) if a.address == admin_only]
+    nonce = env.consortium.functions.accountInfo(admin_only).call()[3]
+    signature = sign_admin_acceptance(key, 1, nonce, env.w3.eth.chain_id, env.consortium.address)
+    send(env, env.consortium.functions.acceptAdminBySig(admin_only, signature), f1.admin)
     send(env, board.functions.pin(1), admin_only)
     assert board.functions.pinned().call({"from": f1.user}) == 1
     post(env, board, admin_only, "three")

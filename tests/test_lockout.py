@@ -15,16 +15,19 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from conftest import EXPIRY, VOTING_PERIOD, Env, enode
+from conftest import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import suite_abis
 from consortium_evm.errors import ContractRevertError
+from consortium_evm.signatures import sign_admin_acceptance
 from consortium_evm.spec import node_key
+from consortium_evm.tester import tester_accounts
 from consortium_evm.transactions import Transactor
 
 GAS = 5_000_000
 ABIS = suite_abis()
 SETTINGS = (5000, 5001, 0, VOTING_PERIOD, 0, EXPIRY)
+FLOORS = (VOTING_PERIOD, 24 * 3600)  # conftest's floors
 ZERO = "0x" + "00" * 20
 SUCCEEDED, DEFEATED, ACTIVE = 4, 3, 1
 
@@ -108,12 +111,13 @@ def fresh_consortium(env: Env) -> Any:
     """A new Consortium, deployed by the deployer and not yet handed to governance."""
     art = load_artifact("Consortium")
     factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    sent = Transactor(env.w3, env.deployer, ABIS).send(factory.constructor(SETTINGS, (1000, 64)), gas=10_000_000)
+    sent = Transactor(env.w3, env.deployer, ABIS).send(factory.constructor(SETTINGS, FLOORS, (1000, 64)), gas=10_000_000)
     return env.w3.eth.contract(address=sent.contract_address, abi=art.abi)
 
 
-def node_tuple(n: int) -> tuple[bytes, str, int]:
-    return (bytes.fromhex(enode(n)), f"10.0.0.{n}", 30303)
+def node_tuple(n: int) -> tuple[bytes, str, int, bytes]:
+    """Test node ``n`` as the bootstrap registers it (no consent signature needed)."""
+    return bootstrap_node(n, f"10.0.0.{n}")
 
 
 # ---------------------------------------------------------------------------------------- last active member
@@ -215,7 +219,7 @@ def test_start_governance_needs_a_member_an_admin_and_a_node(env: Env) -> None:
     refused(env, start, env.deployer, "WouldLeaveNoNode")
     assert fresh.functions.bootstrapper().call() == env.deployer  # still not handed over
 
-    refused(env, start, env.spare[3], "OnlyGovernance", caller=env.spare[3])  # only the bootstrapper starts it
+    refused(env, start, env.spare[3], "NotBootstrapper", caller=env.spare[3])  # only the bootstrapper starts it
     boot(fresh.functions.addNodes(2, [node_tuple(8)]))
     receipt = boot(start)
     (event,) = fresh.events.GovernanceStarted().process_receipt(receipt, errors=DISCARD)
@@ -227,7 +231,7 @@ def test_start_governance_needs_a_member_an_admin_and_a_node(env: Env) -> None:
 def _deployer_calls(env: Env) -> dict[str, Any]:
     c = env.consortium.functions
     return {
-        "addMember": c.addMember("Mallory", "", 1000, [env.deployer], [5], [node_tuple(9)]),
+        "addMember": c.addMember("Mallory", "", 1000, [env.deployer], [5], [signed_node(9, 4)]),
         "suspendMember": c.suspendMember(1),
         "reinstateMember": c.reinstateMember(1),
         "removeMember": c.removeMember(1),
@@ -236,7 +240,7 @@ def _deployer_calls(env: Env) -> dict[str, Any]:
         "setUnaffiliatedAccount": c.setUnaffiliatedAccount(env.deployer, 3),
         "addAccounts": c.addAccounts(1, [env.deployer], [5]),
         "removeAccounts": c.removeAccounts(1, [env.founders[0].admin]),
-        "addNodes": c.addNodes(1, [node_tuple(9)]),
+        "addNodes": c.addNodes(1, [signed_node(9, 1)]),
         "removeNodes": c.removeNodes(1, [env.founders[0].node.key]),
         "setSettings": c.setSettings((1, 1, 0, 1, 0, 1)),
         "setNodeMatch": c.setNodeMatch(1),
@@ -256,7 +260,9 @@ def _deployer_calls(env: Env) -> dict[str, Any]:
 def test_the_deployer_has_no_power_after_the_hand_over(env: Env, name: str) -> None:
     assert env.consortium.functions.bootstrapper().call() == ZERO
     before = (totals(env), env.consortium.functions.settings().call(), env.consortium.functions.epoch().call())
-    refused(env, _deployer_calls(env)[name], env.deployer, "OnlyGovernance", caller=env.deployer)
+    # startGovernance names its own refusal: only the bootstrapper, before the hand-over, may call it.
+    error = "NotBootstrapper" if name == "startGovernance" else "OnlyGovernance"
+    refused(env, _deployer_calls(env)[name], env.deployer, error, caller=env.deployer)
     after = (totals(env), env.consortium.functions.settings().call(), env.consortium.functions.epoch().call())
     assert after == before
     assert env.consortium.functions.accountInfo(env.deployer).call()[:2] == [0, 0]
@@ -276,7 +282,7 @@ def test_the_deployer_cannot_propose_vote_or_cancel(env: Env) -> None:
 
 
 def test_a_proposal_that_did_not_pass_cannot_execute(env: Env) -> None:
-    calls = [env.call("addMember", "Mallory", "", 1000, [env.spare[5]], [5], [node_tuple(9)])]
+    calls = [env.call("addMember", "Mallory", "", 1000, [env.spare[5]], [5], [signed_node(9, 4)])]
     pid = propose(env, calls, "sneak in", by=0)
     send(env, env.consortium.functions.castVote(pid, 1), env.founders[0].admin)
     # Not while the vote runs, even with every vote for.
@@ -363,6 +369,9 @@ def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> Non
     pid = voted(env, calls, "give Globex an admin again", voters=(0,))
     assert env.consortium.functions.state(pid).call() == SUCCEEDED
     send(env, execute_fn(env, pid, calls, "give Globex an admin again"), env.spare[0])
+    # The new admin counts once it has accepted its registration.
+    assert totals(env)["totalActiveWeight"] == 40
+    send(env, env.consortium.functions.acceptAdmin(), env.spare[5])
     # Globex's weight counts again, for the proposals created from now on, and its new admin votes.
     assert totals(env)["totalActiveWeight"] == 75
     nxt = propose(env, [env.call("setMemberWeight", 3, 30)], "Initech 30")
@@ -385,8 +394,15 @@ def test_the_members_with_admin_accounts_hold_the_whole_quorum_base(env: Env) ->
 
 def test_admin_accounts_that_cannot_transact_do_not_count_as_the_last_admin(env: Env) -> None:
     admin_only = env.spare[8:11]
+    keys = {a.address: a for a in tester_accounts(20)}
+    chain_id = env.w3.eth.chain_id
     for f, replacement in zip(env.founders, admin_only):
         send(env, env.consortium.functions.addAccounts(f.member_id, [replacement], [4]), f.admin)
+        # Pending, an admin-only account may not transact: it accepts by a signature another submits.
+        assert allowed(env, replacement) is False
+        nonce = env.consortium.functions.accountInfo(replacement).call()[3]
+        signature = sign_admin_acceptance(keys[replacement], f.member_id, nonce, chain_id, env.consortium.address)
+        send(env, env.consortium.functions.acceptAdminBySig(replacement, signature), f.admin)
         send(env, env.consortium.functions.removeAccounts(f.member_id, [f.admin]), f.admin)
     assert totals(env)["activeAdmins"] == 3
     # Every admin account is admin-only (flags 4), and each may still send transactions (not create

@@ -12,9 +12,12 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from conftest import enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import contract_at, suite_abis
 from consortium_evm.errors import ContractRevertError
+from consortium_evm.signatures import sign_admin_acceptance
+from consortium_evm.tester import tester_accounts
 from consortium_evm.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600  # conftest's governance settings
@@ -23,6 +26,7 @@ ZERO = "0x" + "00" * 20
 OUTSIDER = Web3.to_checksum_address(bytes(Web3.keccak(text="consortium-evm.ingress.outsider"))[-20:])
 """PermissionIngress's probe address (``_OUTSIDER``): rules that let it transact allow everyone."""
 ABIS = suite_abis()
+FLOORS = (VOTING_PERIOD, 3600)  # (minVotingPeriod, minExpiryPeriod) of the Consortiums deployed here
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -33,8 +37,8 @@ def addr(n: int) -> str:
 
 
 def enode_id(n: int) -> str:
-    """The founders' node ids are 1 to 3 (as in conftest)."""
-    return (n.to_bytes(2, "big") * 32).hex()
+    """Test node ``n``'s enode id, a real public key (the founders' nodes are 1 to 3, as in conftest)."""
+    return enode(n)
 
 
 def send(env: Any, fn: Any, sender: str, gas: int = 3_000_000) -> Sent:
@@ -166,9 +170,15 @@ def deploy_error(env: Any, name: str, args: list[Any]) -> ContractRevertError:
 
 def test_account_rules_by_role(env):
     f1, f2 = env.founders[0], env.founders[1]
-    deployer_only, admin_only, both = addr(1), addr(2), addr(3)
+    deployer_only, admin_only, both = addr(1), env.spare[7], addr(3)
     send(env, env.consortium.functions.addAccounts(1, [deployer_only, admin_only, both],
                                                    [DEPLOY, ADMIN, TRANSACT | DEPLOY]), f1.admin)
+    # A pending admin-only account may do nothing until it accepts (by signature: it cannot send).
+    assert not tx_allowed(env, admin_only, env.spare[5]) and not tx_allowed(env, admin_only, ZERO)
+    (key,) = [a for a in tester_accounts(20) if a.address == admin_only]
+    nonce = env.consortium.functions.accountInfo(admin_only).call({"from": ZERO})[3]
+    signature = sign_admin_acceptance(key, 1, nonce, env.w3.eth.chain_id, env.consortium.address)
+    send(env, env.consortium.functions.acceptAdminBySig(admin_only, signature), f1.admin)
     create = ZERO
     cases = {  # account: (may call a contract or pay an account, may create a contract)
         f1.admin: (True, False),  # admin + transact
@@ -238,10 +248,14 @@ def test_suspended_and_removed_members_lose_access(env):
 
 def test_connection_allowed_accepts_the_id_formats_clients_send(env):
     f1 = env.founders[0]
-    lettered = "abcdef0123456789" * 8  # 128 digits with letters, so that case matters
-    send(env, env.consortium.functions.addNodes(1, [(bytes.fromhex(lettered), "10.5.5.5", 30303)]), f1.admin)
+    spec = signed_node(101, 1, "10.5.5.5")  # a real public key: 128 digits with letters, so that case matters
+    lettered = spec[0].hex()
+    assert any(ch in "abcdef" for ch in lettered)
+    mixed = "".join(ch.upper() if i % 2 else ch for i, ch in enumerate(lettered))
+    off = lettered[:-1] + ("8" if lettered[-1] != "8" else "9")
+    send(env, env.consortium.functions.addNodes(1, [spec]), f1.admin)
     for enode in (lettered, lettered.upper(), "0x" + lettered, "0X" + lettered.upper(), "0x" + lettered.upper(),
-                  "aBcDeF0123456789" * 8, f1.node.enode_id, "0x" + f1.node.enode_id):
+                  mixed, f1.node.enode_id, "0x" + f1.node.enode_id):
         assert conn_allowed(env, enode), enode
         assert conn_allowed(env, enode, "somewhere.else", 1), enode  # by id alone, any host and port
     refused = {
@@ -262,7 +276,7 @@ def test_connection_allowed_accepts_the_id_formats_clients_send(env):
         "at sign": lettered[:64] + "@" + lettered[65:],
         "space": " " + lettered[1:],
         "enode URL": f"enode://{lettered}@10.5.5.5:30303",
-        "one digit off": lettered[:-1] + "8",
+        "one digit off": off,
         "unregistered": enode_id(99),
     }
     for what, enode in refused.items():
@@ -361,7 +375,7 @@ def test_replace_rules_with_standalone_rules(env):
 def test_rules_that_allow_everyone_are_refused(env):
     c = env.consortium
     boot = env.spare[8]
-    other = deploy(env, "Consortium", [(5000, 5001, 0, VOTING_PERIOD, 0, 3600), (10, 10)], boot)
+    other = deploy(env, "Consortium", [(5000, 5001, 0, VOTING_PERIOD, 0, 3600), FLOORS, (10, 10)], boot)
     ingress_art = load_artifact("PermissionIngress")
     factory = env.w3.eth.contract(abi=ingress_art.abi, bytecode=ingress_art.bytecode)
     Transactor(env.w3, boot, ABIS).simulate(factory.constructor(c.address, other.address))  # acceptable so far
@@ -377,7 +391,7 @@ def test_rules_that_allow_everyone_are_refused(env):
 def test_set_rules_refuses_bad_rules(env):
     c, ingress = env.consortium, env.ingress
     boot = env.spare[8]
-    lax = deploy(env, "Consortium", [(5000, 5001, 0, VOTING_PERIOD, 0, 3600), (10, 10)], boot)
+    lax = deploy(env, "Consortium", [(5000, 5001, 0, VOTING_PERIOD, 0, 3600), FLOORS, (10, 10)], boot)
     send(env, lax.functions.setUnaffiliatedAccount(OUTSIDER, TRANSACT), boot)
     board = deploy(env, "NoticeBoard", [c.address], boot)
     cases = [
@@ -459,21 +473,25 @@ def test_transaction_allowed_gas_does_not_grow_with_the_registry(env):
 def test_connection_allowed_gas_does_not_grow_with_the_registry(env):
     c, f1 = env.consortium, env.founders[0]
     ask = env.ingress.functions.connectionAllowed
-    decimal_ids = [f"{5000 + i:04d}" * 32 for i in range(200)]  # digits only, like the founders' ids
+    # Node ids are real public keys now, and parsing a hex letter costs more than a digit: ids of
+    # different letters cost differently. So each query is measured on the same id, small and large;
+    # the node added first is measured among few nodes, then among 200 added after it.
+    nodes = [signed_node(400 + i, 1, f"10.20.{i // 256}.{i % 256}") for i in range(200)]
+    ids = [n[0].hex() for n in nodes]
+    govern(env, [action(c, "setMemberLimits", 1000, 201)])
+    send(env, c.functions.addNodes(1, nodes[:1]), f1.admin)
     queries = {"member": ask(f1.node.enode_id, f1.node.host, f1.node.port),
+               "new member": ask(ids[0], f1.node.host, f1.node.port),
                "unknown": ask("7777" * 32, f1.node.host, f1.node.port),
                "malformed": ask("77" * 63, f1.node.host, f1.node.port)}
     small = {name: _execution_gas(env, fn) for name, fn in queries.items()}
 
-    govern(env, [action(c, "setMemberLimits", 1000, 201)])
-    nodes = [(bytes.fromhex(n), f"10.20.{i // 256}.{i % 256}", 30303) for i, n in enumerate(decimal_ids)]
-    send_unchecked(env, c.functions.addNodes(1, nodes), f1.admin, gas=12_000_000)
+    send_unchecked(env, c.functions.addNodes(1, nodes[1:]), f1.admin, gas=12_000_000)
     assert c.functions.totals().call({"from": ZERO})[3] == 203
 
     large = {name: _execution_gas(env, fn) for name, fn in queries.items()}
     assert large == small
-    assert _execution_gas(env, ask(decimal_ids[-1], f1.node.host, f1.node.port)) == small["member"]
-    assert conn_allowed(env, decimal_ids[-1]) and conn_allowed(env, decimal_ids[0])
+    assert conn_allowed(env, ids[-1]) and conn_allowed(env, ids[0])
 
 
 # ------------------------------------------------------------------- rules that misbehave (FaultyRules)

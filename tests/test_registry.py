@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from conftest import enode, signed_node
+from conftest import bootstrap_node, enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import contract_at, suite_abis
 from consortium_evm.errors import ContractRevertError
+from consortium_evm.signatures import sign_admin_acceptance, sign_typed
 from consortium_evm.spec import node_key
 from consortium_evm.transactions import Sent, Transactor
 
@@ -54,6 +55,18 @@ def node(n: int, host: str | None = None, port: int = 30303, member: int = 4) ->
     return signed_node(n, member, host, port)
 
 
+def signer(n: int) -> LocalAccount:
+    """A key nobody else holds (unfunded: it accepts an admin registration by signature)."""
+    return Account.from_key(Web3.keccak(text=f"registry test signer {n}"))
+
+
+def accept_by_sig(env: Any, account: LocalAccount, member_id: int) -> Sent:
+    """``account`` accepts its pending admin registration for ``member_id``; a spare account submits it."""
+    nonce = view(env, env.consortium.functions.accountInfo(account.address))[3]
+    signature = sign_admin_acceptance(account, member_id, nonce, env.w3.eth.chain_id, env.consortium.address)
+    return send(env, env.consortium.functions.acceptAdminBySig(account.address, signature), env.spare[0])
+
+
 def host_hash(host: str) -> bytes:
     return bytes(Web3.keccak(text=host))[:26]
 
@@ -67,14 +80,14 @@ def view(env: Any, fn: Any) -> Any:
     return fn.call({"from": env.spare[-1]})
 
 
-def account_infos(env: Any, accounts: list[str]) -> list[tuple[int, int, int]]:
+def account_infos(env: Any, accounts: list[str]) -> list[tuple[int, int, bool, int]]:
     """``accountInfo`` of many accounts, read straight from the embedded chain (web3 is slow in bulk)."""
     tester, c = env.w3.provider.ethereum_tester, env.consortium
     out = []
     for account in accounts:
         call = {"from": env.spare[-1], "to": c.address, "data": c.encode_abi("accountInfo", [account])}
         raw = bytes.fromhex(tester.call(call, "latest")[2:])
-        out.append(tuple(env.w3.codec.decode(["uint32", "uint8", "uint64"], raw)))
+        out.append(tuple(env.w3.codec.decode(["uint32", "uint8", "bool", "uint64"], raw)))
     return out
 
 
@@ -171,8 +184,8 @@ def deploy_consortium(env: Any, deployer: str) -> Contract:
     """A new, not yet started Consortium: ``deployer`` is its bootstrapper."""
     art = load_artifact("Consortium")
     factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    sent = send(env, factory.constructor((5000, 5001, 0, VOTING_PERIOD, 0, 7 * 24 * 3600), (1000, 64)), deployer,
-                gas=8_000_000)
+    sent = send(env, factory.constructor((5000, 5001, 0, VOTING_PERIOD, 0, 7 * 24 * 3600), (VOTING_PERIOD, 24 * 3600),
+                                         (1000, 64)), deployer, gas=8_000_000)
     return contract_at(env.w3, "Consortium", sent.contract_address)
 
 
@@ -189,14 +202,15 @@ def test_bootstrapped_registry_reads(env):
         uri_expected = f"https://example.org/{f.member_id}.json"
         assert (mid, name, uri, weight, status) == (f.member_id, f.name, uri_expected, f.weight, ACTIVE)
         assert (accounts, admins, nodes) == (2, 1, 1) and joined > 0
-        assert tuple(view(env, c.functions.accountInfo(f.admin))) == (f.member_id, ADMIN | TRANSACT, 0)
-        assert tuple(view(env, c.functions.accountInfo(f.user))) == (f.member_id, TRANSACT, 0)
+        # the founding admins were accepted at the bootstrap: not pending, consent nonce 0
+        assert tuple(view(env, c.functions.accountInfo(f.admin))) == (f.member_id, ADMIN | TRANSACT, False, 0)
+        assert tuple(view(env, c.functions.accountInfo(f.user))) == (f.member_id, TRANSACT, False, 0)
         assert view(env, c.functions.accountAccess(f.user)) == TRANSACT
         assert tuple(view(env, c.functions.memberOf(f.admin))) == (f.member_id, True)
         mid, active, hh, port = view(env, c.functions.nodeAccess(f.node.key))
         assert (mid, active, hh, port) == (f.member_id, True, host_hash(f.node.host), f.node.port)
     outsider = env.spare[3]
-    assert tuple(view(env, c.functions.accountInfo(outsider))) == (0, 0, 0)
+    assert tuple(view(env, c.functions.accountInfo(outsider))) == (0, 0, False, 0)
     assert view(env, c.functions.accountAccess(outsider)) == 0
     assert tuple(view(env, c.functions.memberOf(outsider))) == (0, False)
     assert tuple(view(env, c.functions.nodeAccess(node_key(enode_id(77))))) == (0, False, bytes(26), 0)
@@ -207,7 +221,7 @@ def test_bootstrapped_registry_reads(env):
 
 def test_add_member_through_proposal(env):
     c = env.consortium
-    admin, deployer = addr(1), addr(2)
+    admin, deployer = env.spare[1], addr(2)  # the admin sends its acceptance: a funded account
     n1, n2 = node(101, "node-a.example.org", 30303), node(102, "10.1.2.3", 30310)
     sent = govern(env, [env.call("addMember", "Umbrella Corp", "ipfs://umbrella", 17,
                                  [admin, deployer], [ADMIN | TRANSACT, DEPLOY], [n1, n2])])
@@ -218,9 +232,17 @@ def test_add_member_through_proposal(env):
     assert [(e.memberId, e.nodeKey, e.publicKey, e.host, e.port) for e in events(env, "NodeAdded", sent)] == [
         (4, node_key(enode_id(101)), n1[0], n1[1], n1[2]), (4, node_key(enode_id(102)), n2[0], n2[1], n2[2])]
     joined = env.w3.eth.get_block(sent.block_number)["timestamp"]
+    # The admin account waits for its acceptance: until then it is no admin and the weight does not count.
+    assert [(e.memberId, e.account) for e in events(env, "AdminAcceptancePending", sent)] == [(4, admin)]
+    assert member(env, 4) == (4, "Umbrella Corp", "ipfs://umbrella", 17, ACTIVE, joined, 2, 0, 2)
+    assert totals(env) == (4, 4, 3, 5, 100, 117)
+    assert tuple(view(env, c.functions.accountInfo(admin))) == (4, TRANSACT, True, 0)
+    assert view(env, c.functions.accountAccess(admin)) == TRANSACT
+    sent = send(env, c.functions.acceptAdmin(), admin)
+    assert [(e.memberId, e.account) for e in events(env, "AdminAccepted", sent)] == [(4, admin)]
     assert member(env, 4) == (4, "Umbrella Corp", "ipfs://umbrella", 17, ACTIVE, joined, 2, 1, 2)
     assert totals(env) == (4, 4, 4, 5, 117, 117)
-    assert tuple(view(env, c.functions.accountInfo(deployer))) == (4, DEPLOY, 0)
+    assert tuple(view(env, c.functions.accountInfo(deployer))) == (4, DEPLOY, False, 0)
     assert view(env, c.functions.accountAccess(admin)) == ADMIN | TRANSACT
     assert tuple(view(env, c.functions.memberOf(deployer))) == (4, True)
     assert tuple(view(env, c.functions.nodeAccess(node_key(enode_id(102))))) == (4, True, host_hash("10.1.2.3"), 30310)
@@ -251,11 +273,11 @@ ADD_MEMBER_ERRORS = {
     "duplicate account in the batch": (
         lambda env: _add(accounts=[addr(1), addr(2), addr(1)], flags=[ADMIN, TRANSACT, DEPLOY]),
         "AccountAlreadyRegistered", lambda env: {"account": addr(1), "memberId": 4}),
-    "63-byte public key": (lambda env: _add(nodes=[(bytes(63), "h", 1)]), "InvalidPublicKey",
+    "63-byte public key": (lambda env: _add(nodes=[(bytes(63), "h", 1, b"")]), "InvalidPublicKey",
                            lambda env: {"publicKey": bytes(63)}),
-    "65-byte public key": (lambda env: _add(nodes=[(b"\x01" * 65, "h", 1)]), "InvalidPublicKey",
+    "65-byte public key": (lambda env: _add(nodes=[(b"\x01" * 65, "h", 1, b"")]), "InvalidPublicKey",
                            lambda env: {"publicKey": b"\x01" * 65}),
-    "empty public key": (lambda env: _add(nodes=[(b"", "h", 1)]), "InvalidPublicKey",
+    "empty public key": (lambda env: _add(nodes=[(b"", "h", 1, b"")]), "InvalidPublicKey",
                          lambda env: {"publicKey": b""}),
     "node of another member": (lambda env: _add(nodes=[node(101), node(3, "elsewhere", 1)]), "NodeAlreadyRegistered",
                                lambda env: {"nodeKey": hexkey(3), "memberId": 3}),
@@ -327,7 +349,7 @@ def test_suspend_and_reinstate(env, gov):
     assert totals(env) == (3, 2, 2, 2, 75, 85)
     assert view(env, c.functions.accountAccess(f3.user)) == 0
     assert view(env, c.functions.accountAccess(f3.admin)) == 0
-    assert tuple(view(env, c.functions.accountInfo(f3.admin))) == (3, ADMIN | TRANSACT, 0)  # as registered
+    assert tuple(view(env, c.functions.accountInfo(f3.admin))) == (3, ADMIN | TRANSACT, False, 0)  # as registered
     assert tuple(view(env, c.functions.memberOf(f3.user))) == (3, False)
     assert tuple(view(env, c.functions.nodeAccess(f3.node.key)))[:2] == (3, False)
     # the suspended member's admin cannot manage its accounts or nodes any more
@@ -393,10 +415,13 @@ def test_remove_members(env, gov):
 def test_set_member_weight_and_weight_history(env, gov):
     c = env.consortium
     e0 = view(env, c.functions.epoch())
-    # each change of an effective weight starts an epoch: e0+1 member 2 -> 50, e0+2 member 4 joins with 5
-    late = _add(name="Late", weight=5, accounts=[addr(1)], flags=[ADMIN])
+    # each change of an effective weight starts an epoch: e0+1 member 2 -> 50, e0+2 member 4 (joined
+    # with 5) counts, from its admin account's acceptance on: a pending admin does not make it count
+    late = _add(name="Late", weight=5, accounts=[signer(1).address], flags=[ADMIN])
     sent = govern(env, [env.call("setMemberWeight", 2, 50), env.call("addMember", *late)])
     assert [tuple(e.values()) for e in events(env, "MemberWeightChanged", sent)] == [(2, 35, 50)]
+    assert view(env, c.functions.epoch()) == e0 + 1
+    accept_by_sig(env, signer(1), 4)
     assert view(env, c.functions.epoch()) == e0 + 2
     assert member(env, 2)[3] == 50
     assert totals(env) == (4, 4, 4, 3, 120, 120)
@@ -435,13 +460,16 @@ def test_a_weight_counts_only_while_the_member_has_an_admin_account(env, gov):
     govern(env, [env.call("setMemberWeight", 4, 12), env.call("suspendMember", 4), env.call("reinstateMember", 4)])
     assert view(env, c.functions.epoch()) == e0
     assert totals(env) == (4, 4, 3, 3, 100, 112)
-    # Its first admin account (from governance) makes it count; further admins change nothing.
+    # Its first admin account (from governance) makes it count once accepted; further admins change nothing.
     govern(env, [env.call("addAccounts", 4, [admin], [ADMIN])])
+    assert view(env, c.functions.epoch()) == e0 and totals(env)[2] == 3  # pending: no admin yet
+    send(env, c.functions.acceptAdmin(), admin)
     assert view(env, c.functions.epoch()) == e0 + 1
     assert totals(env) == (4, 4, 4, 3, 112, 112)
     assert [weight_at(e) for e in (e0, e0 + 1)] == [0, 12]
     assert view(env, c.functions.totalWeightAt(e0 + 1)) == 112
     send(env, c.functions.addAccounts(4, [second], [ADMIN | TRANSACT]), admin)
+    send(env, c.functions.acceptAdmin(), second)
     send(env, c.functions.removeAccounts(4, [admin]), second)
     assert view(env, c.functions.epoch()) == e0 + 1
     assert totals(env) == (4, 4, 4, 3, 112, 112)
@@ -454,8 +482,9 @@ def test_a_weight_counts_only_while_the_member_has_an_admin_account(env, gov):
     assert [view(env, c.functions.totalWeightAt(e)) for e in (e0, e0 + 1, e0 + 2)] == [100, 112, 100]
     # Only governance can give it one back (no admin account of its own is left to do it).
     check_error(reverts(env, c.functions.addAccounts(4, [admin], [ADMIN]), admin), "OnlyGovernance", caller=admin)
-    # Suspended, it may get an admin account, which counts once it is reinstated.
+    # Suspended, it may get an admin account (which may accept meanwhile), which counts once it is reinstated.
     govern(env, [env.call("suspendMember", 4), env.call("addAccounts", 4, [admin], [ADMIN])])
+    send(env, c.functions.acceptAdmin(), admin)
     assert view(env, c.functions.epoch()) == e0 + 2
     assert totals(env) == (4, 3, 3, 3, 100, 112)
     govern(env, [env.call("reinstateMember", 4)])
@@ -481,12 +510,12 @@ def test_member_limits_and_a_200_account_batch(env, gov):
     sent = send(env, c.functions.addAccounts(1, batch, [TRANSACT] * 200), f1.admin, gas=8_000_000)
     assert [(e.memberId, e.account, e.flags) for e in events(env, "AccountAdded", sent)] == [
         (1, a, TRANSACT) for a in batch]
-    assert account_infos(env, batch) == [(1, TRANSACT, 0)] * 200
+    assert account_infos(env, batch) == [(1, TRANSACT, False, 0)] * 200
     assert member(env, 1)[6:] == (202, 1, 1)
     assert totals(env) == (3, 3, 3, 3, 100, 100)
     check_error(reverts(env, c.functions.addAccounts(1, [addr(1)], [TRANSACT]), f1.admin),
                 "MemberLimitExceeded", memberId=1, limit=202)
-    assert tuple(view(env, c.functions.accountInfo(addr(1)))) == (0, 0, 0)
+    assert tuple(view(env, c.functions.accountInfo(addr(1)))) == (0, 0, False, 0)
     # nodes: one more fits, then the cap holds; a batch past it is refused as a whole
     check_error(reverts(env, c.functions.addNodes(1, [node(101, member=1), node(102, member=1)]), f1.admin),
                 "MemberLimitExceeded", memberId=1, limit=2)
@@ -507,17 +536,19 @@ def test_member_limits_and_a_200_account_batch(env, gov):
 
 def test_member_admin_manages_own_accounts_and_nodes(env):
     c, f1 = env.consortium, env.founders[0]
-    a, b = addr(1), addr(2)
+    a, b = addr(1), signer(2).address
     sent = send(env, c.functions.addAccounts(1, [a, b], [TRANSACT | DEPLOY, ADMIN]), f1.admin)
     assert [(e.memberId, e.account, e.flags) for e in events(env, "AccountAdded", sent)] == [
         (1, a, TRANSACT | DEPLOY), (1, b, ADMIN)]
-    assert tuple(view(env, c.functions.accountInfo(a))) == (1, TRANSACT | DEPLOY, 0)
+    assert tuple(view(env, c.functions.accountInfo(a))) == (1, TRANSACT | DEPLOY, False, 0)
+    assert member(env, 1)[6:] == (4, 1, 1)  # b is an admin once it accepts
+    accept_by_sig(env, signer(2), 1)
     assert member(env, 1)[6:] == (4, 2, 1)
     assert totals(env)[2] == 4  # active admins
 
     sent = send(env, c.functions.removeAccounts(1, [a, b]), f1.admin)
     assert [(e.memberId, e.account) for e in events(env, "AccountRemoved", sent)] == [(1, a), (1, b)]
-    assert tuple(view(env, c.functions.accountInfo(a))) == (0, 0, 0)
+    assert tuple(view(env, c.functions.accountInfo(a))) == (0, 0, False, 1)  # removal moves the consent nonce on
     assert view(env, c.functions.accountAccess(a)) == 0
     assert member(env, 1)[6:] == (2, 1, 1)
     assert totals(env)[2] == 3
@@ -567,7 +598,7 @@ def test_member_management_refusals(env):
                 "InvalidFlags", account=addr(1), flags=16)
     check_error(reverts(env, c.functions.addNodes(1, [node(2, "x", 1, member=1)]), f1.admin),
                 "NodeAlreadyRegistered", nodeKey=f2.node.key, memberId=2)
-    check_error(reverts(env, c.functions.addNodes(1, [(b"\x05" * 32, "x", 1)]), f1.admin),
+    check_error(reverts(env, c.functions.addNodes(1, [(b"\x05" * 32, "x", 1, b"")]), f1.admin),
                 "InvalidPublicKey", publicKey=b"\x05" * 32)
 
 
@@ -585,8 +616,11 @@ def test_lock_out_guards(env):
         assert view(env, c.functions.accountAccess(f.admin)) == 0
     assert totals(env)[2] == 1
     check_error(reverts(env, c.functions.removeAccounts(3, [f3.user, f3.admin]), f3.admin), "WouldLeaveNoAdmin")
-    # with another admin in place the same removal goes through
-    send(env, c.functions.addAccounts(3, [addr(1)], [ADMIN]), f3.admin)
+    # with another admin in place the same removal goes through, once the new admin has accepted
+    # (a pending admin does not count: it may be a typo or a dead address)
+    send(env, c.functions.addAccounts(3, [signer(1).address], [ADMIN]), f3.admin)
+    check_error(reverts(env, c.functions.removeAccounts(3, [f3.user, f3.admin]), f3.admin), "WouldLeaveNoAdmin")
+    accept_by_sig(env, signer(1), 3)
     send(env, c.functions.removeAccounts(3, [f3.user, f3.admin]), f3.admin)
     assert totals(env)[2:4] == (1, 1)
 
@@ -597,17 +631,17 @@ def test_start_governance_guards(env):
     c = deploy_consortium(env, boot)
     assert c.functions.bootstrapper().call({"from": boot}) == boot
     check_error(reverts(env, c.functions.addMember(*_add()), stranger), "OnlyGovernance", caller=stranger)
-    check_error(reverts(env, c.functions.startGovernance(), stranger), "OnlyGovernance", caller=stranger)
+    check_error(reverts(env, c.functions.startGovernance(), stranger), "NotBootstrapper", caller=stranger)
     check_error(reverts(env, c.functions.startGovernance(), boot), "WouldLeaveNoActiveMember")
     send(env, c.functions.addMember(*_add(accounts=[addr(1)], flags=[TRANSACT])), boot)
     check_error(reverts(env, c.functions.startGovernance(), boot), "WouldLeaveNoAdmin")
     send(env, c.functions.addAccounts(1, [addr(2)], [ADMIN]), boot)
     check_error(reverts(env, c.functions.startGovernance(), boot), "WouldLeaveNoNode")
-    send(env, c.functions.addNodes(1, [node(101, member=1)]), boot)
+    send(env, c.functions.addNodes(1, [bootstrap_node(101)]), boot)  # the bootstrap needs no node signature
     sent = send(env, c.functions.startGovernance(), boot)
     assert [e.formerBootstrapper for e in events(env, "GovernanceStarted", sent, c)] == [boot]
     assert c.functions.bootstrapper().call({"from": boot}) == ZERO
-    check_error(reverts(env, c.functions.startGovernance(), boot), "OnlyGovernance", caller=boot)
+    check_error(reverts(env, c.functions.startGovernance(), boot), "NotBootstrapper", caller=boot)
     check_error(reverts(env, c.functions.addMember(*_add()), boot), "OnlyGovernance", caller=boot)
     # its governance may not suspend or remove the only member either
     fund(env, c.address)
@@ -621,23 +655,22 @@ def test_start_governance_guards(env):
 # ---------------------------------------------------------------------------------------- re-registration
 
 
-def sign_ballot(env: Any, key: bytes, proposal_id: int, support: int, voter: str, nonce: int) -> bytes:
-    message = encode_typed_data(
-        domain_data={"name": "Consortium", "version": "1", "chainId": env.w3.eth.chain_id,
-                     "verifyingContract": env.consortium.address},
-        message_types={"Ballot": [{"name": "proposalId", "type": "uint256"}, {"name": "support", "type": "uint8"},
-                                  {"name": "voter", "type": "address"}, {"name": "nonce", "type": "uint256"}]},
-        message_data={"proposalId": proposal_id, "support": support, "voter": voter, "nonce": nonce},
-    )
-    return bytes(Account.sign_message(message, key).signature)
+def sign_ballot(env: Any, key: bytes, proposal_id: int, support: int, member_id: int, nonce: int) -> bytes:
+    """A ballot signed by ``key``'s account for ``member_id``, with the member's ballot nonce ``nonce``."""
+    voter = Account.from_key(key)
+    message = {"proposalId": proposal_id, "support": support, "memberId": member_id, "voter": voter.address,
+               "nonce": nonce}
+    return sign_typed(voter, "Ballot", message, env.w3.eth.chain_id, env.consortium.address)
 
 
 def test_removed_members_accounts_and_nodes_can_be_registered_again(env, gov):
     c = env.consortium
     f1, f2, f3 = env.founders
     key = bytes(Web3.keccak(text="registry test signer"))
-    signer = Account.from_key(key).address
+    signer_account = Account.from_key(key)
+    signer = signer_account.address
     send(env, c.functions.addAccounts(3, [signer], [ADMIN]), f3.admin)
+    accept_by_sig(env, signer_account, 3)  # an admin counts (and votes) once accepted; consent nonce now 1
     # while member 3 is active nobody else may take its accounts or nodes
     check_error(reverts(env, c.functions.addAccounts(1, [f3.user], [TRANSACT]), f1.admin),
                 "AccountAlreadyRegistered", account=f3.user, memberId=3)
@@ -647,22 +680,30 @@ def test_removed_members_accounts_and_nodes_can_be_registered_again(env, gov):
     calls = [env.call("removeMember", 3)]
     proposal_id = propose(env, calls, "remove 3", f1.admin)
     send(env, c.functions.castVote(proposal_id, 1), f1.admin)
-    sig = sign_ballot(env, key, proposal_id, 1, signer, 0)
+    sig = sign_ballot(env, key, proposal_id, 1, 3, 0)
     send(env, c.functions.castVoteBySig(proposal_id, 1, signer, 0, sig), env.spare[2])  # member 3 votes, by signature
-    assert tuple(view(env, c.functions.accountInfo(signer))) == (3, ADMIN, 1)
+    assert tuple(view(env, c.functions.accountInfo(signer))) == (3, ADMIN, False, 1)
+    assert view(env, c.functions.ballotNonce(3)) == 1  # ballot nonces are the member's
     env.advance(VOTING_PERIOD + 1)
     send(env, execute_fn(env, proposal_id, calls, "remove 3"), env.spare[0])
     assert member(env, 3)[4] == REMOVED
 
     sent = send(env, c.functions.addAccounts(1, [signer, f3.admin], [ADMIN | TRANSACT, TRANSACT]), f1.admin)
     assert [(e.memberId, e.account) for e in events(env, "AccountAdded", sent)] == [(1, signer), (1, f3.admin)]
-    assert tuple(view(env, c.functions.accountInfo(signer))) == (1, ADMIN | TRANSACT, 1)  # vote nonce kept
-    # so its old signature cannot be replayed for its new member
+    # pending again for its new member, its consent nonce kept (its old acceptance cannot be replayed)
+    assert tuple(view(env, c.functions.accountInfo(signer))) == (1, TRANSACT, True, 1)
+    accept_by_sig(env, signer_account, 1)
+    assert tuple(view(env, c.functions.accountInfo(signer))) == (1, ADMIN | TRANSACT, False, 2)
+    # Its old ballot cannot be replayed for its new member: member 1's ballot nonce is still 0, but a
+    # ballot names its member (it was signed for member 3), so it does not verify (new rule: ballot
+    # nonces are per member, and the ballot carries the member id).
+    assert view(env, c.functions.ballotNonce(1)) == 0
     check_error(reverts(env, c.functions.castVoteBySig(proposal_id, 1, signer, 0, sig), env.spare[2]),
-                "InvalidVoteNonce", voter=signer, expected=1)
-    assert tuple(view(env, c.functions.accountInfo(f3.admin))) == (1, TRANSACT, 0)
+                "InvalidVoteSignature", voter=signer)
+    assert tuple(view(env, c.functions.accountInfo(f3.admin))) == (1, TRANSACT, False, 0)
     assert view(env, c.functions.accountAccess(signer)) == ADMIN | TRANSACT
-    send(env, c.functions.addNodes(2, [f3.node.as_tuple()]), f2.admin)
+    # a node's consent names its member: member 3's node is re-registered with a consent for member 2
+    send(env, c.functions.addNodes(2, [signed_node(3, 2, f3.node.host, f3.node.port)]), f2.admin)
     assert tuple(view(env, c.functions.nodeAccess(f3.node.key))) == (2, True, host_hash(f3.node.host), f3.node.port)
     assert member(env, 1)[6:] == (4, 2, 1) and member(env, 2)[6:] == (2, 1, 2)
     assert totals(env) == (3, 2, 3, 3, 75, 75)
@@ -683,10 +724,10 @@ def test_unaffiliated_accounts(env, gov):
     assert [(e.memberId, e.account, e.flags) for e in events(env, "AccountAdded", sent)] == [
         (0, x, TRANSACT), (0, x, TRANSACT | DEPLOY), (0, y, DEPLOY)]
     assert [(e.memberId, e.account) for e in events(env, "AccountRemoved", sent)] == [(0, y)]
-    assert tuple(view(env, c.functions.accountInfo(x))) == (0, TRANSACT | DEPLOY, 0)
+    assert tuple(view(env, c.functions.accountInfo(x))) == (0, TRANSACT | DEPLOY, False, 0)
     assert view(env, c.functions.accountAccess(x)) == TRANSACT | DEPLOY
     assert tuple(view(env, c.functions.memberOf(x))) == (0, False)
-    assert tuple(view(env, c.functions.accountInfo(y))) == (0, 0, 0)
+    assert tuple(view(env, c.functions.accountInfo(y))) == (0, 0, False, 0)
     assert view(env, c.functions.accountAccess(y)) == 0
     assert totals(env) == (3, 3, 3, 3, 100, 100)
     for flags in (ADMIN, ADMIN | TRANSACT, 8, 0xFF):
@@ -700,7 +741,7 @@ def test_unaffiliated_accounts(env, gov):
     check_error(reverts(env, c.functions.addAccounts(1, [x], [TRANSACT]), f1.admin),
                 "AccountAlreadyRegistered", account=x, memberId=0)
     send(env, c.functions.addAccounts(1, [y], [TRANSACT]), f1.admin)
-    assert tuple(view(env, c.functions.accountInfo(y))) == (1, TRANSACT, 0)
+    assert tuple(view(env, c.functions.accountInfo(y))) == (1, TRANSACT, False, 0)
 
 
 # ---------------------------------------------------------------------------------------- paging
@@ -712,8 +753,12 @@ def test_get_members_pages(env):
     for i in range(25):
         flags = (TRANSACT, ADMIN | TRANSACT, DEPLOY, ADMIN)[i % 4]
         nodes = [node(300 + i, member=4 + i)] if i % 3 == 0 else []
-        specs.append((f"Member {i + 4:02d}", f"ipfs://member-{i + 4}", 10 + i, [addr(500 + i)], [flags], nodes))
+        account = signer(500 + i).address if flags & ADMIN else addr(500 + i)
+        specs.append((f"Member {i + 4:02d}", f"ipfs://member-{i + 4}", 10 + i, [account], [flags], nodes))
     sent = govern(env, [env.call("addMember", *s) for s in specs], gas=15_000_000)
+    for i, spec in enumerate(specs):  # the admin accounts accept (they count from then on)
+        if spec[4][0] & ADMIN:
+            accept_by_sig(env, signer(500 + i), 4 + i)
     assert [e.memberId for e in events(env, "MemberAdded", sent)] == list(range(4, 29))
     joined = env.w3.eth.get_block(sent.block_number)["timestamp"]
     pages = [view(env, c.functions.getMembers(offset, 10)) for offset in (0, 10, 20)]
@@ -769,6 +814,8 @@ GOV_FUNCTIONS = ["addMember", "suspendMember", "reinstateMember", "removeMember"
 def test_governance_functions_refuse_bootstrapper_and_members(env, name):
     fn = _gov_calls(env)[name]
     assert view(env, env.consortium.functions.bootstrapper()) == ZERO
-    check_error(reverts(env, fn, env.deployer), "OnlyGovernance", caller=env.deployer)
+    # startGovernance names its own refusal: only the bootstrapper, before the hand-over, may call it
+    error = "NotBootstrapper" if name == "startGovernance" else "OnlyGovernance"
+    check_error(reverts(env, fn, env.deployer), error, caller=env.deployer)
     admin = env.founders[0].admin
-    check_error(reverts(env, fn, admin), "OnlyGovernance", caller=admin)
+    check_error(reverts(env, fn, admin), error, caller=admin)
