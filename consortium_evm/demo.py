@@ -1,9 +1,10 @@
 """The main job, on the embedded chain: a consortium's whole lifecycle in one process.
 
-Deploy; bootstrap three founding members with different weights; one proposes a fourth member, the
-members vote (one of them by a signed ballot that another relays), the proposal executes and the
-newcomer's account and node are let in; a second vote suspends a member and its access is gone; a
-third changes a governance parameter. Every member back-end step goes through the client library
+Deploy; bootstrap three founding members with different weights; one proposes a fourth member (its
+node's operator signs the node's consent with the node key), the members vote (one of them by a
+signed ballot that another relays), the proposal executes and the newcomer's account and node are
+let in; the newcomer's admin account accepts its admin role; a second vote suspends a member and its
+access is gone; a third changes a governance parameter. Every member back-end step goes through the client library
 (:mod:`consortium_evm.client`), signing locally as on a real network; every step's gas is its
 receipt's ``gasUsed``.
 """
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
+from eth_utils.crypto import keccak
 
 from consortium_evm.client import ConsortiumClient, ProposalState, Sent
 from consortium_evm.deploy import Deployment, Step, deploy_suite
@@ -26,8 +29,15 @@ FOUNDERS = (("Acme Bank", 40), ("Globex Logistics", 35), ("Initech Insurance", 2
 VOTING_PERIOD = 3600
 
 
+def node_private_key(n: int) -> bytes:
+    """Demo node ``n``'s node key (what geth keeps in its ``nodekey`` file); fixed, so that every run
+    is the same."""
+    return bytes(keccak(text=f"consortium-evm demo node {n}"))
+
+
 def _enode(n: int) -> str:
-    return (bytes([n]) * 64).hex()
+    """Demo node ``n``'s enode id: the public key of its node key."""
+    return bytes(PrivateKey(node_private_key(n)).public_key.to_bytes()).hex()
 
 
 @dataclass(frozen=True)
@@ -98,10 +108,16 @@ def run_demo(echo: Echo = print) -> DemoResult:
         echo(f"   Anyone may execute it; it is now {acme.proposals.get(proposal_id).state.label}.")
 
     echo("")
-    umbrella_node = NodeSpec(_enode(4), "10.0.0.4", 30303)
-    umbrella = MemberSpec("Umbrella Research", 20, "https://consortium.example/members/4.json",
-                          (AccountSpec(umbrella_key.address, Role.ADMIN | Role.TRANSACT),), (umbrella_node,))
-    echo(f"2. Acme Bank proposes to admit {umbrella.name} with weight {umbrella.weight}.")
+    umbrella_account = AccountSpec(umbrella_key.address, Role.ADMIN | Role.TRANSACT)
+    echo("2. Acme Bank proposes to admit Umbrella Research with weight 20.")
+    # The node's operator signs, with the node's key, its consent to be registered for the member
+    # Umbrella will be (the next id); without it the registry would refuse the node.
+    umbrella_id = acme.members.next_member_id()
+    umbrella_node = acme.members.signed_node(f"enode://{_enode(4)}@10.0.0.4:30303", node_private_key(4), umbrella_id)
+    umbrella = MemberSpec("Umbrella Research", 20, "https://consortium.example/members/4.json", (umbrella_account,),
+                          (umbrella_node,))
+    echo(f"   Umbrella's node operator signs the node's consent with its node key, for member {umbrella_id} "
+         "(the id Umbrella will get).")
     echo("   Before the vote, " + access(umbrella.name, umbrella_key.address, umbrella_node))
     proposed = acme.proposals.create(acme.actions.add_member(umbrella), f"Admit {umbrella.name} with weight 20")
     did("propose (add a member)", proposed.sent)
@@ -117,13 +133,20 @@ def run_demo(echo: Echo = print) -> DemoResult:
     close_vote(pid, "add a member")
     joined = acme.members.by_account(umbrella_key.address)
     echo(f"   {umbrella.name} is member {joined.id if joined else '?'}. " + access(umbrella.name, umbrella_key.address, umbrella_node))
+    umbrella_client = client_for(umbrella_key)
+    pending = umbrella_client.members.account(umbrella_key.address).admin_pending
+    echo(f"   Its admin account is registered but not yet accepted (pending: {_yes(pending)}): it may not act as "
+         f"admin, and the member has {umbrella_client.members.get(umbrella_id).admin_count} admin accounts.")
+    did(f"accept admin ({umbrella.name})", umbrella_client.members.accept_admin())
+    echo(f"   {umbrella.name}'s admin account accepts its admin role (a transaction from it); the member now has "
+         f"{umbrella_client.members.get(umbrella_id).admin_count} admin account and may propose and vote.")
 
     echo("")
     echo("3. Globex Logistics proposes to suspend Initech Insurance (member 3).")
     initech_node = spec.members[2].nodes[0]
     proposed = globex.proposals.create(globex.actions.suspend_member(3), "Suspend Initech Insurance")
     did("propose (suspend a member)", proposed.sent)
-    for name, client in (("Globex Logistics", globex), ("Acme Bank", acme), (umbrella.name, client_for(umbrella_key))):
+    for name, client in (("Globex Logistics", globex), ("Acme Bank", acme), (umbrella.name, umbrella_client)):
         voted = client.proposals.vote(proposed.proposal_id, "for")
         did(f"vote ({name})", voted.sent)
         echo(f"   {name} votes for, with weight {voted.weight}.")
@@ -139,7 +162,7 @@ def run_demo(echo: Echo = print) -> DemoResult:
     voted = globex.proposals.vote(proposed.proposal_id, "against")
     did("vote (Globex Logistics)", voted.sent)
     echo("   Acme Bank votes for (40); Globex Logistics votes against (35).")
-    voted = client_for(umbrella_key).proposals.vote(proposed.proposal_id, "for")
+    voted = umbrella_client.proposals.vote(proposed.proposal_id, "for")
     did(f"vote ({umbrella.name})", voted.sent)
     echo(f"   {umbrella.name} votes for (20).")
     close_vote(proposed.proposal_id, "change a parameter")
@@ -154,4 +177,4 @@ def describe_gas(result: DemoResult) -> list[tuple[str, int]]:
     return [(s.name, s.gas_used) for s in list(result.deployment.steps) + list(result.operations)]
 
 
-__all__ = ["DemoResult", "describe_gas", "founding_spec", "run_demo"]
+__all__ = ["DemoResult", "describe_gas", "founding_spec", "node_private_key", "run_demo"]

@@ -8,19 +8,23 @@ import json
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_utils.crypto import keccak
 from web3 import Web3
 
 import consortium_evm.client.members as members_module
-from client_support import client, make_client, pass_proposal, reader  # noqa: F401 - fixtures
-from conftest import Env, enode
+from client_support import client, keys, make_client, pass_proposal, reader  # noqa: F401 - fixtures
+from conftest import Env, enode, node_private_key
 from consortium_evm.client import AccountSpec, ConsortiumClient, Member, MemberStatus, NodeSpec, Role
 from consortium_evm.contract_errors import (
     AccountAlreadyRegistered,
     AccountNotInMember,
+    InvalidConsentSignature,
     InvalidFlags,
+    InvalidNodeSignature,
     MemberLimitExceeded,
     MemberNotActive,
+    NoPendingAdmin,
     NodeAlreadyRegistered,
     NodeNotInMember,
     NotMemberAdmin,
@@ -29,6 +33,7 @@ from consortium_evm.contract_errors import (
     WouldLeaveNoNode,
 )
 from consortium_evm.errors import ConfigError
+from consortium_evm.signatures import sign_node_consent, sign_typed
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -110,11 +115,12 @@ def test_by_account_and_by_node_in_every_form(env: Env, reader: ConsortiumClient
 def test_account_is_its_record_and_its_access(env: Env, reader: ConsortiumClient) -> None:
     f1 = env.founders[0]
     admin = reader.members.account(f1.admin.lower())
-    assert (admin.address, admin.member_id, admin.roles, admin.vote_nonce, admin.active) == (
-        f1.admin, 1, Role.ADMIN | Role.TRANSACT, 0, True)
-    member_id, flags, nonce = env.consortium.functions.accountInfo(f1.user).call()
+    # a founding admin of the bootstrap is accepted as registered
+    assert (admin.address, admin.member_id, admin.roles, admin.admin_pending, admin.consent_nonce, admin.active) == (
+        f1.admin, 1, Role.ADMIN | Role.TRANSACT, False, 0, True)
+    member_id, flags, pending, nonce = env.consortium.functions.accountInfo(f1.user).call()
     user = reader.members.account(f1.user)
-    assert (user.member_id, int(user.roles), user.vote_nonce) == (member_id, flags, nonce)
+    assert (user.member_id, int(user.roles), user.admin_pending, user.consent_nonce) == (member_id, flags, pending, nonce)
     nobody = reader.members.account(env.spare[0])
     assert (nobody.member_id, nobody.roles, nobody.active) == (0, Role(0), False)
     assert json.loads(json.dumps(admin.to_json()))["roles"] == "transact,admin"
@@ -136,7 +142,7 @@ def test_details_are_rebuilt_from_events_after_changes(env: Env, client: Consort
     deployer, new_node = env.spare[1], NodeSpec(enode(40), "node40.example", 30304)
     client.members.add_accounts({deployer: ["deploy", "transact"]})
     client.members.remove_accounts([f1.user])
-    client.members.add_nodes([url(new_node)])
+    client.members.add_nodes([client.members.signed_node(url(new_node), node_private_key(40), 1)])
     client.members.remove_nodes(["0x" + f1.node.enode_id])
     # removed and added again: the latest registration counts
     client.members.add_accounts([AccountSpec(f1.user, Role.DEPLOY)])
@@ -160,7 +166,7 @@ def test_details_leave_out_what_a_removed_member_no_longer_owns(env: Env, client
     pass_proposal(client, env, client.actions.remove_member(3), "remove member 3")
     # member 1 takes over member 3's user account and node
     client.members.add_accounts({f3.user: "transact"})
-    client.members.add_nodes([f3.node])
+    client.members.add_nodes([client.members.signed_node(f3.node, node_private_key(3), 1)])
     details = client.members.details(3)
     assert details.member.status == MemberStatus.REMOVED
     assert [a.address for a in details.accounts] == [f3.admin]  # still recorded, inert
@@ -180,13 +186,16 @@ def test_admin_manages_its_own_member_and_totals_follow(env: Env, client: Consor
     added = [(e.args.memberId, e.args.account, e.args.flags)
              for e in env.consortium.events.AccountAdded().process_receipt(sent.receipt)]
     assert added == [(1, env.spare[1], 5), (1, env.spare[2], 2)]
-    client.members.add_nodes([NodeSpec(enode(41), "10.9.9.9", 30305)])
+    client.members.add_nodes([client.members.signed_node(url(NodeSpec(enode(41), "10.9.9.9", 30305)),
+                                                         node_private_key(41), 1)])
     after = client.members.totals()
-    assert after.active_admins == totals.active_admins + 1
+    assert after.active_admins == totals.active_admins  # the new admin has not accepted yet
     assert after.active_nodes == totals.active_nodes + 1
     assert after == type(after)(*env.consortium.functions.totals().call())
-    # the new admin manages the member too, for the member of its own
     new_admin = client.with_account(env.spare[1])
+    new_admin.members.accept_admin()
+    assert client.members.totals().active_admins == totals.active_admins + 1
+    # the new admin manages the member too, for the member of its own
     new_admin.members.remove_accounts([env.spare[2]])
     assert client.members.account(env.spare[2]).member_id == 0
     assert client.members.get(1).account_count == 3
@@ -261,7 +270,7 @@ def test_member_limits_and_suspension_are_enforced(env: Env, client: ConsortiumC
         client.members.add_accounts({env.spare[2]: "transact"})
     assert (info.value.member_id, info.value.limit) == (1, 3)
     with pytest.raises(MemberLimitExceeded) as node_info:
-        client.members.add_nodes([NodeSpec(enode(43), "h", 1)])
+        client.members.add_nodes([client.members.signed_node(url(NodeSpec(enode(43), "h", 1)), node_private_key(43), 1)])
     assert (node_info.value.member_id, node_info.value.limit) == (1, 1)
     suspended = client.with_account(env.founders[2].admin)
     with pytest.raises(MemberNotActive) as inactive:
@@ -274,3 +283,127 @@ def test_member_limits_and_suspension_are_enforced(env: Env, client: ConsortiumC
         with pytest.raises(ConfigError):
             client.members.list(status=bad)
     assert Web3.to_checksum_address(env.spare[1]) in [a.address for a in client.members.details(1).accounts]
+
+
+# -- an admin registered outside the bootstrap accepts before it acts as admin ---------------------------
+
+
+def test_a_new_admin_acts_as_admin_only_once_it_accepts(env: Env, client: ConsortiumClient) -> None:
+    newcomer = env.spare[1]
+    sent = client.members.add_accounts({newcomer: "admin,transact"})
+    events = client.events.history(from_block=sent.block_number)
+    assert [(e.name, e.args["account"]) for e in events] == [("AccountAdded", newcomer),
+                                                             ("AdminAcceptancePending", newcomer)]
+    assert events[1].describe() == f"member 1: account {newcomer} registered as admin, waiting for its acceptance"
+    pending = client.members.account(newcomer)
+    assert (pending.member_id, pending.roles, pending.admin_pending, pending.active) == (1, Role.TRANSACT, True, True)
+    assert client.members.get(1).admin_count == 1
+    assert [a.address for a in client.members.pending_admins(1)] == [newcomer]
+    # the attack: acting as the member's admin before accepting
+    them = client.with_account(newcomer)
+    with pytest.raises(NotMemberAdmin):
+        them.members.add_accounts({env.spare[2]: "transact"})
+    with pytest.raises(NotMemberAdmin):
+        them.proposals.create(them.actions.set_weight(1, 41), "too early")
+
+    sent = them.members.accept_admin()
+    (event,) = client.events.history(from_block=sent.block_number)
+    assert (event.name, event.member_id, event.args["account"]) == ("AdminAccepted", 1, newcomer)
+    assert event.describe() == f"member 1: account {newcomer} accepted its admin registration"
+    accepted = client.members.account(newcomer)
+    assert (accepted.roles, accepted.admin_pending, accepted.consent_nonce) == (Role.ADMIN | Role.TRANSACT, False, 1)
+    assert client.members.get(1).admin_count == 2 and client.members.pending_admins(1) == ()
+    them.members.add_accounts({env.spare[2]: "transact"})  # now it may
+    block = env.w3.eth.block_number
+    with pytest.raises(NoPendingAdmin) as again:
+        them.members.accept_admin()
+    assert again.value.account == newcomer
+    with pytest.raises(NoPendingAdmin):
+        client.with_account(env.spare[3]).members.accept_admin()  # never registered
+    assert env.w3.eth.block_number == block
+
+
+def test_a_signed_acceptance_is_relayed_by_anyone_and_accepts_that_registration_only(
+        env: Env, client: ConsortiumClient, reader: ConsortiumClient) -> None:
+    signers = keys(env)
+    admin_only, other = env.spare[1], env.spare[2]
+    client.members.add_accounts({admin_only: "admin", other: "admin"})
+    assert client.members.account(admin_only).roles == Role(0)  # nothing in force yet: it may not transact
+    assert not client.access.account_allowed(admin_only, other)
+    signature = reader.members.sign_admin_acceptance(signer=signers[admin_only])
+    assert len(bytes.fromhex(signature[2:])) == 65
+    relay = make_client(env, env.spare[5])
+    block = env.w3.eth.block_number
+    # another pending account's signature, and this one's signature submitted for another account
+    with pytest.raises(InvalidConsentSignature) as wrong_key:
+        relay.members.accept_admin_by_sig(admin_only, reader.members.sign_admin_acceptance(signer=signers[other]))
+    assert wrong_key.value.account == admin_only
+    with pytest.raises(InvalidConsentSignature):
+        relay.members.accept_admin_by_sig(other, signature)
+    for bad in ("0x1234", "zz" * 65):
+        with pytest.raises(ConfigError):
+            relay.members.accept_admin_by_sig(admin_only, bad)
+    assert env.w3.eth.block_number == block
+
+    relay.members.accept_admin_by_sig(admin_only, signature)
+    assert client.members.account(admin_only).roles == Role.ADMIN and client.members.get(1).admin_count == 2
+    with pytest.raises(InvalidConsentSignature):  # replayed: accepting moved its consent nonce on
+        relay.members.accept_admin_by_sig(admin_only, signature)
+    with pytest.raises(NoPendingAdmin):  # nothing to sign: found out before signing
+        reader.members.sign_admin_acceptance(signer=signers[admin_only])
+    # an acceptance signed for a registration that was removed does not accept a later one
+    stale = reader.members.sign_admin_acceptance(signer=signers[other])
+    client.members.remove_accounts([other])
+    client.members.add_accounts({other: "admin"})
+    assert client.members.account(other).admin_pending
+    with pytest.raises(InvalidConsentSignature):
+        relay.members.accept_admin_by_sig(other, stale)
+    relay.members.accept_admin_by_sig(other, reader.members.sign_admin_acceptance(signer=signers[other]))
+    assert not client.members.account(other).admin_pending
+
+
+# -- a node is registered only with its node key's consent ------------------------------------------------
+
+
+def test_a_node_is_registered_only_with_its_own_keys_consent_for_that_member(env: Env, client: ConsortiumClient) -> None:
+    globex = client.with_account(env.founders[1].admin)
+    node = NodeSpec(enode(44), "10.0.0.44", 30303)
+    chain_id, consortium = env.w3.eth.chain_id, env.consortium.address
+    block = env.w3.eth.block_number
+    # a member registers another's node without its operator's consent
+    with pytest.raises(InvalidNodeSignature) as unsigned:
+        client.members.add_nodes([url(node)])
+    assert unsigned.value.node_key == "0x" + node.key.hex()
+    message = str(unsigned.value)
+    assert url(node) in message and "has no consent signature for member 1" in message and "\n" not in message
+    # ... with the consent the node gave member 2
+    for_globex = client.members.signed_node(url(node), node_private_key(44), 2)
+    with pytest.raises(InvalidNodeSignature) as stolen:
+        client.members.add_nodes([for_globex])
+    assert f"{url(node)} has a consent signature that is not its node key's for member 1" in str(stolen.value)
+    # ... signed by its own key instead of the node's, or given for another consortium
+    own_key = Account.from_key(node_private_key(45))
+    forged = sign_typed(own_key, "NodeConsent", {"nodeKey": node.key, "memberId": 1}, chain_id, consortium)
+    elsewhere = sign_node_consent(node_private_key(44), 1, chain_id, env.ingress.address)
+    for signature in (forged, elsewhere):
+        with pytest.raises(InvalidNodeSignature):
+            client.members.add_nodes([NodeSpec(node.enode_id, node.host, node.port, signature)])
+        assert not client.members.node_consent_valid(NodeSpec(node.enode_id, node.host, node.port, signature), 1)
+    # caught before sending: a given signature checked, a key that is not the node's
+    with pytest.raises(InvalidNodeSignature) as early:
+        client.members.with_node_signature(url(node), "0x" + for_globex.signature.hex(), 1)
+    assert "found before sending" in str(early.value) and url(node) in str(early.value)
+    with pytest.raises(ConfigError):
+        client.members.signed_node(url(node), node_private_key(45), 1)
+    with pytest.raises(ConfigError):
+        client.members.signed_node(url(node), "not a key", 1)
+    assert env.w3.eth.block_number == block
+
+    assert client.members.node_consent_valid(for_globex, 2) and not client.members.node_consent_valid(for_globex, 1)
+    checked = client.members.with_node_signature(url(node), for_globex.signature.hex(), 2)
+    assert checked == for_globex
+    globex.members.add_nodes([checked])
+    assert client.members.by_node(url(node)) == client.members.get(2)
+    # a nodekey file's text (hex without 0x, a newline) signs the same
+    assert client.members.signed_node(node, node_private_key(44).hex() + "\n", 2) == for_globex
+    assert client.members.next_member_id() == 4

@@ -42,7 +42,17 @@ class Actions:
     # -- members ---------------------------------------------------------------------------------
 
     def add_member(self, member: MemberSpec) -> Action:
-        """Admit a member with its accounts and nodes."""
+        """Admit a member with its accounts and nodes. Each node needs its node key's consent for
+        the id the member will get (``members.next_member_id()``; ``members.signed_node``); a node
+        without one is a ConfigError here, as the registry would refuse it at execution. Its admin
+        accounts count once each accepts (``members.accept_admin``)."""
+        for node in member.nodes:
+            if not node.signature:
+                raise ConfigError(
+                    f"member {member.name!r}: node enode://{node.enode_id}@{node.host}:{node.port} has no consent "
+                    "signature; its operator signs it with its nodekey for the member's id (members.signed_node, "
+                    "consortium-evm members sign-node)"
+                )
         return self._consortium("addMember", *member.add_member_args())
 
     def remove_member(self, member_id: int) -> Action:

@@ -348,12 +348,13 @@ class ConsortiumClient:
             )
         return self.transactor
 
-    def signer(self) -> LocalAccount:
-        """The client's local signing account (for signing votes)."""
-        transactor = self.require_transactor("signing a vote")
+    def signer(self, what: str = "signing a vote") -> LocalAccount:
+        """The client's local signing account (for signing votes and admin acceptances); ``what``
+        names the use in the error when there is none."""
+        transactor = self.require_transactor(what)
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
-                f"signing a vote needs the account's private key; {transactor.sender} is an account the node unlocks"
+                f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
             )
         return transactor.sender
 

@@ -4,7 +4,8 @@ Every state change of the contracts emits an event; :meth:`Events.history` reads
 ``eth_getLogs`` (in block ranges of ``client.log_chunk``) and decodes each into:
 
 - :class:`MemberEvent` (``member_id``): MemberAdded, MemberSuspended, MemberReinstated,
-  MemberRemoved, MemberWeightChanged, AccountAdded, AccountRemoved, NodeAdded, NodeRemoved;
+  MemberRemoved, MemberWeightChanged, AccountAdded, AccountRemoved, AdminAcceptancePending,
+  AdminAccepted, NodeAdded, NodeRemoved;
 - :class:`ProposalEvent` (``proposal_id``): ProposalCreated, ProposalExecuted, ProposalCanceled;
 - :class:`VoteEvent` (``proposal_id``, ``member_id``, ``voter``, ``support``, ``weight``): VoteCast;
 - :class:`Event`: SettingsChanged, MemberLimitsChanged, NodeMatchChanged, GovernanceStarted,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 MEMBER_EVENTS = (
     "MemberAdded", "MemberSuspended", "MemberReinstated", "MemberRemoved", "MemberWeightChanged",
-    "AccountAdded", "AccountRemoved", "NodeAdded", "NodeRemoved",
+    "AccountAdded", "AccountRemoved", "AdminAcceptancePending", "AdminAccepted", "NodeAdded", "NodeRemoved",
 )
 PROPOSAL_EVENTS = ("ProposalCreated", "ProposalExecuted", "ProposalCanceled")
 VOTE_EVENTS = ("VoteCast",)
@@ -120,6 +121,10 @@ class MemberEvent(Event):
             case "AccountRemoved":
                 owner = m if self.member_id else "unaffiliated"
                 return f"{owner}: account {a['account']} removed"
+            case "AdminAcceptancePending":
+                return f"{m}: account {a['account']} registered as admin, waiting for its acceptance"
+            case "AdminAccepted":
+                return f"{m}: account {a['account']} accepted its admin registration"
             case "NodeAdded":
                 return f"{m}: node {bytes(a['publicKey']).hex()[:16]}... at {a['host']}:{a['port']} added"
             case "NodeRemoved":

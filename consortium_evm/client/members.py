@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from eth_account import Account
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from eth_account.messages import encode_typed_data
 
 from consortium_evm.client.models import Member, MemberAccount, MemberDetails, MemberNode, Totals
-from consortium_evm.contract_errors import NoPendingAdmin, NotMemberAdmin, OnlyGovernance, UnknownMember
+from consortium_evm.contract_errors import (
+    InvalidNodeSignature,
+    NoPendingAdmin,
+    NotMemberAdmin,
+    OnlyGovernance,
+    UnknownMember,
+)
 from consortium_evm.errors import ConfigError
-from consortium_evm.signatures import node_address, sign_admin_acceptance, sign_node_consent
+from consortium_evm.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
 from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
 from consortium_evm.transactions import Sent, Transactor
 
@@ -25,6 +32,30 @@ PAGE_SIZE = 250
 
 _ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
 _KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_PRIVATE_KEY = re.compile(r"^(0x)?([0-9a-fA-F]{64})$")
+_SIGNATURE = re.compile(r"^(0x)?([0-9a-fA-F]{130})$")
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def parse_node_private_key(text: str, source: str = "the node key") -> bytes:
+    """A node's private key as geth's ``nodekey`` file holds it (64 hex digits, 0x optional,
+    surrounding whitespace ignored); a ConfigError naming ``source`` otherwise (the key is not shown)."""
+    match = _PRIVATE_KEY.match(text.strip())
+    if match is None:
+        raise ConfigError(f"{source} is not a node key (64 hex digits, as in geth's nodekey file)")
+    key = bytes.fromhex(match.group(2))
+    if not 0 < int.from_bytes(key, "big") < SECP256K1_ORDER:
+        raise ConfigError(f"{source} is not a valid secp256k1 private key")
+    return key
+
+
+def parse_signature(text: str, what: str = "signature") -> bytes:
+    """A 65-byte signature given as hex (0x optional); a ConfigError naming ``what`` otherwise."""
+    match = _SIGNATURE.match(text.strip())
+    if match is None:
+        raise ConfigError(f"the {what} {text!r} is not a signature (65 bytes: 130 hex digits)")
+    return bytes.fromhex(match.group(2))
+
 
 
 def parse_enode(enode: str) -> NodeSpec:
@@ -130,17 +161,29 @@ class Members:
 
     # -- an admin account accepts its registration -------------------------------------------------
 
+    def pending_admins(self, member_id: int) -> tuple[MemberAccount, ...]:
+        """The member's accounts registered as admins that have not accepted yet."""
+        return tuple(a for a in self.details(member_id).accounts if a.admin_pending)
+
+    def next_member_id(self) -> int:
+        """The id the next member admitted will get (members are numbered in the order they are
+        added, removed ones included): the member a new member's node consents must name. Two
+        admissions pending at once take the next two ids in the order they execute."""
+        return self.totals().member_count + 1
+
     def accept_admin(self) -> Sent:
         """Accept the signing account's pending admin registration (a transaction from it): from then
-        on it counts as its member's admin. Raises NoPendingAdmin when there is none."""
+        on it counts as its member's admin. Raises NoPendingAdmin when there is none (found out
+        before anything is sent)."""
         transactor = self._client.require_transactor("accepting an admin registration")
         return transactor.send(self._c.acceptAdmin())
 
     def sign_admin_acceptance(self, signer: LocalAccount | None = None) -> str:
         """The signing account's EIP-712 acceptance of its pending admin registration, as 0x-hex, for
         anyone to submit with ``accept_admin_by_sig`` (a pending account that the rules do not let
-        transact accepts this way)."""
-        account = signer or self._client.signer()
+        transact accepts this way). It carries the account's consent nonce: it accepts this
+        registration only. Raises NoPendingAdmin when there is none; nothing is sent."""
+        account = signer or self._client.signer("signing an admin acceptance")
         info = self.account(account.address)
         if not info.admin_pending:
             raise NoPendingAdmin("NoPendingAdmin", {"account": info.address})
@@ -148,13 +191,12 @@ class Members:
                                           self._client.consortium.address)
         return "0x" + signature.hex()
 
-    def accept_admin_by_sig(self, account: str, signature: str) -> Sent:
-        """Submit ``account``'s signed acceptance (from ``sign_admin_acceptance``); any account may."""
+    def accept_admin_by_sig(self, account: str, signature: str | bytes) -> Sent:
+        """Submit ``account``'s signed acceptance (from ``sign_admin_acceptance``); any account may.
+        A signature that is not the account's over its current consent nonce is refused with
+        InvalidConsentSignature."""
         transactor = self._client.require_transactor("submitting an admin acceptance")
-        try:
-            raw = bytes.fromhex(signature.removeprefix("0x"))
-        except ValueError:
-            raise ConfigError(f"the acceptance signature {signature!r} is not hex") from None
+        raw = signature if isinstance(signature, bytes) else parse_signature(signature, "acceptance signature")
         return transactor.send(self._c.acceptAdminBySig(parse_address(account, "account"), raw))
 
     def details(self, member_id: int) -> MemberDetails:
@@ -208,23 +250,64 @@ class Members:
 
     def add_nodes(self, nodes: Iterable[NodeSpec | str], member_id: int | None = None) -> Sent:
         """Register nodes for ``member_id`` (default: the signer's member). Each NodeSpec carries its
-        node key's consent (``signatures.sign_node_consent``, or ``node_spec``); a bare enode URL has
-        none, and the registry refuses it with InvalidNodeSignature (use ``signed_node``)."""
+        node key's consent (``signed_node``, or ``signatures.sign_node_consent``); a bare enode URL
+        has none, and the registry refuses it with InvalidNodeSignature, whose message names the node."""
         specs = [n if isinstance(n, NodeSpec) else parse_enode(n) for n in nodes]
         transactor, target = self._own_member(member_id, "adding nodes")
         fn = self._c.addNodes(target, [n.as_tuple() for n in specs])
-        return self._manage(transactor, fn, target)
+        try:
+            return self._manage(transactor, fn, target)
+        except InvalidNodeSignature as exc:
+            raise named_node_refusal(exc, specs, target) from exc
 
-    def signed_node(self, enode: str, node_private_key: bytes | str, member_id: int) -> NodeSpec:
-        """The node of ``enode`` (an enode URL) with its node key's consent to be registered for
-        ``member_id`` on this consortium; ``node_private_key`` is the node's key (geth's ``nodekey``
-        file). The node's operator signs it; the member's admin or a proposal registers it."""
-        spec = parse_enode(enode)
-        signature = sign_node_consent(node_private_key, member_id, self._client.chain_id,
-                                      self._client.consortium.address)
-        if node_address(spec.public_key).lower() != Account.from_key(node_private_key).address.lower():
-            raise ConfigError(f"the node key given is not the key of node {spec.enode_id[:12]}...")
+    def signed_node(self, enode: str | NodeSpec, node_private_key: bytes | str, member_id: int) -> NodeSpec:
+        """The node of ``enode`` (an enode URL or a NodeSpec) with its node key's consent to be
+        registered for ``member_id`` on this consortium; ``node_private_key`` is the node's key
+        (geth's ``nodekey`` file: bytes, or hex). The node's operator signs it; the member's admin
+        or a proposal registers it. A key that is not the node's is a ConfigError."""
+        spec = enode if isinstance(enode, NodeSpec) else parse_enode(enode)
+        key = node_private_key if isinstance(node_private_key, bytes) else parse_node_private_key(node_private_key)
+        if node_address(spec.public_key).lower() != Account.from_key(key).address.lower():
+            raise ConfigError(f"the node key given is not the key of node {spec.enode_id[:16]}... (its enode id is "
+                              "the public key of its nodekey)")
+        signature = sign_node_consent(key, member_id, self._client.chain_id, self._client.consortium.address)
         return NodeSpec(spec.enode_id, spec.host, spec.port, signature)
+
+    def with_node_signature(self, enode: str | NodeSpec, signature: str | bytes, member_id: int) -> NodeSpec:
+        """The node of ``enode`` with a consent ``signature`` its operator gave (``signed_node`` or
+        ``consortium-evm members sign-node``), checked here: a signature that is not the node key's
+        for ``member_id`` on this consortium is refused with InvalidNodeSignature naming the node,
+        before anything is sent; one that is not 65 bytes of hex is a ConfigError."""
+        spec = enode if isinstance(enode, NodeSpec) else parse_enode(enode)
+        raw = signature if isinstance(signature, bytes) else parse_signature(signature, "node signature")
+        signed = NodeSpec(spec.enode_id, spec.host, spec.port, raw)
+        self.check_node_consent(signed, member_id)
+        return signed
+
+    def node_consent_valid(self, node: NodeSpec, member_id: int) -> bool:
+        """Whether ``node.signature`` is its node key's consent to be registered for ``member_id``
+        on this consortium and chain (what the registry checks)."""
+        if len(node.signature) != 65:
+            return False
+        message = typed_message("NodeConsent", {"nodeKey": node.key, "memberId": member_id}, self._client.chain_id,
+                                self._client.consortium.address)
+        try:
+            signer = Account.recover_message(encode_typed_data(full_message=cast(Any, message)),
+                                             signature=node.signature)
+        except Exception:  # noqa: BLE001 - eth_account raises several types for a malformed signature
+            return False
+        return str(signer).lower() == node_address(node.public_key).lower()
+
+    def check_node_consent(self, node: NodeSpec, member_id: int) -> None:
+        """Unless ``node.signature`` is its node key's consent for ``member_id`` on this consortium,
+        the InvalidNodeSignature the registry would revert with, naming the node, found before
+        anything is sent (for a proposal, days before it would fail to execute)."""
+        if not self.node_consent_valid(node, member_id):
+            key = "0x" + node.key.hex()
+            raise InvalidNodeSignature(
+                "InvalidNodeSignature", {"nodeKey": key},
+                f"InvalidNodeSignature(nodeKey={key!r}), found before sending: {node_refusal(node, member_id)}",
+            )
 
     def remove_nodes(self, nodes: Iterable[str], member_id: int | None = None) -> Sent:
         """Remove nodes (enode URLs, enode ids or node keys) from ``member_id`` (default: the
@@ -254,6 +337,27 @@ class Members:
             raise NotMemberAdmin("NotMemberAdmin", {"account": transactor.address, "memberId": member_id}) from exc
 
 
+def node_url(node: NodeSpec) -> str:
+    """A node's enode URL."""
+    return f"enode://{node.enode_id}@{node.host}:{node.port}"
+
+
+def node_refusal(node: NodeSpec, member_id: int) -> str:
+    """Why a node's consent does not do, naming the node by its enode URL."""
+    what = "has no consent signature" if not node.signature else "has a consent signature that is not its node key's"
+    return (f"node {node_url(node)} {what} for member {member_id} on this consortium; its operator signs it with "
+            "its nodekey (consortium-evm members sign-node)")
+
+
+def named_node_refusal(exc: InvalidNodeSignature, nodes: Iterable[NodeSpec], member_id: int) -> InvalidNodeSignature:
+    """The registry's InvalidNodeSignature with a message that names the refused node by its enode
+    URL (the registry names it by its key only)."""
+    key = str(exc.args_by_name.get("nodeKey", ""))
+    found = next((n for n in nodes if "0x" + n.key.hex() == key.lower()), None)
+    if found is None:
+        return exc
+    message = f"reverted with InvalidNodeSignature(nodeKey={key!r}): {node_refusal(found, member_id)}"
+    return InvalidNodeSignature(exc.name, dict(exc.args_by_name), message)
 
 
 def _account_specs(
