@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 from client_support import client, make_client, pass_proposal, reader, voters  # noqa: F401 - fixtures
-from conftest import Env, enode
+from conftest import Env, enode, node_private_key
 from consortium_evm.client import (
     ConsortiumClient,
     Event,
@@ -39,8 +39,11 @@ def activity(env: Env, client: ConsortiumClient) -> dict[str, Any]:
                            "suspend 3, quorum 60%", founders=(0, 1))
     canceled = client.proposals.create(client.actions.set_weight(2, 1), "weight 1").proposal_id
     client.proposals.cancel(canceled)
+    client.members.add_accounts({env.spare[2]: "admin"})
+    client.with_account(env.spare[2]).members.accept_admin()
     client.members.add_accounts({env.spare[1]: "transact,deploy"})
-    client.members.add_nodes([NodeSpec(enode(50), "node50.example", 30350)])
+    client.members.add_nodes([client.members.signed_node(f"enode://{enode(50)}@node50.example:30350",
+                                                         node_private_key(50), 1)])
     client.members.remove_accounts([env.spare[1]])
     return {"passed": passed.id, "canceled": canceled}
 
@@ -73,7 +76,7 @@ def test_history_is_the_contracts_logs_as_typed_records(env: Env, client: Consor
     seen = {e.name for e in everything}
     assert {"MemberAdded", "AccountAdded", "AccountRemoved", "NodeAdded", "MemberSuspended", "ProposalCreated",
             "VoteCast", "ProposalExecuted", "ProposalCanceled", "SettingsChanged", "GovernanceStarted",
-            "RulesChanged", "MemberLimitsChanged"} <= seen
+            "RulesChanged", "MemberLimitsChanged", "AdminAcceptancePending", "AdminAccepted"} <= seen
 
     for e in everything:
         expected = (MemberEvent if e.name in MEMBER_EVENTS else ProposalEvent if e.name in PROPOSAL_EVENTS
@@ -116,6 +119,9 @@ def test_describe_tells_what_happened(env: Env, client: ConsortiumClient) -> Non
     assert by_name["MemberSuspended"] == ["member 3 suspended"]
     assert by_name["AccountAdded"][-1] == f"member 1: account {env.spare[1]} added (flags 3)"
     assert by_name["AccountRemoved"] == [f"member 1: account {env.spare[1]} removed"]
+    assert by_name["AdminAcceptancePending"] == [
+        f"member 1: account {env.spare[2]} registered as admin, waiting for its acceptance"]
+    assert by_name["AdminAccepted"] == [f"member 1: account {env.spare[2]} accepted its admin registration"]
     assert by_name["NodeAdded"][-1] == f"member 1: node {enode(50)[:16]}... at node50.example:30350 added"
     assert "quorum 6000 bps" in by_name["SettingsChanged"][-1]
     assert by_name["RulesChanged"] == [
@@ -243,7 +249,7 @@ def test_watch_holds_back_blocks_without_their_confirmations(env: Env, client: C
 def test_watch_resumes_from_next_block(env: Env, client: ConsortiumClient, reader: ConsortiumClient) -> None:
     start = env.w3.eth.block_number + 1
     client.members.add_accounts({env.spare[1]: "transact", env.spare[2]: "deploy"})  # two events, one block
-    client.members.add_nodes([NodeSpec(enode(60), "h60", 1)])
+    client.members.add_nodes([client.members.signed_node(f"enode://{enode(60)}@h60:1", node_private_key(60), 1)])
     expected = reader.events.history(from_block=start)
     assert [e.block_number for e in expected] == [start, start, start + 1]
 
@@ -288,7 +294,9 @@ def test_history_equals_the_actions_taken(env: Env, moves: list[str], roles: lis
     try:
         admin = make_client(env, env.founders[0].admin)
         start = env.w3.eth.block_number + 1
-        free_accounts, free_nodes = list(env.spare[1:7]), [NodeSpec(enode(70 + i), f"h{i}", 30000 + i) for i in range(6)]
+        free_accounts = list(env.spare[1:7])
+        free_nodes = [admin.members.signed_node(NodeSpec(enode(70 + i), f"h{i}", 30000 + i), node_private_key(70 + i), 1)
+                      for i in range(6)]
         accounts: dict[str, Role] = {}
         nodes: list[NodeSpec] = []
         expected: list[tuple[str, str]] = []
@@ -296,8 +304,11 @@ def test_history_equals_the_actions_taken(env: Env, moves: list[str], roles: lis
             if move == "add account":
                 address = free_accounts.pop()
                 admin.members.add_accounts({address: roles[i]})
-                accounts[address] = Role.parse(roles[i])
+                flags = Role.parse(roles[i])
+                accounts[address] = flags & ~Role.ADMIN  # an admin flag waits for the account's acceptance
                 expected.append(("AccountAdded", address))
+                if Role.ADMIN in flags:
+                    expected.append(("AdminAcceptancePending", address))
             elif move == "remove account" and accounts:
                 address = next(iter(accounts))
                 admin.members.remove_accounts([address])

@@ -26,7 +26,7 @@ from client_support import (  # noqa: F401 - client and reader are fixtures
     reader,
     voters,
 )
-from conftest import Env, enode
+from conftest import Env, enode, node_private_key
 from consortium_evm.client import (
     AccountSpec,
     ConsortiumClient,
@@ -62,6 +62,7 @@ from consortium_evm.contract_errors import (
     UnknownProposal,
 )
 from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutcomeError, WaitTimeoutError
+from consortium_evm.signatures import sign_typed
 
 OUTSIDER = Web3.to_checksum_address(bytes(keccak(text="consortium-evm.ingress.outsider"))[-20:])
 """The address the ingress asks about to refuse rules that allow everyone."""
@@ -88,10 +89,12 @@ def url(node: NodeSpec) -> str:
 
 def test_member_actions_execute(env: Env, client: ConsortiumClient) -> None:
     a = client.actions
+    assert client.members.next_member_id() == 4
+    node = client.members.signed_node(f"enode://{enode(4)}@10.0.0.4:30303", node_private_key(4), 4)
     newcomer = MemberSpec(
         name="Umbrella Pharma", weight=10, metadata_uri="https://example.org/4.json",
         accounts=(AccountSpec(env.spare[1], Role.ADMIN | Role.TRANSACT),),
-        nodes=(NodeSpec(enode(4), "10.0.0.4", 30303),),
+        nodes=(node,),
     )
     actions = [
         a.add_member(newcomer),
@@ -113,6 +116,10 @@ def test_member_actions_execute(env: Env, client: ConsortiumClient) -> None:
     assert weights(env) == [40, 30, 20, 10]
     assert tuple(env.consortium.functions.memberLimits().call()) == (5, 3)
     assert client.access.account_allowed(env.spare[1], env.spare[5])
+    # its admin account acts as admin once it accepts
+    assert client.members.account(env.spare[1]).admin_pending and member.admin_count == 0
+    client.with_account(env.spare[1]).members.accept_admin()
+    assert client.members.get(4).admin_count == 1 and client.members.totals().active_admins == 4
 
 
 def test_settings_and_membership_actions_execute(env: Env, client: ConsortiumClient) -> None:
@@ -130,7 +137,7 @@ def test_settings_and_membership_actions_execute(env: Env, client: ConsortiumCli
     assert client.status().node_match == NodeMatch.ENODE_ID_HOST_PORT
 
     new = Settings(quorum_bps=6000, threshold_bps=6000, voting_delay=0, voting_period=3600, execution_delay=60,
-                   expiry_period=3600)
+                   expiry_period=86400)  # the floors: 3600 s and a day
     reinstate = bytes.fromhex(env.consortium.encode_abi("reinstateMember", [3])[2:])
     second_actions = [a.set_settings(new), a.raw(env.consortium.address, reinstate),
                       a.allow_account(env.spare[2], "transact,deploy")]
@@ -147,7 +154,7 @@ def test_settings_and_membership_actions_execute(env: Env, client: ConsortiumCli
     for voter in voters(client, env):
         voter.proposals.vote(third.proposal_id, "for")
     got = client.proposals.get(third.proposal_id)
-    assert got.executable_at == got.vote_end + 1 + 60 and got.expires_at == got.executable_at + 3600
+    assert got.executable_at == got.vote_end + 60 and got.expires_at == got.executable_at + 86400
     assert got.tally.quorum == -(-got.tally.total_weight * 6000 // 10_000)
     advance_to(env, got.vote_end + 1)
     assert client.proposals.get(third.proposal_id).state == ProposalState.QUEUED == chain_state(env, third.proposal_id)
@@ -183,7 +190,7 @@ def test_rules_actions_execute(env: Env, client: ConsortiumClient) -> None:
 def test_executions_that_fail_raise_the_named_error(env: Env, client: ConsortiumClient) -> None:
     a = client.actions
     boot = env.spare[8]
-    lax = deploy(env, "Consortium", [(5000, 5001, 0, 3600, 0, 3600), (10, 10)], boot)
+    lax = deploy(env, "Consortium", [(5000, 5001, 0, 3600, 0, 3600), (3600, 3600), (10, 10)], boot)
     make_client(env, boot).transactor.send(lax.functions.setUnaffiliatedAccount(OUTSIDER, 1))
     foreign_rules = deploy(env, "PermissionRules", [env.consortium.address, env.spare[5], 0], env.spare[4])
     board = deploy(env, "NoticeBoard", [env.consortium.address], env.spare[4])
@@ -232,6 +239,7 @@ def test_action_mistakes_are_caught_before_proposing(env: Env, client: Consortiu
         lambda: a.call("board", "pin(uint256)", [1]),
         lambda: a.raw("0x12", b""),
         lambda: client.proposals.create([], "nothing"),
+        lambda: a.add_member(MemberSpec("Unsigned", 1, nodes=(NodeSpec(enode(4), "10.0.0.4"),))),
     ]
     block = env.w3.eth.block_number
     for mistake in mistakes:
@@ -255,7 +263,7 @@ def test_get_reads_tally_quorum_times_and_votes(env: Env, client: ConsortiumClie
     assert p.state == ProposalState.ACTIVE == chain_state(env, pid)
     assert (p.vote_start, p.vote_end, p.snapshot) == (core[0], core[1], core[2])
     assert p.vote_end - p.vote_start == s.voting_period
-    assert p.executable_at == core[1] + 1 + s.execution_delay
+    assert p.executable_at == core[1] + s.execution_delay
     assert p.expires_at == p.executable_at + s.expiry_period
     assert p.tally == Tally(0, 0, 0, -(-total * s.quorum_bps // 10_000), total, s.threshold_bps)
     assert (p.number, p.proposer_member_id, p.proposer) == (c.proposalCount().call(), 1, env.founders[0].admin)
@@ -280,7 +288,7 @@ def test_get_reads_tally_quorum_times_and_votes(env: Env, client: ConsortiumClie
     assert tally.cast == total and tally.quorum_reached
     # for 40 against 35 with a 50.01% threshold: passes
     assert tally.approved is (tally.for_votes * 10_000 >= tally.threshold_bps * (tally.for_votes + tally.against_votes))
-    advance_to(env, p.vote_end + 1)
+    advance_to(env, p.vote_end)  # voting is over at vote_end itself
     after = client.proposals.get(pid)
     assert after.state == chain_state(env, pid) == (ProposalState.SUCCEEDED if tally.approved else ProposalState.DEFEATED)
     data = json.loads(json.dumps(after.to_json()))
@@ -356,12 +364,18 @@ def test_signed_votes_are_relayed_by_anyone(env: Env, client: ConsortiumClient, 
     voted = relayer.proposals.submit_vote(vote)
     assert env.w3.eth.get_transaction(voted.sent.tx_hash)["from"] == env.spare[3]
     assert (voted.member_id, voted.voter, voted.support, voted.weight) == (2, f2.admin, Support.AGAINST, f2.weight)
-    assert reader.members.account(f2.admin).vote_nonce == 1 == env.consortium.functions.accountInfo(f2.admin).call()[2]
+    assert env.consortium.functions.ballotNonce(2).call() == 1  # member 2's sequence moved on
     assert reader.proposals.has_voted(pid, 2)
 
     with pytest.raises(InvalidVoteNonce) as replay:
         relayer.proposals.submit_vote(vote)
-    assert (replay.value.voter, replay.value.expected) == (f2.admin, 1)
+    assert (replay.value.member_id, replay.value.expected) == (2, 1)
+    # member 2's key signs a ballot that claims member 1's vote for its own admin account
+    claimed = sign_typed(signers[f2.admin], "Ballot", {"proposalId": pid, "support": 1, "memberId": 1,
+                                                        "voter": f2.admin, "nonce": 1}, signed.chain_id, signed.consortium)
+    with pytest.raises(InvalidVoteSignature):
+        relayer.proposals.submit_vote(dataclasses.replace(vote, support=Support.FOR, nonce=1,
+                                                          signature="0x" + claimed.hex()))
     # member 3's key signs a ballot that claims to be member 1's
     forged = dataclasses.replace(
         reader.proposals.sign_vote(pid, "for", signer=signers[f3.admin], nonce=0), voter=f1.admin)
@@ -396,6 +410,7 @@ def test_vote_refusals_are_named(env: Env, client: ConsortiumClient) -> None:
     advance_to(env, client.proposals.get(admit.proposal_id).executable_at)
     client.proposals.execute(admit.proposal_id)
     assert client.proposals.get(open_pid).state == ProposalState.ACTIVE
+    client.with_account(env.spare[1]).members.accept_admin()
 
     client.proposals.vote(open_pid, "for")
     with pytest.raises(AlreadyVoted) as again:

@@ -9,8 +9,9 @@ from typing import Any
 from web3 import Web3
 from web3.logs import DISCARD
 
-from conftest import VOTING_PERIOD, Env, enode
+from conftest import VOTING_PERIOD, Env, enode, node_private_key
 from consortium_evm.deploy import suite_abis
+from consortium_evm.signatures import sign_node_consent
 from consortium_evm.spec import AccountSpec, MemberSpec, MemberStatus, NodeSpec, Role
 from consortium_evm.transactions import Transactor
 
@@ -26,7 +27,9 @@ def test_a_fourth_member_is_voted_in_gets_access_and_is_voted_out(env: Env) -> N
     c, ingress = env.consortium.functions, env.ingress.functions
     acme, globex, initech = env.founders
     hooli_admin = env.spare[4]
-    hooli_node = NodeSpec(enode(4), "10.0.0.4", 30303)
+    # Hooli's node operator signs, with the node key, its consent to be registered for member 4 (the next id).
+    consent = sign_node_consent(node_private_key(4), 4, env.w3.eth.chain_id, env.consortium.address)
+    hooli_node = NodeSpec(enode(4), "10.0.0.4", 30303, consent)
     hooli = MemberSpec(
         name="Hooli",
         weight=20,
@@ -75,7 +78,12 @@ def test_a_fourth_member_is_voted_in_gets_access_and_is_voted_out(env: Env) -> N
     assert (added.args.memberId, added.args.name, added.args.weight) == (4, "Hooli", 20)
     (view,) = c.getMembers(3, 1).call()
     assert (view[0], view[1], view[3], view[4]) == (4, "Hooli", 20, MemberStatus.ACTIVE)
+    # Hooli's admin has not accepted yet: no admin account counts, nor does its weight
+    assert tuple(c.totals().call()) == (4, 4, 3, 4, 100, 120)
+    assert c.accountInfo(hooli_admin).call() == [4, Role.TRANSACT, True, 0]
+    send(env, c.acceptAdmin(), hooli_admin)
     assert tuple(c.totals().call()) == (4, 4, 4, 4, 120, 120)
+    assert c.accountInfo(hooli_admin).call() == [4, Role.ADMIN | Role.TRANSACT, False, 1]
 
     # Hooli's account may now transact (not deploy: it has no deploy flag) and its node may connect.
     assert account_allowed(hooli_admin)
