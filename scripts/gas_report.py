@@ -115,7 +115,10 @@ SETUP_GAS = 29_000_000
 """Gas limit of the unmeasured set-up transactions (the block limit is 30,000,000)."""
 
 TARGETS = {
-    "deploy.suite": 5_400_000,
+    # Issue 7 set 5,400,000; issue 14's consent steps, probes and execution checks added 2.9 KB of
+    # Consortium code and 0.5 KB of ingress code (a one-time cost, not one of the operations whose
+    # gas issue 14 holds within 1 %): 6,100,000 keeps the same ~8 % headroom over the measured figure.
+    "deploy.suite": 6_100_000,
     "propose": 68_000,
     "vote.first.small": 40_000,
     "vote.later.small": 40_000,
@@ -236,15 +239,23 @@ def _node_key(n: int) -> bytes:
 
 
 def _enode(n: int) -> str:
-    """Node ``n``'s enode id: the public key of its node key (128 hex digits)."""
+    """A distinct, well-formed enode id (128 hex digits) for a founding node ``n``: the bootstrap asks
+    no consent, so the founders keep the ids the earlier figures were measured with."""
+    return (n.to_bytes(2, "big") * 32).hex()
+
+
+def _signed_enode(n: int) -> str:
+    """Node ``n``'s real enode id: the public key of its node key."""
     return bytes(Account.from_key(_node_key(n))._key_obj.public_key.to_bytes()).hex()
 
 
 def _node(n: int, consent: tuple[int, str] | None = None) -> NodeSpec:
-    """Node ``n``; with ``consent`` (chain id, Consortium address), signed by its node key for member
-    ``n`` (the bootstrap needs no consent; governance and member admins do)."""
-    signature = b"" if consent is None else sign_node_consent(_node_key(n), n, consent[0], consent[1])
-    return NodeSpec(_enode(n), f"10.0.{n // 256}.{n % 256}", 30303, signature)
+    """Founding node ``n``; with ``consent`` (chain id, Consortium address), node ``n`` with a real key,
+    signed for member ``n`` (governance and member admins need the node's consent)."""
+    if consent is None:
+        return NodeSpec(_enode(n), f"10.0.{n // 256}.{n % 256}", 30303)
+    signature = sign_node_consent(_node_key(n), n, consent[0], consent[1])
+    return NodeSpec(_signed_enode(n), f"10.0.{n // 256}.{n % 256}", 30303, signature)
 
 
 def _fresh_address(i: int) -> str:
@@ -515,7 +526,7 @@ def _ours_small(large_accounts: int, batch: int, say: Progress) -> dict[str, Any
     signature = sign_admin_acceptance(by_sig, 1, 0, chain_id, consortium_address)
     gas["admin.accept_by_sig"] = ours.send(
         ours.consortium.functions.acceptAdminBySig(by_sig.address, signature), relayer).gas_used
-    signed = NodeSpec(_enode(900), "10.0.3.132", 30303, sign_node_consent(_node_key(900), 1, chain_id, consortium_address))
+    signed = NodeSpec(_signed_enode(900), "10.0.3.132", 30303, sign_node_consent(_node_key(900), 1, chain_id, consortium_address))
     gas["nodes.one"] = ours.send(ours.consortium.functions.addNodes(1, [signed.as_tuple()]), admin1).gas_used
     # transactionAllowed is always asked about the same account and target, so the calldata is equal.
     checked, target = one[0], admins[1]
