@@ -15,7 +15,7 @@ import click
 from consortium_evm.cli_client import ClientOptions, client_options, make_client, report_sent
 from consortium_evm.cli_output import ADDRESS, duration, echo_json, share, table, when
 from consortium_evm.client import Action, ConsortiumClient, Proposal, ProposalState, SignedVote
-from consortium_evm.client.members import parse_enode
+from consortium_evm.cli_members import consented_nodes
 from consortium_evm.consortium_file import parse_duration, parse_share
 from consortium_evm.errors import ConfigError
 from consortium_evm.spec import AccountSpec, MemberSpec, Role, parse_address
@@ -99,7 +99,8 @@ def proposals_vote(options: ClientOptions, proposal: str, support: str) -> None:
 @proposals_group.command("sign-vote")
 @click.argument("proposal")
 @click.argument("support", type=SUPPORT_CHOICE)
-@click.option("--nonce", type=int, default=None, help="The vote nonce to sign with (default: the account's current one).")
+@click.option("--nonce", type=int, default=None,
+              help="The ballot nonce to sign with (default: your member's next one; one sequence per member).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the signed vote to this file (default: standard output).")
 @client_options
@@ -207,19 +208,33 @@ DESCRIPTION = click.option("--description", "-d", default=None,
 @click.option("--metadata-uri", default="", help="Where its metadata lives.")
 @click.option("--member-account", "accounts", multiple=True, metavar="ADDRESS[=ROLES]",
               help="An account of the new member with its roles, e.g. 0xabc..=admin,transact (repeatable; "
-                   "default role transact).")
+                   "default role transact). An admin account acts as admin once it accepts (`members accept-admin`).")
 @click.option("--node", "nodes", multiple=True, metavar="ENODE", help="An enode URL of its node (repeatable).")
+@click.option("--node-key", "key_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A node's geth nodekey file, to sign its consent here (one per --node, in their order).")
+@click.option("--node-signature", "signatures", multiple=True, metavar="HEX",
+              help="A node's consent signature from its operator (`members sign-node ENODE --member next`; "
+                   "one per --node, in their order).")
 @DESCRIPTION
 @client_options
 def propose_add_member(options: ClientOptions, name: str, weight: int, metadata_uri: str, accounts: tuple[str, ...],
-                       nodes: tuple[str, ...], description: str | None) -> None:
-    """Propose to admit a member with its accounts and nodes."""
+                       nodes: tuple[str, ...], key_files: tuple[str, ...], signatures: tuple[str, ...],
+                       description: str | None) -> None:
+    """Propose to admit a member with its accounts and nodes. Each node consents with its node key
+    to be registered for the id the member will get (the next one): --node-key signs here,
+    --node-signature is its operator's signature, checked before the proposal is made."""
     specs = []
     for item in accounts:
         address, _, roles = item.partition("=")
         specs.append(AccountSpec(parse_address(address.strip(), "--member-account"), Role.parse(roles or "transact")))
-    member = MemberSpec(name, weight, metadata_uri, tuple(specs), tuple(parse_enode(n) for n in nodes))
     client = make_client(options)
+    signed = []
+    if nodes or key_files or signatures:
+        if not nodes:
+            raise ConfigError("--node-key and --node-signature go with --node: give the nodes' enode URLs")
+        signed = consented_nodes(client, nodes, key_files, signatures, client.members.next_member_id(),
+                                 key_option="--node-key", signature_option="--node-signature", check=True)
+    member = MemberSpec(name, weight, metadata_uri, tuple(specs), tuple(signed))
     _propose(options, client, client.actions.add_member(member), description or f"Admit {name} with weight {weight}")
 
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
 
-from conftest import VOTING_PERIOD, Env, enode
+from conftest import VOTING_PERIOD, Env, enode, node_private_key
 from consortium_evm.cli import main
 from consortium_evm.cli_client import ClientOptions
 from consortium_evm.client import ConsortiumClient
@@ -37,6 +37,8 @@ class Session:
             "globex": KEYS[founders[1].admin],
             "initech": KEYS[founders[2].admin],
             "relay": KEYS[env.spare[0]],
+            "newcomer": KEYS[env.spare[4]],
+            "pending": KEYS[env.spare[5]],
         }
         self.made: list[ClientOptions] = []
 
@@ -122,11 +124,18 @@ def test_members_show_by_id_account_or_node(cli: Session) -> None:
     assert "no member has" in cli.fails("members", "show", cli.env.spare[3])
 
 
-def test_member_admin_manages_its_own_accounts_and_nodes(cli: Session) -> None:
+def node_key_file(tmp_path: Path, n: int) -> str:
+    """Test node ``n``'s key as geth keeps it in its nodekey file (hex, no 0x)."""
+    path = tmp_path / f"nodekey{n}"
+    path.write_text(node_private_key(n).hex() + "\n")
+    return str(path)
+
+
+def test_member_admin_manages_its_own_accounts_and_nodes(cli: Session, tmp_path: Path) -> None:
     newcomer, node = cli.env.spare[4], f"enode://{enode(40)}@10.0.0.40:30303"
     out = cli.ok("members", "add-account", newcomer, "--roles", "transact,deploy", account="acme")
     assert out.startswith("Added 1 account(s) with roles transact,deploy (tx 0x")
-    data = cli.json("members", "add-node", node, account="acme")
+    data = cli.json("members", "add-node", node, "--node-key", node_key_file(tmp_path, 40), account="acme")
     assert data["nodes"] == [node] and data["gas_used"] > 0 and data["tx_hash"].startswith("0x")
     shown = cli.json("members", "show", "1")
     assert newcomer in {a["address"] for a in shown["accounts"]}
@@ -138,6 +147,105 @@ def test_member_admin_manages_its_own_accounts_and_nodes(cli: Session) -> None:
     # Another member's admin cannot touch Acme's accounts.
     err = cli.fails("members", "remove-account", cli.env.founders[0].user, "--member", "1", account="globex")
     assert err.startswith("Error: reverted with NotMemberAdmin(")
+
+
+# ------------------------------------------------------------------------------------- admin acceptance, node consent
+
+
+def test_a_new_admin_accepts_directly_or_by_a_relayed_signature(cli: Session) -> None:
+    newcomer, pending = cli.env.spare[4], cli.env.spare[5]
+    cli.ok("members", "add-account", newcomer, "--roles", "admin,transact", account="acme")
+    cli.ok("members", "add-account", pending, "--roles", "admin", account="acme")
+    shown = cli.ok("members", "show", "1")
+    assert f"admins    1 accepted, 2 pending acceptance: {newcomer}, {pending}" in shown
+    assert re.search(rf"{newcomer}\s+transact \(admin: not accepted yet\)\s+yes", shown), shown
+    assert {a["address"]: a["admin_pending"] for a in cli.json("members", "show", "1")["accounts"]}[pending] is True
+    # before it accepts it does not act as admin
+    assert cli.fails("members", "add-account", cli.env.spare[6], account="newcomer").startswith(
+        "Error: reverted with NotMemberAdmin(")
+    out = cli.ok("members", "accept-admin", account="newcomer")
+    assert out.startswith(f"{newcomer} accepted its admin registration: it is an admin of member 1 (tx 0x")
+    again = cli.fails("members", "accept-admin", account="newcomer")
+    assert again.startswith(f"Error: reverted with NoPendingAdmin(account='{newcomer}')") and again.count("\n") == 1
+
+    # an admin-only account signs; anyone relays
+    signed = cli.ok("members", "sign-acceptance", account="pending")
+    signature = signed.splitlines()[0]
+    assert re.fullmatch(r"0x[0-9a-f]{130}", signature) and f"members submit-acceptance {pending}" in signed
+    data = cli.json("members", "sign-acceptance", account="pending")
+    assert (data["account"], data["member_id"], data["nonce"], data["signature"]) == (pending, 1, 0, signature)
+    assert "needs a signing account" in cli.fails("members", "sign-acceptance")
+    forged = cli.fails("members", "submit-acceptance", pending, "0x" + "11" * 65, account="relay")
+    assert forged.startswith(f"Error: reverted with InvalidConsentSignature(account='{pending}')") and forged.count("\n") == 1
+    assert "is not a signature" in cli.fails("members", "submit-acceptance", pending, "0x1234", account="relay")
+    relayed = cli.json("members", "submit-acceptance", pending, signature, account="relay")
+    assert (relayed["account"], relayed["member_id"]) == (pending, 1) and relayed["tx_hash"].startswith("0x")
+    assert "admins    3 accepted" in cli.ok("members", "show", "1")
+    assert "NoPendingAdmin" in cli.fails("members", "sign-acceptance", account="pending")
+
+
+def test_a_node_is_added_with_its_operators_consent(cli: Session, tmp_path: Path) -> None:
+    node = f"enode://{enode(41)}@10.0.0.41:30303"
+    key_file = node_key_file(tmp_path, 41)
+    # the operator signs offline for member 1 (nothing is sent) and hands the signature over
+    signature = cli.ok("members", "sign-node", node, "--node-key", key_file, "--member", "1").splitlines()[0]
+    assert re.fullmatch(r"0x[0-9a-f]{130}", signature)
+    data = cli.json("members", "sign-node", node, "--node-key", key_file, "--member", "next")
+    assert (data["member_id"], data["enode"], data["chain_id"]) == (4, node, cli.env.w3.eth.chain_id)
+    for_globex = cli.json("members", "sign-node", node, "--node-key", key_file, "--member", "2")["signature"]
+
+    # refusals: each one line, naming the node
+    missing = cli.fails("members", "add-node", node, account="acme")
+    assert missing.startswith("Error: each node needs its node key's consent: give --node-key FILE") and missing.count("\n") == 1
+    stolen = cli.fails("members", "add-node", node, "--signature", for_globex, account="acme")
+    assert stolen.startswith("Error: reverted with InvalidNodeSignature(nodeKey=") and stolen.count("\n") == 1
+    assert f"node {node} has a consent signature that is not its node key's for member 1" in stolen
+    wrong_key = cli.fails("members", "add-node", node, "--node-key", node_key_file(tmp_path, 42), account="acme")
+    assert "the node key given is not the key of node" in wrong_key
+    (tmp_path / "garbage").write_text("not a key")
+    assert "is not a node key" in cli.fails("members", "add-node", node, "--node-key", str(tmp_path / "garbage"),
+                                            account="acme")
+    assert "cannot read the node key file" in cli.fails("members", "add-node", node, "--node-key",
+                                                        str(tmp_path / "none"), account="acme")
+    both = cli.fails("members", "add-node", node, "--node-key", key_file, "--signature", signature, account="acme")
+    assert "either --node-key or --signature" in both
+    two = cli.fails("members", "add-node", node, f"enode://{enode(42)}@h:1", "--signature", signature, account="acme")
+    assert "2 node(s) but 1 --signature" in two
+    assert "not a member id" in cli.fails("members", "sign-node", node, "--node-key", key_file, "--member", "me")
+
+    out = cli.ok("members", "add-node", node, "--signature", signature, account="acme")
+    assert out.startswith("Added 1 node(s) (tx 0x")
+    assert "10.0.0.41" in {n["host"] for n in cli.json("members", "show", "1")["nodes"]}
+
+
+def test_propose_add_member_takes_its_nodes_consents(cli: Session, tmp_path: Path) -> None:
+    node9, node10 = f"enode://{enode(9)}@10.0.0.9:30303", f"enode://{enode(10)}@10.0.0.10:30303"
+    base = ("propose", "add-member", "--name", "Hooli", "--weight", "20",
+            "--member-account", f"{cli.env.spare[5]}=admin,transact")
+    block = cli.env.w3.eth.block_number
+    # a consent for member 3 (not the id Hooli will get) is refused before a doomed proposal is made
+    for_3 = cli.json("members", "sign-node", node9, "--node-key", node_key_file(tmp_path, 9), "--member", "3")
+    early = cli.fails(*base, "--node", node9, "--node-signature", for_3["signature"], account="acme")
+    assert early.startswith("Error: InvalidNodeSignature(nodeKey=") and early.count("\n") == 1
+    assert f"found before sending: node {node9} has a consent signature that is not its node key's for member 4" in early
+    assert "each node needs its node key's consent" in cli.fails(*base, "--node", node9, account="acme")
+    assert "go with --node" in cli.fails(*base, "--node-key", node_key_file(tmp_path, 9), account="acme")
+    assert cli.env.w3.eth.block_number == block
+
+    # one node signed here, in the order of the nodes; then a second proposal with the operator's signature
+    for_4 = cli.json("members", "sign-node", node10, "--node-key", node_key_file(tmp_path, 10), "--member", "next")
+    created = cli.json(*base, "--node", node9, "--node", node10, "--node-key", node_key_file(tmp_path, 9),
+                       "--node-key", node_key_file(tmp_path, 10), account="acme")
+    assert "Consortium.addMember(name='Hooli'" in created["proposal"]["actions"][0]["summary"]
+    created = cli.json(*base, "--node", node10, "--node-signature", for_4["signature"], account="acme")
+    number = "#" + str(created["proposal"]["number"])
+    for voter in ("acme", "globex"):
+        cli.ok("proposals", "vote", number, "for", account=voter)
+    cli.env.advance(VOTING_PERIOD + 1)
+    cli.ok("proposals", "execute", number, account="relay")
+    shown = cli.json("members", "show", "4")
+    assert shown["member"]["name"] == "Hooli" and [n["host"] for n in shown["nodes"]] == ["10.0.0.10"]
+    assert [a["admin_pending"] for a in shown["accounts"]] == [True]
 
 
 # ------------------------------------------------------------------------------------- a governance round
@@ -181,7 +289,7 @@ def test_propose_vote_sign_submit_execute(cli: Session, tmp_path: Path) -> None:
     assert cli.json("members", "list")[1]["weight"] == 30
 
 
-def test_each_propose_command_builds_its_action(cli: Session) -> None:
+def test_each_propose_command_builds_its_action(cli: Session, tmp_path: Path) -> None:
     expected = {
         ("propose", "suspend", "3"): "Consortium.suspendMember(memberId=3)",
         ("propose", "reinstate", "3"): "Consortium.reinstateMember(memberId=3)",
@@ -191,7 +299,8 @@ def test_each_propose_command_builds_its_action(cli: Session) -> None:
         ("propose", "call", cli.env.deployment.ingress, "setRules(address)", cli.env.deployment.consortium):
             "PermissionIngress.setRules(newRules=",
         ("propose", "add-member", "--name", "Hooli", "--weight", "20",
-         "--member-account", f"{cli.env.spare[5]}=admin,transact", "--node", f"enode://{enode(9)}@10.0.0.9:30303"):
+         "--member-account", f"{cli.env.spare[5]}=admin,transact", "--node", f"enode://{enode(9)}@10.0.0.9:30303",
+         "--node-key", node_key_file(tmp_path, 9)):
             "Consortium.addMember(name='Hooli'",
     }
     for args, summary in expected.items():
