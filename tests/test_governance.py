@@ -20,7 +20,7 @@ from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy import suite_abis
 from consortium_evm.errors import ContractRevertError
 from consortium_evm.transactions import Transactor
-from conftest import EXPIRY, VOTING_PERIOD, Env, enode
+from conftest import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, signed_node
 
 GAS = 5_000_000
 ABIS = suite_abis()
@@ -110,7 +110,8 @@ def passed(env: Env, calls: list[Call], description: str = "a proposal", voters:
 
 
 def set_time(env: Env, timestamp: int) -> None:
-    """Mine a block whose timestamp is exactly ``timestamp`` (``advance_time`` lands one second short)."""
+    """Mine a block whose timestamp is exactly ``timestamp``: reads (``state``) see it, and the next
+    transaction is mined one second later."""
     env.advance(timestamp - env.now())
     if env.now() < timestamp:
         env.advance(timestamp - env.now() + 1)
@@ -118,8 +119,9 @@ def set_time(env: Env, timestamp: int) -> None:
 
 
 def end_vote(env: Env, *proposal_ids: int) -> None:
-    """Move time to just after the voting of every given proposal has ended."""
-    target = max(core(env, pid)["voteEnd"] for pid in proposal_ids) + 1
+    """Move time to the first second after the voting of every given proposal (``voteEnd``: votes
+    are taken until the second before)."""
+    target = max(core(env, pid)["voteEnd"] for pid in proposal_ids)
     if env.now() < target:
         set_time(env, target)
 
@@ -153,15 +155,19 @@ def member_weight(env: Env, member_id: int) -> int:
 
 
 def add_admin(env: Env, member: int, account: str) -> None:
-    """The founder's admin registers ``account`` as a second admin+transact account of its member."""
+    """The founder's admin registers ``account`` as a second admin+transact account of its member, and
+    ``account`` accepts it (an admin added after the bootstrap counts only once accepted)."""
     send(env, env.consortium.functions.addAccounts(member + 1, [account], [5]), env.founders[member].admin)
+    send(env, env.consortium.functions.acceptAdmin(), account)
 
 
 def deploy_fresh(env: Env) -> Any:
     """A new, not yet started Consortium deployed by the deployer (the bootstrapper)."""
     art = load_artifact("Consortium")
     factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    sent = Transactor(env.w3, env.deployer, ABIS).send(factory.constructor(BASE_SETTINGS, (1000, 64)), gas=10_000_000)
+    sent = Transactor(env.w3, env.deployer, ABIS).send(
+        factory.constructor(BASE_SETTINGS, (VOTING_PERIOD, DAY), (1000, 64)), gas=10_000_000
+    )
     return env.w3.eth.contract(address=sent.contract_address, abi=art.abi)
 
 
@@ -260,7 +266,7 @@ def test_governance_not_started_until_the_bootstrapper_hands_over(env: Env) -> N
     admin = env.spare[2]
     boot = Transactor(env.w3, env.deployer, ABIS)
     boot.send(
-        fresh.functions.addMember("Solo", "", 10, [admin], [5], [(bytes.fromhex(enode(9)), "10.0.0.9", 30303)]),
+        fresh.functions.addMember("Solo", "", 10, [admin], [5], [bootstrap_node(9, "10.0.0.9")]),
         gas=GAS,
     )
     fn = fresh.functions.propose([fresh.address], [0], [b""], "too early")
@@ -282,9 +288,9 @@ def test_active_until_the_last_second_of_the_vote_then_decided(one: tuple[Env, i
     vote(env, pid, 0)
     vote(env, pid, 1)
     vote_end = core(env, pid)["voteEnd"]
-    set_time(env, vote_end)
+    set_time(env, vote_end - 1)  # the last second of the vote
     assert state(env, pid) == S.ACTIVE
-    set_time(env, vote_end + 1)
+    set_time(env, vote_end)  # voteEnd itself is after the vote; no execution delay: executable at once
     assert state(env, pid) == S.SUCCEEDED
 
 
@@ -367,12 +373,12 @@ def test_queued_during_the_execution_delay(env: Env) -> None:
     vote(env, pid, 0)
     vote(env, pid, 1)
     vote_end = core(env, pid)["voteEnd"]
-    set_time(env, vote_end + 1)
+    set_time(env, vote_end)
     assert state(env, pid) == S.QUEUED
     refused(env, execute_fn(env, pid, calls), env.spare[0], "ProposalNotExecutable", proposalId=pid, state=S.QUEUED)
-    set_time(env, vote_end + DAY)  # the last queued second
+    set_time(env, vote_end + DAY - 1)  # the last queued second
     assert state(env, pid) == S.QUEUED
-    set_time(env, vote_end + DAY + 1)
+    set_time(env, vote_end + DAY)  # executableAt = voteEnd + executionDelay
     assert state(env, pid) == S.SUCCEEDED
     execute(env, pid, calls)
     assert member_weight(env, 3) == 30
@@ -382,7 +388,7 @@ def test_expired_after_the_expiry_period(one: tuple[Env, int, list[Call]]) -> No
     env, pid, calls = one
     vote(env, pid, 0)
     vote(env, pid, 1)
-    executable_at = core(env, pid)["voteEnd"] + 1
+    executable_at = core(env, pid)["voteEnd"]  # no execution delay
     set_time(env, executable_at + EXPIRY - 1)
     assert state(env, pid) == S.SUCCEEDED  # the last executable second
     set_time(env, executable_at + EXPIRY)
@@ -461,7 +467,7 @@ def test_tally_uses_weights_of_the_snapshot_not_later_changes(env: Env) -> None:
 
 def test_a_member_added_after_creation_has_no_weight_on_that_proposal(env: Env) -> None:
     newcomer = env.spare[4]
-    add = [env.call("addMember", "Hooli", "", 50, [newcomer], [5], [(bytes.fromhex(enode(4)), "10.0.0.4", 30303)])]
+    add = [env.call("addMember", "Hooli", "", 50, [newcomer], [5], [signed_node(4, 4, "10.0.0.4")])]
     adding = propose(env, add, description="add Hooli")
     for who in range(3):
         vote(env, adding, who)
@@ -470,6 +476,7 @@ def test_a_member_added_after_creation_has_no_weight_on_that_proposal(env: Env) 
     end_vote(env, adding)
     execute(env, adding, add, "add Hooli")
     assert env.consortium.functions.memberOf(newcomer).call() == [4, True]
+    send(env, env.consortium.functions.acceptAdmin(), newcomer)  # added by a proposal: it accepts first
 
     refused(env, env.consortium.functions.castVote(older, FOR), newcomer, "NoVotingWeight", memberId=4, proposalId=older)
     snap = core(env, older)["snapshot"]
@@ -494,6 +501,8 @@ def test_a_vote_counts_the_snapshot_weight_across_admin_accounts_lost_and_regain
     between = propose(env, [noop(env, 2)], description="between")  # Globex has no admin: 65
     end_vote(env, restoring)
     execute(env, restoring, give_back, "Globex admin")
+    refused(env, env.consortium.functions.castVote(before, FOR), regained, "NotMemberAdmin")  # still pending
+    send(env, env.consortium.functions.acceptAdmin(), regained)  # Globex has an admin again once it accepts
     assert state(env, before) == state(env, between) == S.ACTIVE
 
     snaps = [core(env, pid)["snapshot"] for pid in (before, between)]
@@ -515,7 +524,7 @@ def test_a_vote_counts_the_snapshot_weight_across_admin_accounts_lost_and_regain
 
 def test_has_voted_is_false_for_a_member_that_never_voted(env: Env) -> None:
     newcomer = env.spare[4]
-    add = [env.call("addMember", "Hooli", "", 50, [newcomer], [5], [(bytes.fromhex(enode(4)), "10.0.0.4", 30303)])]
+    add = [env.call("addMember", "Hooli", "", 50, [newcomer], [5], [signed_node(4, 4, "10.0.0.4")])]
     adding = propose(env, add, description="add Hooli")
     for who in range(3):
         vote(env, adding, who)
@@ -523,6 +532,7 @@ def test_has_voted_is_false_for_a_member_that_never_voted(env: Env) -> None:
     older = propose(env, [noop(env)], description="older")
     end_vote(env, adding)
     execute(env, adding, add, "add Hooli")
+    send(env, env.consortium.functions.acceptAdmin(), newcomer)  # added by a proposal: it accepts first
     # The newcomer's vote window starts after ``older``, yet it never voted on it (and cannot).
     assert env.consortium.functions.hasVoted(older, 4).call() is False
     newer = propose(env, [noop(env)], description="newer")
@@ -611,24 +621,26 @@ def test_unknown_proposal(env: Env) -> None:
     view_refused(env, env.consortium.functions.state(bogus), "UnknownProposal", proposalId=bogus)
 
 
-def test_vote_window_passed_after_voting_152_numbers_newer(env: Env) -> None:
+def test_vote_window_passed_after_voting_128_numbers_newer(env: Env) -> None:
     oldest = propose(env, [noop(env)], description="oldest")  # number 1
-    # 150 cheap proposals (numbers 2..151), sent straight to the chain, then numbers 152 and 153.
+    # 126 cheap proposals (numbers 2..127), sent straight to the chain, then numbers 128 and 129.
     admin = env.founders[0].admin
     tester = getattr(env.w3.provider, "ethereum_tester")  # noqa: B009 - the embedded chain's own API
     data = env.consortium.encode_abi("propose", [[env.spare[0]], [0], [b""], "filler"])
-    for _ in range(150):
+    for _ in range(126):
         tester.send_transaction({"from": admin, "to": env.consortium.address, "gas": 500_000, "data": data})
-    p152 = propose(env, [noop(env)], description="number 152")
-    p153 = propose(env, [noop(env)], description="number 153")
-    assert (p152 & 0xFFFFFFFF, p153 & 0xFFFFFFFF) == (152, 153)
+    p128 = propose(env, [noop(env)], description="number 128")
+    p129 = propose(env, [noop(env)], description="number 129")
+    assert (p128 & 0xFFFFFFFF, p129 & 0xFFFFFFFF) == (128, 129)
     assert state(env, oldest) == S.ACTIVE
 
-    # 151 numbers newer: the oldest is still within member 2's window.
-    vote(env, p152, 1)
+    # 127 numbers newer: the oldest is still within member 2's window (VOTE_WINDOW = 128).
+    vote(env, p128, 1)
+    assert env.consortium.functions.hasVoted(oldest, 2).call() is False
     vote(env, oldest, 1)
-    # 152 numbers newer: member 3 can no longer vote on the oldest, and hasVoted says so.
-    vote(env, p153, 2)
+    # 128 numbers newer: member 3 can no longer vote on the oldest, and hasVoted says so.
+    assert env.consortium.functions.hasVoted(oldest, 3).call() is False
+    vote(env, p129, 2)
     assert env.consortium.functions.hasVoted(oldest, 3).call() is True
     refused(env, env.consortium.functions.castVote(oldest, FOR), env.founders[2].admin,
             "VoteWindowPassed", proposalId=oldest, memberId=3)
@@ -831,14 +843,16 @@ def test_settings_bounds_accept_the_extremes(env: Env) -> None:
     extremes = (10_000, 10_000, 30 * DAY, 365 * DAY, 30 * DAY, 365 * DAY)
     passed(env, [env.call("setSettings", extremes)])
     assert settings(env) == extremes
-    # And the lowest values.
-    lowest = (1, 1, 0, 1, 0, 1)
+    # And the lowest values: voting period and expiry at their floors (fixed at deployment: the
+    # session's are one hour and one day).
+    assert tuple(env.consortium.functions.settingsFloors().call()) == (VOTING_PERIOD, DAY)
+    lowest = (1, 1, 0, VOTING_PERIOD, 0, DAY)
     calls = [env.call("setSettings", lowest)]
     pid = propose(env, calls)
     set_time(env, core(env, pid)["voteStart"])
     for who in range(3):
         vote(env, pid, who)
-    set_time(env, core(env, pid)["voteEnd"] + 1 + 30 * DAY)  # after the 30-day execution delay
+    set_time(env, core(env, pid)["voteEnd"] + 30 * DAY)  # executableAt: after the 30-day execution delay
     execute(env, pid, calls)
     assert settings(env) == lowest
 
@@ -861,15 +875,18 @@ _LONG = 365 * DAY
         (5000, 0, 0, VOTING_PERIOD, 0, EXPIRY),
         (5000, 10_001, 0, VOTING_PERIOD, 0, EXPIRY),
         (5000, 5001, 0, 0, 0, EXPIRY),
+        (5000, 5001, 0, VOTING_PERIOD - 1, 0, EXPIRY),
         (5000, 5001, 0, _LONG + 1, 0, EXPIRY),
         (5000, 5001, 0, VOTING_PERIOD, 0, 0),
+        (5000, 5001, 0, VOTING_PERIOD, 0, DAY - 1),
         (5000, 5001, 0, VOTING_PERIOD, 0, _LONG + 1),
         (5000, 5001, 30 * DAY + 1, VOTING_PERIOD, 0, EXPIRY),
         (5000, 5001, 0, VOTING_PERIOD, 30 * DAY + 1, EXPIRY),
     ],
     ids=[
         "quorum-0", "quorum-over-100%", "threshold-0", "threshold-over-100%", "voting-period-0",
-        "voting-period-over-a-year", "expiry-0", "expiry-over-a-year", "voting-delay-over-30-days",
+        "voting-period-below-its-floor", "voting-period-over-a-year", "expiry-0", "expiry-below-its-floor",
+        "expiry-over-a-year", "voting-delay-over-30-days",
         "execution-delay-over-30-days",
     ],
 )

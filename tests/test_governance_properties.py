@@ -9,7 +9,11 @@ the contract's order of checks), and keeps what a member relies on:
   tallies equal the model's sums; ``VoteCast`` carries the model's weight);
 * a proposal executes at most once, and only if it passed (``ProposalExecuted`` events);
 * a member's weight counts (in votes, in the quorum's base and in ``memberWeightAt``) only while it is
-  active and has an admin account, so the members that can vote always hold the whole quorum base;
+  active and has an accepted admin account, so the members that can vote always hold the whole quorum
+  base; an admin account registered after the bootstrap (by a proposal or a member's admin) is pending
+  and counts for nothing until it accepts (``acceptAdmin`` from it, or ``acceptAdminBySig`` by anyone);
+* windows are exact: votes from ``voteStart`` until the second before ``voteEnd``, executable from
+  ``voteEnd`` (no execution delay here) until the second before ``voteEnd + expiryPeriod``;
 * no account of a suspended or removed member passes ``transactionAllowed``, and every admin account
   of an active member does, with or without the transact flag (every account's answer equals the
   model's);
@@ -35,16 +39,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from web3 import Web3
 from web3.logs import DISCARD
 
-from conftest import EXPIRY, VOTING_PERIOD, Env, enode
+from conftest import EXPIRY, VOTING_PERIOD, Env, signed_node
 from consortium_evm.deploy import suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.tester import revert_to
+from consortium_evm.signatures import sign_admin_acceptance
+from consortium_evm.tester import revert_to, tester_accounts
 from consortium_evm.transactions import Transactor
 
 ABIS = suite_abis()
 GAS = 5_000_000
 DAY = 24 * 3600
-QUORUM_BPS, THRESHOLD_BPS, VOTE_WINDOW = 5000, 5001, 152
+QUORUM_BPS, THRESHOLD_BPS, VOTE_WINDOW = 5000, 5001, 128
 ACTIVE, SUSPENDED, REMOVED = 1, 2, 3
 ADMIN, TRANSACT = 4, 1
 PENDING, P_ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
@@ -102,11 +107,11 @@ class Proposal:
             return CANCELED
         if t < self.vote_start:
             return PENDING
-        if t <= self.vote_end:
+        if t < self.vote_end:
             return P_ACTIVE
         if not self.passed():
             return DEFEATED
-        executable_at = self.vote_end + 1  # no execution delay in these settings
+        executable_at = self.vote_end  # voteEnd + executionDelay, and no execution delay in these settings
         if t < executable_at:
             return QUEUED
         if t >= executable_at + EXPIRY:
@@ -116,10 +121,14 @@ class Proposal:
 
 @dataclass
 class Registry:
-    """The model of the member registry: members (by id) and accounts (address -> (member, flags))."""
+    """The model of the member registry: members (by id) and accounts (address -> (member, flags in
+    force)); an admin registration after the bootstrap is in ``pending`` (and its admin flag not in
+    force) until the account accepts it; ``consent`` is each account's consent nonce."""
 
     members: dict[int, Member]
     accounts: dict[str, tuple[int, int]]
+    pending: set[str] = field(default_factory=set)
+    consent: Counter[str] = field(default_factory=Counter)
 
     def admin_count(self, member_id: int) -> int:
         return sum(1 for mid, flags in self.accounts.values() if mid == member_id and flags & ADMIN)
@@ -210,15 +219,31 @@ class Registry:
         owner, owner_flags = self.accounts.get(account, (0, 0))
         if (owner == 0 and owner_flags != 0) or (owner != 0 and self.members[owner].status != REMOVED):
             raise LockOut("AccountAlreadyRegistered")
-        self.accounts[account] = (member_id, flags)
+        # Outside the bootstrap an admin flag waits for the account's acceptance.
+        self.accounts[account] = (member_id, flags & ~ADMIN)
+        if flags & ADMIN:
+            self.pending.add(account)
+        else:
+            self.pending.discard(account)
 
     def remove_account(self, member_id: int, account: str) -> None:
         owner, flags = self.accounts.get(account, (0, 0))
-        if owner != member_id or flags == 0:
+        if owner != member_id or (flags == 0 and account not in self.pending):
             raise LockOut("AccountNotInMember")
         self.accounts[account] = (0, 0)
+        self.pending.discard(account)
+        self.consent[account] += 1
         if self.members[member_id].status == ACTIVE:
             self._check_no_lock_out()
+
+    def accept_admin(self, account: str) -> None:
+        """``acceptAdmin`` (or a valid ``acceptAdminBySig``) of ``account``."""
+        owner, flags = self.accounts.get(account, (0, 0))
+        if account not in self.pending or owner == 0 or self.members[owner].status == REMOVED:
+            raise LockOut("NoPendingAdmin")
+        self.accounts[account] = (owner, flags | ADMIN)
+        self.pending.discard(account)
+        self.consent[account] += 1
 
 
 ACTION_KINDS = ["setMemberWeight"] * 4 + ["addAccounts"] * 2 + ["removeAccounts"] * 2 + [
@@ -248,6 +273,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         # Ordered by how freely they may change (Hypothesis favours the first): spares, users, admins.
         self.pool = self.spares + [f.user for f in env.founders] + [f.admin for f in env.founders]
         self.executors = self.pool + [env.spare[0], env.deployer]
+        self.keys = {a.address: a for a in tester_accounts(len(env.w3.eth.accounts))}
         self.model = Registry(
             members={f.member_id: Member(ACTIVE, f.weight) for f in env.founders},
             accounts={
@@ -279,10 +305,11 @@ class GovernanceMachine(RuleBasedStateMachine):
 
     def clear_boundaries(self) -> None:
         """Keep the next transaction off the one second where its simulation (run at the latest block's
-        time ``t``) and its block (``t + 1``) would see different states: ``t`` equal to a vote's end,
-        or to the last second before a passed proposal expires."""
+        time ``t``) and its block (``t + 1``) would see different states: ``t + 1`` equal to a vote's
+        end (the first second it takes no votes and may execute), or to the first second a passed
+        proposal is expired."""
         while True:
-            t = self.now()
+            t = self.now() + 1
             if not any(t in (p.vote_end, p.vote_end + EXPIRY) for p in self.proposals.values()):
                 return
             self.env.advance(2)
@@ -433,7 +460,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         mid, flags = self.model.accounts.get(voter, (0, 0))
         member = self.model.members.get(mid)
         expected, new_base = None, None
-        if p.executed or p.canceled or not p.vote_start <= t <= p.vote_end:
+        if p.executed or p.canceled or not p.vote_start <= t < p.vote_end:
             expected = "ProposalNotActive"
         elif mid == 0 or not flags & ADMIN:
             expected = "NotMemberAdmin"
@@ -468,8 +495,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         p = self.pick_proposal(data, self.executable_proposals())
         sender = data.draw(st.sampled_from(self.executors), label="executor")
         tampered = data.draw(st.integers(0, 14), label="tamper") == 14
-        if p.passed() and self.now() <= p.vote_end + 1 and data.draw(st.integers(0, 2), label="wait for the end") < 2:
-            self.env.advance(p.vote_end + 2 - self.now())  # lands at vote_end + 1 (advance_time is 1 s short)
+        if p.passed() and self.now() < p.vote_end and data.draw(st.integers(0, 2), label="wait for the end") < 2:
+            self.env.advance(p.vote_end - self.now())  # the latest block at vote_end: executable from there
         self.clear_boundaries()
         state = p.state(self.now() + 1)
         calls = self.calls(p.actions)
@@ -527,6 +554,9 @@ class GovernanceMachine(RuleBasedStateMachine):
     def member_admin_changes_accounts(self, data: Any) -> None:
         """A member admin adds or removes an account of its own member, directly (no proposal)."""
         sender = data.draw(st.sampled_from(self.admins()), label="admin")
+        pending = sorted(a for a in self.model.pending if self.model.accounts.get(a, (0, 0))[0])
+        if pending and data.draw(st.integers(0, 5), label="pending admin tries") == 5:
+            sender = data.draw(st.sampled_from(pending), label="pending admin")  # it does not count yet
         own = self.model.accounts[sender][0]
         member = own if data.draw(st.integers(0, 7), label="other member") < 7 else data.draw(st.integers(1, 3))
         after = copy.deepcopy(self.model)
@@ -536,7 +566,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         free = [a for a in self.pool if self.model.accounts.get(a, (0, 0))[0] == 0]
         if not mine or (free and data.draw(st.integers(0, 1), label="add or remove") == 0):
             account = data.draw(st.sampled_from(free or self.pool), label="account")
-            flags = data.draw(st.sampled_from([TRANSACT, ADMIN | TRANSACT, ADMIN]), label="flags")
+            # Admin registrations first: each one waits for the account's acceptance.
+            flags = data.draw(st.sampled_from([ADMIN | TRANSACT, TRANSACT, ADMIN]), label="flags")
             fn = self.c.addAccounts(member, [account], [flags])
             adding = True
         else:
@@ -557,6 +588,41 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.model = after
             self.registry_changed = True
 
+    @precondition(lambda self: self.model.pending)
+    @rule(data=st.data())
+    def accept_admin(self, data: Any) -> None:
+        """A pending admin account accepts, usually: by a transaction from it, or by its signature
+        submitted by anyone (now and then over a stale consent nonce); now and then an account with
+        nothing pending tries."""
+        pending = sorted(self.model.pending)
+        if pending and data.draw(st.integers(0, 4), label="pending account") < 4:
+            account = data.draw(st.sampled_from(pending), label="account")
+        else:
+            account = data.draw(st.sampled_from(self.pool), label="account")
+        after = copy.deepcopy(self.model)
+        expected = None
+        if data.draw(st.booleans(), label="by signature"):
+            member_id = self.model.accounts.get(account, (0, 0))[0]
+            nonce = self.model.consent[account]
+            stale = data.draw(st.integers(0, 5), label="stale nonce") == 5
+            chain_id, consortium = self.env.w3.eth.chain_id, self.env.consortium.address
+            signature = sign_admin_acceptance(self.keys[account], member_id, nonce + stale, chain_id, consortium)
+            fn = self.c.acceptAdminBySig(account, signature)
+            sender = data.draw(st.sampled_from(self.executors), label="submitter")
+            if stale:
+                expected = "InvalidConsentSignature"
+        else:
+            fn, sender = self.c.acceptAdmin(), account
+        if expected is None:
+            try:
+                after.accept_admin(account)
+            except LockOut as refused:
+                expected = refused.name
+        self.clear_boundaries()
+        if self.transact(fn, sender, expected) is not None:
+            self.model = after
+            self.registry_changed = self.full_sweep = True
+
     # ------------------------------------------------------------------------------ invariants
 
     @invariant()
@@ -573,6 +639,10 @@ class GovernanceMachine(RuleBasedStateMachine):
         """Each member's status, weight and admin accounts, as the model has them; and the quorum stays
         within reach: the members with an admin account that the chain lets transact hold the whole
         total active weight."""
+        for account in self.pool:  # (memberId, flags in force, adminPending, consentNonce)
+            mid, flags = self.model.accounts.get(account, (0, 0))
+            expected_info = [mid, flags, account in self.model.pending, self.model.consent[account]]
+            assert self.read(self.c.accountInfo(account)) == expected_info, account
         reachable = 0
         for view in self.read(self.c.getMembers(0, 10)):
             member_id, weight, status, admin_count = view[0], view[3], view[4], view[7]
@@ -644,7 +714,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.c.addAccounts(1, [deployer], [ADMIN | TRANSACT]),
             self.c.suspendMember(1),
             self.c.setSettings((1, 1, 0, 1, 0, 1)),
-            self.c.addMember("Mallory", "", 1000, [deployer], [5], [(bytes.fromhex(enode(99)), "10.9.9.9", 30303)]),
+            self.c.addMember("Mallory", "", 1000, [deployer], [5], [signed_node(99, 4, "10.9.9.9")]),
             self.env.ingress.functions.setRules(self.env.spare[0]),
         ]
         fn = attempts[self.step % len(attempts)]
@@ -670,32 +740,36 @@ class GovernanceMachine(RuleBasedStateMachine):
                 assert self.read(self.c.hasVoted(p.pid, mid)) is expected
 
 
-def _copy_of_rule(name: str, method: Any, needs_proposals: bool, **strategies: Any) -> Any:
-    """``method`` as a rule of its own under ``name``."""
+def _copy_of_rule(name: str, method: Any, needs: bool | str, **strategies: Any) -> Any:
+    """``method`` as a rule of its own under ``name``, enabled when there are proposals (``needs`` true)
+    or pending admin accounts (``needs == "pending"``)."""
 
     def step(self: GovernanceMachine, **kwargs: Any) -> None:
         method(self, **kwargs)
 
     step.__name__ = step.__qualname__ = name
     copy_rule = rule(**strategies)(step)
-    return precondition(lambda self: bool(self.proposals))(copy_rule) if needs_proposals else copy_rule
+    if needs == "pending":
+        return precondition(lambda self: bool(self.model.pending))(copy_rule)
+    return precondition(lambda self: bool(self.proposals))(copy_rule) if needs else copy_rule
 
 
 # Rule weights. Hypothesis picks evenly among the rules enabled for a run, and swarm testing
 # disables each rule (by function name) with a probability drawn per run, so a run without any vote
 # or execution would be common. The core steps therefore also exist as copies under other names: they
 # weigh more, and it is unlikely that every copy is disabled at once.
-for _name, _copies, _needs_proposals, _strategies in (
+for _name, _copies, _needs, _strategies in (
     ("propose", 3, False, {"data": st.data()}),
     ("vote", 2, True, {"data": st.data()}),
     ("single_vote", 2, True, {"data": st.data()}),
     ("execute", 3, True, {"data": st.data()}),
     ("time_jump", 1, False, {"seconds": st.sampled_from(JUMPS)}),
+    ("accept_admin", 1, "pending", {"data": st.data()}),
 ):
     for _i in range(_copies):
         _copy_name = f"{_name}_copy_{_i + 1}"
         setattr(GovernanceMachine, _copy_name,
-                _copy_of_rule(_copy_name, getattr(GovernanceMachine, _name), _needs_proposals, **_strategies))
+                _copy_of_rule(_copy_name, getattr(GovernanceMachine, _name), _needs, **_strategies))
 
 
 def test_governance_state_machine(_deployed: tuple[Env, int]) -> None:
