@@ -468,6 +468,16 @@ def deploy_suite(
         validator_set_address = Web3.to_checksum_address(str(created.address))
         code_hashes[VALIDATOR_SET] = check_code(w3, VALIDATOR_SET, validator_set_address, set_art)
 
+    # The suite's own contracts can never act as a member's account (the Consortium refuses itself;
+    # the ingress and the ValidatorSet could neither propose nor vote): a file naming one has a typo.
+    suite_addresses = {consortium_address, ingress_address, validator_set_address} - {None}
+    for member in spec.members:
+        for account in member.accounts:
+            if account.address in suite_addresses:
+                raise DeploymentError(
+                    f"member {member.name!r} lists {account.address}, an address of this deployment's own "
+                    "contracts, as an account: correct the consortium file"
+                )
     for member in spec.members:
         run(f"add member {member.name}", consortium_address,
             consortium.encode_abi("addMember", list(member.add_member_args())))

@@ -258,3 +258,18 @@ def test_set_aside_renames_and_never_deletes(tmp_path: Path) -> None:
     assert (tmp_path / "n.journal.json.old-19700101T000000Z").read_text() == "journal 1"
     assert (tmp_path / "n.journal.json.old-19700101T000000Z-2").read_text() == "journal 2"
     assert (tmp_path / "n.json.old-19700101T000000Z").read_text() == "manifest 1"
+
+
+def test_a_member_account_that_is_one_of_the_suites_contracts_is_refused(chain: tuple) -> None:  # type: ignore[type-arg]
+    """Issue 14 item 5: the ingress (or the Consortium) as a founding admin account (a typo, or an
+    attempt to make a contract that can never vote count as an admin) is refused before any member
+    is registered."""
+    from consortium_evm.genesis.predeploy import create_address
+
+    w3, deployer, journal_path, _ = chain
+    for offset in (0, 1):  # the Consortium (created first), then the ingress
+        target = create_address(deployer.address, nonce(w3, deployer.address) + offset)
+        spec = make_spec(w3)
+        bad = MemberSpec("C", 5, accounts=(AccountSpec(target, Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec("cc" * 64, "h3"),))
+        with pytest.raises(DeploymentError, match="own contracts"):
+            deploy_suite(w3, deployer, ConsortiumSpec(members=(*spec.members, bad)))
