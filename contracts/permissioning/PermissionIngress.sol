@@ -118,7 +118,11 @@ contract PermissionIngress is IAccountRules, INodeRules, GovernanceOwned {
     /// @dev Puts `candidate` in force after checking it has code, then asks it, as forwarding does,
     /// whether it declares both rule interfaces (ERC-165) and whether it refuses two accounts no one
     /// can register: the zero address (the registry refuses it) and an address derived from the
-    /// previous block's hash and the candidate, unknown before that block exists.
+    /// previous block's hash and the candidate, unknown before that block exists. That stops rules
+    /// written to spare a fixed address and registrations made in advance; it does not stop rules code
+    /// that recomputes the address at run time (a sanity check, not a proof), nor a member admin who
+    /// registers it earlier in the same block, which only makes that execution revert (it may be
+    /// executed again in a later block).
     function _switchAndProbe(address candidate) private {
         if (candidate.code.length == 0) revert RulesWithoutCode(candidate);
         rules = candidate;
