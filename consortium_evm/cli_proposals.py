@@ -311,6 +311,22 @@ propose_group.add_command(_validator_action(
 propose_group.add_command(_validator_action("remove", "remove_validator", "Propose to remove ADDRESS from the ValidatorSet."))
 
 
+@propose_group.command("set-rules")
+@click.argument("rules")
+@click.option("--node", default=None, metavar="ENODE",
+              help="The registered node the ingress checks the new rules let connect: an enode URL, enode id or "
+                   "node key (default: the first registered node of your member).")
+@DESCRIPTION
+@client_options
+def propose_set_rules(options: ClientOptions, rules: str, node: str | None, description: str | None) -> None:
+    """Propose to put the rules contract RULES behind the PermissionIngress. When the proposal
+    executes, the ingress probes it: accounts no one can register must be refused, the executing
+    account allowed, and the named node allowed to connect."""
+    client = make_client(options)
+    action = client.actions.set_rules(rules, node)
+    _propose(options, client, action, description or f"Put the permission rules {rules} behind the ingress")
+
+
 @propose_group.command("call")
 @click.argument("target", type=ADDRESS)
 @click.argument("signature")

@@ -254,11 +254,24 @@ class RulesInterfaceMissing(NamedRevert):
 
 
 class RulesAllowEveryone(NamedRevert):
-    """The new rules would let an account nobody registered transact: refused (never fail-open)."""
+    """The new rules would let an account nobody can register transact (the zero address or the
+    per-call outsider): refused (never fail-open)."""
 
 
 class RulesLockOut(NamedRevert):
     """The new rules would lock out the account executing the change: refused (never locked out)."""
+
+
+class RulesRefuseNode(NamedRevert):
+    """The new rules would refuse the registered node the proposal names: refused (the network must still form)."""
+
+
+class ProbeNodeNotActive(NamedRevert):
+    """The node named to probe the new rules is not registered to an active member."""
+
+
+class ProbeNodeMismatch(NamedRevert):
+    """The host or port named for the probe node differs from the node's registration."""
 
 
 class ZeroGovernance(NamedRevert):

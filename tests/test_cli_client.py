@@ -296,8 +296,11 @@ def test_each_propose_command_builds_its_action(cli: Session, tmp_path: Path) ->
         ("propose", "remove-member", "3"): "Consortium.removeMember(memberId=3)",
         ("propose", "set-param", "quorum", "60%"): "quorumBps': 6000",
         ("propose", "set-param", "voting-period", "2h"): "votingPeriod': 7200",
-        ("propose", "call", cli.env.deployment.ingress, "setRules(address)", cli.env.deployment.consortium):
+        ("propose", "call", cli.env.deployment.ingress, "setRules(address,bytes,string,uint16)",
+         cli.env.deployment.consortium, cli.env.founders[0].node.enode_id, cli.env.founders[0].node.host, "30303"):
             "PermissionIngress.setRules(newRules=",
+        ("propose", "set-rules", cli.env.deployment.consortium):
+            f"PermissionIngress.setRules(newRules='{cli.env.deployment.consortium}', publicKey=0x{cli.env.founders[1].node.enode_id}",
         ("propose", "add-member", "--name", "Hooli", "--weight", "20",
          "--member-account", f"{cli.env.spare[5]}=admin,transact", "--node", f"enode://{enode(9)}@10.0.0.9:30303",
          "--node-key", node_key_file(tmp_path, 9)):

@@ -65,6 +65,7 @@ from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutc
 from consortium_evm.signatures import sign_typed
 
 OUTSIDER = Web3.to_checksum_address(bytes(keccak(text="consortium-evm.ingress.outsider"))[-20:])
+"""The ingress's fixed probe address before issue 14."""
 """The address the ingress asks about to refuse rules that allow everyone."""
 
 
@@ -190,8 +191,8 @@ def test_rules_actions_execute(env: Env, client: ConsortiumClient) -> None:
 def test_executions_that_fail_raise_the_named_error(env: Env, client: ConsortiumClient) -> None:
     a = client.actions
     boot = env.spare[8]
-    lax = deploy(env, "Consortium", [(5000, 5001, 0, 3600, 0, 3600), (3600, 3600), (10, 10)], boot)
-    make_client(env, boot).transactor.send(lax.functions.setUnaffiliatedAccount(OUTSIDER, 1))
+    fresh_consortium = deploy(env, "Consortium", [(5000, 5001, 0, 3600, 0, 3600), (3600, 3600), (10, 10)], boot)
+    lax = deploy(env, "AllowAllButRules", [[OUTSIDER]], boot)  # everyone but the former fixed probe
     foreign_rules = deploy(env, "PermissionRules", [env.consortium.address, env.spare[5], 0], env.spare[4])
     board = deploy(env, "NoticeBoard", [env.consortium.address], env.spare[4])
     bad_settings = Settings(0, 5000, 0, 3600, 0, 3600)
@@ -217,7 +218,7 @@ def test_executions_that_fail_raise_the_named_error(env: Env, client: Consortium
     assert env.ingress.functions.rules().call() == env.consortium.address
 
     # and a contract nobody installed: governance not started, the bootstrapper cannot propose
-    fresh = ConsortiumClient.from_web3(env.w3, lax.address, account=boot)
+    fresh = ConsortiumClient.from_web3(env.w3, fresh_consortium.address, account=boot)
     assert fresh.status().governance_started is False
     with pytest.raises(GovernanceNotStarted):
         fresh.proposals.create(fresh.actions.set_member_limits(3, 3), "too early")

@@ -715,7 +715,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.c.suspendMember(1),
             self.c.setSettings((1, 1, 0, 1, 0, 1)),
             self.c.addMember("Mallory", "", 1000, [deployer], [5], [signed_node(99, 4, "10.9.9.9")]),
-            self.env.ingress.functions.setRules(self.env.spare[0]),
+            self.env.ingress.functions.setRules(self.env.spare[0], bytes.fromhex(enode(1)), "10.0.0.1", 30303),
         ]
         fn = attempts[self.step % len(attempts)]
         with pytest.raises(ContractRevertError) as info:

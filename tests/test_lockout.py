@@ -52,6 +52,12 @@ def refused(env: Env, fn: Any, sender: str, name: str, **expected: Any) -> Contr
     return err
 
 
+def _probe_node(env: Env) -> tuple[bytes, str, int]:
+    """The node ``setRules`` names for the ingress's node probe: Acme's."""
+    node = env.founders[0].node
+    return node.public_key, node.host, node.port
+
+
 def set_time(env: Env, timestamp: int) -> None:
     env.advance(timestamp - env.now())
     if env.now() < timestamp:  # advance_time lands one second short
@@ -245,7 +251,7 @@ def _deployer_calls(env: Env) -> dict[str, Any]:
         "setSettings": c.setSettings((1, 1, 0, 1, 0, 1)),
         "setNodeMatch": c.setNodeMatch(1),
         "startGovernance": c.startGovernance(),
-        "ingress.setRules": env.ingress.functions.setRules(env.consortium.address),
+        "ingress.setRules": env.ingress.functions.setRules(env.consortium.address, *_probe_node(env)),
     }
 
 
@@ -300,7 +306,7 @@ def test_a_proposal_that_did_not_pass_cannot_execute(env: Env) -> None:
 @pytest.mark.parametrize("target", ["an EOA", "the zero address"])
 def test_the_ingress_rules_cannot_be_set_to_an_address_without_code(env: Env, target: str) -> None:
     new_rules = env.spare[6] if target == "an EOA" else ZERO
-    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules])[2:]))]
+    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules, *_probe_node(env)])[2:]))]
     pid = voted(env, calls, "rules to nowhere")
     refused(env, execute_fn(env, pid, calls, "rules to nowhere"), env.founders[0].user,
             "RulesWithoutCode", rules=new_rules)
@@ -310,7 +316,7 @@ def test_the_ingress_rules_cannot_be_set_to_an_address_without_code(env: Env, ta
 
 def test_the_ingress_rules_must_declare_the_rule_interfaces(env: Env) -> None:
     calls: list[Call] = [
-        (env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [env.ingress.address])[2:]))
+        (env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [env.ingress.address, *_probe_node(env)])[2:]))
     ]
     pid = voted(env, calls, "rules without interfaces")
     refused(env, execute_fn(env, pid, calls, "rules without interfaces"), env.founders[0].user,
@@ -334,7 +340,7 @@ def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_the
         factory.constructor(env.consortium.address, env.consortium.address, 0), gas=GAS
     )
     new_rules = sent.contract_address
-    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules])[2:]))]
+    calls: list[Call] = [(env.ingress.address, 0, bytes.fromhex(env.ingress.encode_abi("setRules", [new_rules, *_probe_node(env)])[2:]))]
     pid = voted(env, calls, "new rules")
     # Executed by an account the new rules would refuse: refused, the executor must still get through.
     refused(env, execute_fn(env, pid, calls, "new rules"), env.spare[6], "RulesLockOut", rules=new_rules)
@@ -347,7 +353,7 @@ def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_the
     assert allowed(env, env.founders[2].user) is True
     assert allowed(env, env.spare[6]) is False
     # Only governance replaces them.
-    refused(env, env.ingress.functions.setRules(env.consortium.address), env.founders[0].admin,
+    refused(env, env.ingress.functions.setRules(env.consortium.address, *_probe_node(env)), env.founders[0].admin,
             "OnlyGovernance", caller=env.founders[0].admin)
 
 

@@ -24,7 +24,7 @@ VOTING_PERIOD = 3600  # conftest's governance settings
 TRANSACT, DEPLOY, ADMIN = 1, 2, 4
 ZERO = "0x" + "00" * 20
 OUTSIDER = Web3.to_checksum_address(bytes(Web3.keccak(text="consortium-evm.ingress.outsider"))[-20:])
-"""PermissionIngress's probe address (``_OUTSIDER``): rules that let it transact allow everyone."""
+"""PermissionIngress's former fixed probe address (before issue 14): no longer special."""
 ABIS = suite_abis()
 FLOORS = (VOTING_PERIOD, 3600)  # (minVotingPeriod, minExpiryPeriod) of the Consortiums deployed here
 
@@ -69,6 +69,12 @@ def events(contract: Contract, name: str, sent: Sent) -> list[Any]:
 
 def action(contract: Contract, name: str, *args: Any) -> tuple[str, int, bytes]:
     return (contract.address, 0, bytes.fromhex(contract.encode_abi(name, list(args))[2:]))
+
+
+def set_rules(env: Any, rules: str, founder: int = 0) -> tuple[str, int, bytes]:
+    """``setRules`` as a proposal action, naming a founder's registered node for the node probe."""
+    node = env.founders[founder].node
+    return action(env.ingress, "setRules", rules, node.public_key, node.host, node.port)
 
 
 def propose(env: Any, calls: list[tuple[str, int, bytes]], description: str) -> int:
@@ -322,7 +328,8 @@ def test_ingress_constructor_checks_its_rules(env):
 
 
 def test_set_rules_only_by_governance(env):
-    fn = env.ingress.functions.setRules(env.consortium.address)
+    node = env.founders[0].node
+    fn = env.ingress.functions.setRules(env.consortium.address, node.public_key, node.host, node.port)
     for caller in (env.deployer, env.founders[0].admin, env.spare[3]):
         check_error(reverts(env, fn, caller), "OnlyGovernance", caller=caller)
 
@@ -343,7 +350,7 @@ def test_replace_rules_with_standalone_rules(env):
     before = _answers(env, nodes)
     assert True in before and False in before
 
-    calls = [action(ingress, "setRules", rules.address)]
+    calls = [set_rules(env, rules.address)]
     proposal_id = propose(env, calls, "new rules")
     vote_through(env, [(proposal_id, calls)])
     # the execution's sender must still be able to transact under the new rules
@@ -379,11 +386,11 @@ def test_rules_that_allow_everyone_are_refused(env):
     ingress_art = load_artifact("PermissionIngress")
     factory = env.w3.eth.contract(abi=ingress_art.abi, bytecode=ingress_art.bytecode)
     Transactor(env.w3, boot, ABIS).simulate(factory.constructor(c.address, other.address))  # acceptable so far
+    # Registering the former fixed probe changes nothing now (issue 14): no registrable address is a probe.
     send(env, other.functions.setUnaffiliatedAccount(OUTSIDER, TRANSACT), boot)
-    check_error(deploy_error(env, "PermissionIngress", [c.address, other.address]), "RulesAllowEveryone",
-                rules=other.address)
-    # stand-alone rules reading such a registry are refused the same way
-    lax = deploy(env, "PermissionRules", [other.address, c.address, 0], boot)
+    Transactor(env.w3, boot, ABIS).simulate(factory.constructor(c.address, other.address))
+    # rules that allow everyone but the former probe are refused, at deployment as on replacement
+    lax = deploy(env, "AllowAllButRules", [[OUTSIDER]], boot)
     check_error(deploy_error(env, "PermissionIngress", [c.address, lax.address]), "RulesAllowEveryone",
                 rules=lax.address)
 
@@ -391,8 +398,7 @@ def test_rules_that_allow_everyone_are_refused(env):
 def test_set_rules_refuses_bad_rules(env):
     c, ingress = env.consortium, env.ingress
     boot = env.spare[8]
-    lax = deploy(env, "Consortium", [(5000, 5001, 0, VOTING_PERIOD, 0, 3600), FLOORS, (10, 10)], boot)
-    send(env, lax.functions.setUnaffiliatedAccount(OUTSIDER, TRANSACT), boot)
+    lax = deploy(env, "AllowAllButRules", [[OUTSIDER]], boot)
     board = deploy(env, "NoticeBoard", [c.address], boot)
     cases = [
         (env.spare[3], "RulesWithoutCode"),
@@ -401,7 +407,7 @@ def test_set_rules_refuses_bad_rules(env):
     ]
     proposals = []
     for i, (candidate, _) in enumerate(cases):
-        calls = [action(ingress, "setRules", candidate)]
+        calls = [set_rules(env, candidate)]
         proposals.append((propose(env, calls, f"bad rules {i}"), calls))
     vote_through(env, proposals)
     for i, ((candidate, error), (proposal_id, calls)) in enumerate(zip(cases, proposals)):
@@ -502,14 +508,23 @@ ALLOW_ALL, REVERT, GARBAGE = 0, 1, 2
 @pytest.mark.parametrize("mode", [ALLOW_ALL, REVERT, GARBAGE])
 def test_rules_that_misbehave_from_the_start_are_refused(env, mode):
     faulty = deploy(env, "FaultyRules", [mode, True, env.founders[0].admin], env.spare[3])
-    art = load_artifact("PermissionIngress")
-    fn = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode).constructor(env.consortium.address, faulty.address)
-    with pytest.raises(ContractRevertError) as info:
-        Transactor(env.w3, env.spare[4], [*ABIS, art.abi, load_artifact("FaultyRules").abi]).simulate(fn)
-    # Allowing everyone is named; a rules contract that reverts or answers 2 (not a boolean) cannot
-    # answer the probe at all, so its own failure stops the deployment.
-    expected = {ALLOW_ALL: {"RulesAllowEveryone"}, REVERT: {"Broken"}, GARBAGE: {"UnknownError", "Revert"}}[mode]
-    assert info.value.name in expected, str(info.value)
+    if mode == ALLOW_ALL:
+        check_error(deploy_error(env, "PermissionIngress", [env.consortium.address, faulty.address]),
+                    "RulesAllowEveryone", rules=faulty.address)
+    else:
+        # At deployment no member exists, so there is no one to lock out: the first rules are checked
+        # for code, interfaces and outsiders only, and an answer that reverts or is not exactly 32 bytes
+        # holding 1 reads "no", as forwarding reads it. The ingress then answers an exact false.
+        ingress = deploy(env, "PermissionIngress", [env.consortium.address, faulty.address], env.spare[4])
+        f1 = env.founders[0]
+        for data in (tx_data(env, f1.admin, env.spare[1]), conn_data(env, f1.node.enode_id, f1.node.host, f1.node.port)):
+            assert raw_answer(env, ingress.address, data) == b"\x00" * 32
+    # As a replacement, each one is refused.
+    calls = [set_rules(env, faulty.address)]
+    proposal_id = propose(env, calls, "misbehaving rules")
+    vote_through(env, [(proposal_id, calls)])
+    err = reverts(env, execute_fn(env, proposal_id, calls, "misbehaving rules"), env.founders[0].admin)
+    check_error(err, "RulesAllowEveryone" if mode == ALLOW_ALL else "RulesLockOut", rules=faulty.address)
 
 
 @pytest.mark.parametrize("mode", [REVERT, GARBAGE])
@@ -517,7 +532,7 @@ def test_rules_that_break_later_make_the_ingress_answer_no(env, mode):
     """Rules accepted while they behaved, then broken: the ingress fails closed (an exact 32-byte 0)."""
     executor = env.founders[0].admin
     faulty = deploy(env, "FaultyRules", [mode, False, executor], env.spare[3])
-    govern(env, [action(env.ingress, "setRules", faulty.address)], executor=executor)
+    govern(env, [set_rules(env, faulty.address)], executor=executor)
     assert env.ingress.functions.rules().call() == faulty.address
     assert word(raw_answer(env, env.ingress.address, tx_data(env, executor, env.spare[1])))
     send(env, faulty.functions.breakNow(), env.spare[3])
@@ -528,7 +543,7 @@ def test_rules_that_break_later_make_the_ingress_answer_no(env, mode):
 
 def test_setting_rules_that_would_lock_the_executor_out_is_refused(env):
     faulty = deploy(env, "FaultyRules", [REVERT, False, env.spare[5]], env.spare[3])
-    calls = [action(env.ingress, "setRules", faulty.address)]
+    calls = [set_rules(env, faulty.address)]
     proposal_id = propose(env, calls, "permissioning test")
     vote_through(env, [(proposal_id, calls)])
     err = reverts(env, execute_fn(env, proposal_id, calls, "permissioning test"), env.founders[0].admin)

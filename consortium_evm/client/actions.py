@@ -18,9 +18,10 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Settings
+from consortium_evm.client.members import node_key_of, parse_enode
+from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Member, MemberNode, Settings
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import MemberSpec, NodeMatch, Role, parse_address
+from consortium_evm.spec import MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role, parse_address
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -116,11 +117,51 @@ class Actions:
             raise ConfigError(f"unknown node matching mode {mode!r}; modes are {names}") from None
         return self._consortium("setNodeMatch", int(match))
 
-    def set_rules(self, rules: str) -> Action:
-        """Put another permission rules contract behind the ingress (checked by the ingress)."""
+    def set_rules(self, rules: str, node: NodeSpec | MemberNode | str | None = None) -> Action:
+        """Put another permission rules contract behind the ingress. The ingress probes it when the
+        proposal executes: it must refuse accounts no one can register, let the executing account
+        reach governance, and let ``node`` connect. ``node`` (a NodeSpec, a MemberNode, an enode URL,
+        an enode id or a node key) must then be registered, with that host and port, to an active
+        member; by default the first registered node of the signing account's member, else of the
+        first active member that has one (see :meth:`probe_node`)."""
         if self._client.ingress is None:
             raise ConfigError("this client was made without the PermissionIngress address")
-        return self._on(self._client.ingress, "PermissionIngress", "setRules", parse_address(rules, "rules contract"))
+        probe = self.probe_node(node)
+        return self._on(self._client.ingress, "PermissionIngress", "setRules", parse_address(rules, "rules contract"),
+                        bytes.fromhex(probe.enode_id), probe.host, probe.port)
+
+    def probe_node(self, node: NodeSpec | MemberNode | str | None = None) -> NodeSpec:
+        """The node ``set_rules`` names for the ingress's node probe: ``node`` itself (an enode URL,
+        NodeSpec or MemberNode as given; an enode id or node key completed with its registered host
+        and port), or by default the first node still registered to the signing account's member
+        (in the order the registry's events added them) if that member is active, else the first such
+        node of the active members in id order. A ConfigError when there is none."""
+        if isinstance(node, NodeSpec):
+            return node
+        if isinstance(node, MemberNode):
+            return NodeSpec(node.enode_id, node.host, node.port)
+        members = self._client.members
+        if isinstance(node, str):
+            if node.strip().startswith("enode://"):
+                return parse_enode(node)
+            key = "0x" + node_key_of(node).hex()
+            owner = members.by_node(node)
+            found = [n for n in members.details(owner.id).nodes if n.key == key] if owner else []
+            if not found:
+                raise ConfigError(f"node {node!r} is not registered: give its enode URL or a registered node")
+            return NodeSpec(found[0].enode_id, found[0].host, found[0].port)
+        candidates: list[Member] = []
+        signer = self._client.address
+        if signer is not None:
+            own = members.by_account(signer)
+            if own is not None and own.active:
+                candidates.append(own)
+        candidates += [m for m in members.list(status=MemberStatus.ACTIVE) if m.node_count and m not in candidates]
+        for member in candidates:
+            nodes = members.details(member.id).nodes
+            if nodes:
+                return NodeSpec(nodes[0].enode_id, nodes[0].host, nodes[0].port)
+        raise ConfigError("no active member has a registered node to probe the new rules with")
 
     # -- validators ----------------------------------------------------------------------------------
 

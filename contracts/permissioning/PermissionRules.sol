@@ -16,8 +16,12 @@ contract PermissionRules is RegistryPermissionRules, GovernanceOwned {
     /// @notice The node matching mode in force.
     NodeMatch public nodeMatch;
 
+    /// @notice The registry address given at deployment is the zero address.
     error ZeroRegistry();
 
+    /// @param registry_ Where members, accounts and nodes are registered (the `Consortium`).
+    /// @param governance_ The governance contract, the only account that may change the matching mode.
+    /// @param mode The node matching mode to start with.
     constructor(IConsortiumRegistry registry_, address governance_, NodeMatch mode) GovernanceOwned(governance_) {
         if (address(registry_) == address(0)) revert ZeroRegistry();
         registry = registry_;
@@ -26,6 +30,7 @@ contract PermissionRules is RegistryPermissionRules, GovernanceOwned {
     }
 
     /// @notice Sets how nodes are matched. Governance only.
+    /// @param mode `EnodeId` (id alone) or `EnodeIdHostPort` (id, host and port).
     function setNodeMatch(NodeMatch mode) external onlyGovernance {
         nodeMatch = mode;
         emit NodeMatchChanged(mode);

@@ -23,6 +23,8 @@ abstract contract RegistryPermissionRules is IAccountRules, INodeRules, IERC165 
         EnodeIdHostPort
     }
 
+    /// @notice The node matching mode changed.
+    /// @param mode The mode now in force: `EnodeId` (id alone) or `EnodeIdHostPort` (id, host and port).
     event NodeMatchChanged(NodeMatch mode);
 
     /// @inheritdoc IAccountRules

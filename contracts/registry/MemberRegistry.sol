@@ -354,8 +354,11 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
         Account storage acct = _accounts[account];
         uint32 owner = acct.memberId;
         if (owner != 0 && _memberCore[owner].status != MemberStatus.Removed) revert AccountAlreadyRegistered(account, owner);
+        // A pending admin registration of a removed member ends here too (a signed acceptance of it
+        // named that member, whose id is never reused).
         acct.memberId = 0;
         acct.flags = flags;
+        acct.adminPending = false;
         if (flags == 0) emit AccountRemoved(0, account);
         else emit AccountAdded(0, account, flags);
     }
