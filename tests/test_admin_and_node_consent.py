@@ -256,6 +256,19 @@ def test_a_removed_members_pending_admin_cannot_accept(env):
                 account=pending)
 
 
+def test_an_account_allowed_on_its_own_keeps_no_pending_admin_registration(env):
+    """A pending admin of a removed member, then allowed on its own by governance: its record no
+    longer says it waits for an acceptance (the client would show it as a pending admin of no member)."""
+    c, f3 = env.consortium, env.founders[2]
+    pending = env.spare[1]
+    send(env, c.functions.addAccounts(3, [pending], [ADMIN | TRANSACT]), f3.admin)
+    passed(env, [env.call("removeMember", 3)], "remove Initech", voters=(0, 1))
+    assert info(env, pending)[:3] == (3, TRANSACT, True)
+    passed(env, [env.call("setUnaffiliatedAccount", pending, TRANSACT)], "allow it on its own", voters=(0, 1))
+    assert info(env, pending)[:3] == (0, TRANSACT, False)
+    check_error(reverts(env, c.functions.acceptAdmin(), pending), "NoPendingAdmin", account=pending)
+
+
 def test_founding_admins_are_accepted_at_the_bootstrap_only(env):
     c = env.consortium
     for f in env.founders:

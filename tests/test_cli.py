@@ -31,7 +31,7 @@ def test_demo_tells_the_whole_lifecycle_with_exact_gas() -> None:
     assert positions == sorted(positions)  # ... in the order the story happens
     table = out[out.index("Gas per operation"):].splitlines()[1:]
     rows = [(line.rsplit(None, 1)[0].strip(), int(line.rsplit(None, 1)[1].replace(",", ""))) for line in table]
-    assert len(rows) == 6 + 15 + 1  # the deployment's 6 transactions, the governance rounds' 15, the total
+    assert len(rows) == 6 + 16 + 1  # the deployment's 6 transactions, the governance rounds' 16 (the newcomer accepts its admin role), the total
     gas = dict(rows)
     assert max(g for name, g in rows if name.startswith("vote (")) <= 40_000
     assert gas["vote by signature (Initech, relayed)"] <= 50_000
@@ -44,7 +44,7 @@ def test_demo_json_gives_addresses_and_exact_gas() -> None:
     data = json.loads(result.output)
     assert data["consortium"].startswith("0x") and data["ingress"].startswith("0x")
     by_name = {s["name"]: s["gasUsed"] for s in data["steps"]}
-    assert by_name["deploy Consortium"] + by_name["deploy PermissionIngress"] <= 5_400_000
+    assert by_name["deploy Consortium"] + by_name["deploy PermissionIngress"] <= 6_100_000  # the gas report's target for the suite
     votes = [s["gasUsed"] for s in data["steps"] if s["name"].startswith("vote (")]
     assert len(votes) == 8 and max(votes) <= 40_000
     executions = [s for s in data["steps"] if s["name"].startswith("execute")]

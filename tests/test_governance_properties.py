@@ -39,7 +39,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from web3 import Web3
 from web3.logs import DISCARD
 
-from conftest import EXPIRY, VOTING_PERIOD, Env, signed_node
+from conftest import EXPIRY, VOTING_PERIOD, Env, enode, signed_node
 from consortium_evm.deploy import suite_abis
 from consortium_evm.errors import ContractRevertError
 from consortium_evm.signatures import sign_admin_acceptance

@@ -126,8 +126,9 @@ class Actions:
         first active member that has one (see :meth:`probe_node`)."""
         if self._client.ingress is None:
             raise ConfigError("this client was made without the PermissionIngress address")
+        address = parse_address(rules, "rules contract")  # a typo is named before the chain is asked
         probe = self.probe_node(node)
-        return self._on(self._client.ingress, "PermissionIngress", "setRules", parse_address(rules, "rules contract"),
+        return self._on(self._client.ingress, "PermissionIngress", "setRules", address,
                         bytes.fromhex(probe.enode_id), probe.host, probe.port)
 
     def probe_node(self, node: NodeSpec | MemberNode | str | None = None) -> NodeSpec:
