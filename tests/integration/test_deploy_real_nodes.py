@@ -281,7 +281,7 @@ def test_a_reverting_step_is_named_with_its_custom_error(tmp_path: Path, anvil: 
     journal_path.write_text(json.dumps(journal))
     result = run_cli(tmp_path, chain)
     assert result.returncode == 1
-    assert "step 'start governance' would revert: reverted with OnlyGovernance(caller=" in result.stderr
+    assert "step 'start governance' would revert: reverted with NotBootstrapper(caller=" in result.stderr
 
 
 def test_bytecode_the_chain_cannot_run_is_named(tmp_path: Path) -> None:
