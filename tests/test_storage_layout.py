@@ -3,7 +3,8 @@
 Three things depend on where the compiler puts the Consortium's state and how it packs its structs:
 
 * ``_castVote`` and ``propose`` read and write a proposal's and a member's word as whole words, with
-  hand-written bit positions (the ``_P_*`` and ``_M_*`` constants of ConsortiumGovernance.sol, and the
+  hand-written bit positions (the ``_P_*`` and ``_M_*`` constants of ConsortiumGovernance.sol, the
+  ``_A_*`` ones of MemberRegistry.sol for the account word, and the
   ``uint72(c)`` and ``uint16(p >> _P_FLAGS)`` masks next to them);
 * a genesis file pre-deploys the Consortium with the storage a bootstrap left, so a later build must
   read that storage the same way;
@@ -34,6 +35,7 @@ from consortium_evm.compiler.standard_json import run_standard_json
 
 ROOT = resolve_root(Path(__file__).resolve().parent.parent)
 GOVERNANCE_SOL = ROOT / "contracts" / "governance" / "ConsortiumGovernance.sol"
+REGISTRY_SOL = ROOT / "contracts" / "registry" / "MemberRegistry.sol"
 
 STATE_VARIABLES = [
     # (label, slot, offset in bytes): MemberRegistry's, then ConsortiumGovernance's, then Consortium's.
@@ -105,6 +107,10 @@ BIT_CONSTANTS = {
     "_M_VOTE_BASE": ("MemberCore", "voteBase"),
     "_M_BALLOT_NONCE": ("MemberCore", "ballotNonce"),
     "_M_VOTE_BITS": ("MemberCore", "voteBits"),
+    # constant in MemberRegistry.sol (the account word written whole by _addAccounts/_storeAccount)
+    "_A_FLAGS": ("Account", "flags"),
+    "_A_PENDING": ("Account", "adminPending"),
+    "_A_CONSENT_NONCE": ("Account", "consentNonce"),
 }
 
 
@@ -125,8 +131,8 @@ def struct_type(layout: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def source_constants() -> dict[str, int]:
-    text = GOVERNANCE_SOL.read_text(encoding="utf-8")
-    found = re.findall(r"uint256\s+private\s+constant\s+(_[PM]_[A-Z_]+)\s*=\s*(\d+)\s*;", text)
+    text = GOVERNANCE_SOL.read_text(encoding="utf-8") + REGISTRY_SOL.read_text(encoding="utf-8")
+    found = re.findall(r"uint256\s+private\s+constant\s+(_[PMA]_[A-Z_]+)\s*=\s*(\d+)\s*;", text)
     return {name: int(value) for name, value in found}
 
 
@@ -148,7 +154,7 @@ def test_the_packed_structs_keep_their_member_offsets(layout: dict[str, Any], st
 
 def test_the_hand_packed_bit_positions_are_the_compilers_offsets(layout: dict[str, Any]) -> None:
     constants = source_constants()
-    assert sorted(constants) == sorted(BIT_CONSTANTS), "a _P_/_M_ constant was added or removed: pin it here"
+    assert sorted(constants) == sorted(BIT_CONSTANTS), "a _P_/_M_/_A_ constant was added or removed: pin it here"
     for name, (struct, member) in BIT_CONSTANTS.items():
         (entry,) = [m for m in struct_type(layout, struct)["members"] if m["label"] == member]
         assert int(entry["slot"]) == 0
