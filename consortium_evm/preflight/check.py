@@ -91,10 +91,13 @@ class PreflightReport:
 
 
 def preflight(
-    client: ConsortiumClient, rpc_url: str, consensus: str, *, blocks: int = 1000, rpc: Rpc | None = None
+    client: ConsortiumClient, rpc_url: str, consensus: str, *, blocks: int = 1000, rpc: Rpc | None = None,
+    known_nodes: Sequence[str] = (),
 ) -> PreflightReport:
     """Ask the rules about the node at ``rpc_url``, its peers, the current validators' nodes and the
-    accounts that sent transactions in the last ``blocks`` blocks (at the latest block)."""
+    accounts that sent transactions in the last ``blocks`` blocks (at the latest block).
+    ``known_nodes``: enode URLs of registered nodes the registry's events do not name (the founding
+    nodes of a network started from a genesis file: its static-nodes.json)."""
     if blocks < 0:
         raise ConfigError(f"blocks must be 0 or more, not {blocks}")
     rpc = rpc or _rpc
@@ -109,7 +112,7 @@ def preflight(
             nodes.append(CutOffNode(role, enode))
     unmatched: list[str] = []
     if consensus in VOTE_CONSENSUS and consensus in METHODS:
-        registered = _registered_nodes_by_address(client)
+        registered = _registered_nodes_by_address(client, known_nodes)
         for validator in node_validators(rpc_url, consensus, rpc).validators:
             node = registered.get(validator.lower())
             if node is None:
@@ -154,19 +157,15 @@ def _without_query(enode: str) -> str:
     return enode.split("?", 1)[0]
 
 
-def _registered_nodes_by_address(client: ConsortiumClient) -> dict[str, str]:
-    """Every registered node's enode URL by the lower-case address of its node key (from the
-    registry's NodeAdded/NodeRemoved events; a node re-registered elsewhere keeps its last entry)."""
-    nodes: dict[str, tuple[str, str]] = {}
-    for event in client.events.history(kinds=("NodeAdded", "NodeRemoved")):
-        key = "0x" + bytes(event.args["nodeKey"]).hex()
-        if event.name == "NodeAdded":
-            public_key = bytes(event.args["publicKey"])
-            enode = f"enode://{public_key.hex()}@{event.args['host']}:{event.args['port']}"
-            nodes[key] = ("0x" + bytes(keccak(public_key))[12:].hex(), enode)
-        else:
-            nodes.pop(key, None)
-    return {address: enode for address, enode in nodes.values()}
+def _registered_nodes_by_address(client: ConsortiumClient, known: Sequence[str]) -> dict[str, str]:
+    """Every registered node's enode URL by the lower-case address of its node key (see
+    ``guard.peers.registered_enodes`` for where they come from)."""
+    from consortium_evm.guard.peers import registered_enodes
+
+    return {
+        "0x" + bytes(keccak(bytes.fromhex(node_id)))[12:].hex(): enode
+        for node_id, enode in registered_enodes(client, known).items()
+    }
 
 
 def _accounts(client: ConsortiumClient, first: int, head: int) -> tuple[tuple[CutOffAccount, ...], int]:

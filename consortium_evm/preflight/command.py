@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from consortium_evm.cli_client import ClientOptions, client_options, make_client
@@ -19,18 +21,23 @@ def permissioning_group() -> None:
                    "must answer on it).")
 @click.option("--blocks", type=click.IntRange(min=0), default=1000, show_default=True,
               help="How many recent blocks' senders to check.")
+@click.option("--nodes", "nodes_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Enode URLs of registered nodes the registry's events do not name (a network started from a "
+                   "genesis file: its static-nodes.json or bootnodes.txt).")
 @client_options
-def preflight_command(options: ClientOptions, rpc_url: str | None, blocks: int) -> None:
+def preflight_command(options: ClientOptions, rpc_url: str | None, blocks: int, nodes_file: str | None) -> None:
     """List what the rules would cut off if this network enforced them now: the node, its peers and
     the current validators' nodes that the rules refuse, and the accounts that sent transactions in
     the last --blocks blocks that they refuse. Exits 1 when anything would be cut off (or the node's
     peers cannot be listed), 0 when nothing would."""
     from consortium_evm.networks import LOCAL_NODE, load_network, local_node_url
+    from consortium_evm.guard.peers import read_enode_list
     from consortium_evm.preflight.check import preflight
 
     network = load_network(options.network, options.networks_file)
     url = rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url)
-    report = preflight(make_client(options), url, network.consensus, blocks=blocks)
+    known = read_enode_list(Path(nodes_file)) if nodes_file else ()
+    report = preflight(make_client(options), url, network.consensus, blocks=blocks, known_nodes=known)
     if options.as_json:
         echo_json(report.to_json())
     else:
