@@ -153,6 +153,11 @@ def _register() -> None:
     for command in (status_command, members_group, proposals_group, propose_group, access_group, events_command):
         main.add_command(command)
     register_genesis(main)
+    from consortium_evm.guard.command import guard_command
+    from consortium_evm.preflight.command import permissioning_group
+
+    main.add_command(permissioning_group)
+    main.add_command(guard_command)
 
 
 _register()

@@ -42,13 +42,15 @@ class Access:
         gas_price: int = 0,
         gas_limit: int = 0,
         payload: bytes = b"",
+        block: int | str = "latest",
     ) -> bool:
-        """Whether ``sender`` may send a transaction to ``target`` (``None``: create a contract)."""
+        """Whether ``sender`` may send a transaction to ``target`` (``None``: create a contract), as
+        the rules answer at ``block`` (a number, or "latest")."""
         to = parse_address(target, "target") if target else ZERO_ADDRESS
         fn = self._rules().transactionAllowed(  # type: ignore[attr-defined]
             parse_address(sender, "sender"), to, value, gas_price, gas_limit, payload
         )
-        return bool(self._client.call(fn, sender=self._client.reader))
+        return bool(self._client.call(fn, block, sender=self._client.reader))
 
     def node_allowed(self, enode: str, host: str | None = None, port: int | None = None) -> bool:
         """Whether a node may connect: an enode URL, or an enode id with the host and port it
