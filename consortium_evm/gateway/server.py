@@ -423,8 +423,16 @@ def serve(config: GatewayConfig, print_line: Callable[[str], None] = print) -> N
     """Run the gateway until interrupted (the CLI)."""
     gateway = Gateway(config)
     web.run_app(gateway.application(), host=config.listen_host, port=config.listen_port, print=None,
-                access_log=None, handle_signals=True,
-                shutdown_timeout=5.0)
+                access_log=None, handle_signals=True, shutdown_timeout=5.0, loop=new_event_loop())
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when it is installed (the hop costs less), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 @dataclass
