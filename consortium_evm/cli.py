@@ -146,6 +146,7 @@ def _register() -> None:
     from consortium_evm.cli_members import members_group, status_command
     from consortium_evm.cli_node import node_group
     from consortium_evm.cli_proposals import propose_group, proposals_group
+    from consortium_evm.gateway.command import gateway_command
 
     main.add_command(node_group)
     main.add_command(deploy_command)
@@ -158,6 +159,7 @@ def _register() -> None:
 
     main.add_command(permissioning_group)
     main.add_command(guard_command)
+    main.add_command(gateway_command)
 
 
 _register()

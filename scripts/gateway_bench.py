@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""The gateway's cost: the same JSON-RPC requests straight to anvil, through a bare pass-through
+proxy on aiohttp (the hop alone), and through ``consortium-evm gateway`` (the hop and the checks),
+in one run against one anvil. Prints figures; it is not a timed test.
+
+Starts anvil on 127.0.0.1 (each transaction mined at once; stopped by its PID at the end), deploys
+the consortium (one member whose admin sends), writes ``networks.yaml`` and the manifest to a
+temporary folder, and starts the gateway (the CLI, ``python -m consortium_evm.cli gateway``) and
+the bare proxy (this script with ``--bare``) as processes of their own, so that their CPU time can
+be read from ``/proc``. Then, the paths' order rotating each round:
+
+* reads: ``eth_getBalance`` of the member at ``latest`` (``--reads`` each path);
+* sends: a signed EIP-1559 transfer by the member (``eth_sendRawTransaction``; nonces handed out
+  across the paths in turn, signed before the clock starts; ``--sends`` each path);
+* throughput: 8 clients (threads, each its own kept-alive session) reading for ``--seconds`` each path;
+* the gateway's CPU time (user + system, from ``/proc/PID/stat``) per request it served.
+
+Usage: ``python scripts/gateway_bench.py [--reads 2000] [--sends 300] [--seconds 5] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bare_proxy(upstream: str, port: int) -> None:
+    """A pass-through proxy on aiohttp with the gateway's client settings: POST / forwarded as it came."""
+    import aiohttp
+    from aiohttp import web
+
+    async def start(app: web.Application) -> None:
+        app["session"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=30),
+                                               timeout=aiohttp.ClientTimeout(total=30))
+
+    async def stop(app: web.Application) -> None:
+        await app["session"].close()
+
+    async def forward(request: web.Request) -> web.Response:
+        body = await request.read()
+        async with request.app["session"].post(upstream, data=body, headers={"Content-Type": "application/json"}) as r:
+            return web.Response(body=await r.read(), status=r.status,
+                                headers={"Content-Type": r.headers.get("Content-Type", "application/json")})
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post("/", forward)
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    from consortium_evm.gateway.server import new_event_loop  # the gateway's loop (uvloop if installed)
+
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    import requests
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited: {process.communicate()}")
+        try:
+            requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--sends", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--bare", nargs=2, metavar=("UPSTREAM", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        bare_proxy(args.bare[0], int(args.bare[1]))
+        return
+
+    import requests
+    from consortium_evm.deploy import deploy_suite
+    from consortium_evm.node.anvil import anvil_accounts, start_anvil
+    from consortium_evm.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+    from web3 import Web3
+
+    keys = anvil_accounts(3)
+    deployer, member = keys[0], keys[1]
+    anvil = start_anvil()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
+        spec = ConsortiumSpec(members=(MemberSpec("Bench", 100, accounts=(AccountSpec(member.address, Role.ADMIN | Role.TRANSACT),),
+                                                  nodes=(NodeSpec("01" * 64, "10.0.0.1"),)),))
+        work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+        (work / "deployments").mkdir()
+        deployment = deploy_suite(w3, deployer, spec, network="bench", manifest_path=work / "deployments" / "bench.json",
+                                  poll_interval=0.05)
+        (work / "networks.yaml").write_text(
+            f"networks:\n  bench:\n    url: {anvil.url}\n    chain_id: {anvil.chain_id}\n    consensus: dev\n")
+    except BaseException:
+        anvil.stop()
+        raise
+    _run(args, anvil, deployer, member, work, deployment.ingress, processes, requests, w3)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress: str, processes: list[Any],
+         requests: Any, w3: Any) -> None:
+    try:
+        gw_port, bare_port = _free_port(), _free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "consortium_evm.cli", "gateway", "--network", "bench", "--networks",
+             str(work / "networks.yaml"), "--deployments", str(work / "deployments"), "--listen", f"127.0.0.1:{gw_port}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        processes.append(gateway)
+        bare = subprocess.Popen([sys.executable, __file__, "--bare", anvil.url, str(bare_port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        processes.append(bare)
+        urls = {"direct": anvil.url, "bare": f"http://127.0.0.1:{bare_port}", "gateway": f"http://127.0.0.1:{gw_port}"}
+        for name in ("bare", "gateway"):
+            wait_up(urls[name], gateway if name == "gateway" else bare)
+        sessions = {name: requests.Session() for name in urls}
+        served = {"gateway": 0}
+
+        def call(name: str, method: str, params: list[Any]) -> Any:
+            answer = sessions[name].post(urls[name], json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                                         timeout=30).json()
+            if "error" in answer:
+                raise SystemExit(f"{name} {method}: {answer['error']}")
+            if name == "gateway":
+                served["gateway"] += 1
+            return answer["result"]
+
+        names = list(urls)
+        for name in names:  # warm-up
+            for _ in range(50):
+                call(name, "eth_getBalance", [member.address, "latest"])
+        cpu_start, served_start = cpu_seconds(gateway.pid), served["gateway"]
+
+        reads: dict[str, list[float]] = {n: [] for n in names}
+        for i in range(args.reads):
+            for name in names[i % 3:] + names[:i % 3]:
+                started = time.perf_counter()
+                call(name, "eth_getBalance", [member.address, "latest"])
+                reads[name].append(time.perf_counter() - started)
+
+        nonce = w3.eth.get_transaction_count(member.address)
+        fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
+        raws = []
+        for k in range(args.sends * 3):
+            tx = {"to": deployer.address, "value": 1, "gas": 21000, "maxFeePerGas": 4 * fee + 10**9,
+                  "maxPriorityFeePerGas": 10**9, "nonce": nonce + k, "chainId": anvil.chain_id, "type": 2}
+            raws.append("0x" + member.sign_transaction(tx).raw_transaction.hex())
+        sends: dict[str, list[float]] = {n: [] for n in names}
+        k = 0
+        for i in range(args.sends):
+            for name in names[i % 3:] + names[:i % 3]:
+                started = time.perf_counter()
+                call(name, "eth_sendRawTransaction", [raws[k]])
+                sends[name].append(time.perf_counter() - started)
+                k += 1
+        cpu_used, gw_requests = cpu_seconds(gateway.pid) - cpu_start, served["gateway"] - served_start
+
+        throughput: dict[str, float] = {}
+        for name in names:
+            counts = [0] * args.clients
+            stop_at = time.perf_counter() + args.seconds
+
+            def client(index: int, target: str = name, until: float = stop_at) -> None:
+                session = requests.Session()
+                body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": [member.address, "latest"]}
+                while time.perf_counter() < until:
+                    assert "result" in session.post(urls[target], json=body, timeout=30).json()
+                    counts[index] += 1
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            throughput[name] = sum(counts) / args.seconds
+
+        mean = {n: statistics.fmean(v) * 1000 for n, v in reads.items()}
+        send_mean = {n: statistics.fmean(v) * 1000 for n, v in sends.items()}
+        figures = {
+            "reads": args.reads, "sends": args.sends, "clients": args.clients, "seconds": args.seconds,
+            "read_ms": mean, "read_p50_ms": {n: statistics.median(v) * 1000 for n, v in reads.items()},
+            "send_ms": send_mean, "throughput_rps": throughput,
+            "read_gateway_over_direct": mean["gateway"] / mean["direct"],
+            "read_gateway_over_bare": mean["gateway"] / mean["bare"],
+            "send_gateway_over_direct": send_mean["gateway"] / send_mean["direct"],
+            "throughput_gateway_over_direct": throughput["gateway"] / throughput["direct"],
+            "gateway_cpu_ms_per_request": cpu_used / gw_requests * 1000,
+            "gateway_cpu_requests": gw_requests,
+        }
+        if args.json:
+            print(json.dumps(figures, indent=2))
+            return
+        print(f"anvil {anvil.url}; {args.reads} reads and {args.sends} sends per path, paths in rotating order")
+        print(f"{'path':<8} {'read mean':>10} {'read p50':>9} {'send mean':>10} {'8-client rps':>13}")
+        for n in names:
+            print(f"{n:<8} {mean[n]:>8.3f}ms {figures['read_p50_ms'][n]:>7.3f}ms {send_mean[n]:>8.3f}ms "
+                  f"{throughput[n]:>13.0f}")
+        print(f"reads: gateway/direct {figures['read_gateway_over_direct']:.2f} (target <= 1.5), "
+              f"gateway/bare {figures['read_gateway_over_bare']:.2f} (target <= 1.2)")
+        print(f"sends: gateway/direct {figures['send_gateway_over_direct']:.2f} (target <= 1.5)")
+        print(f"8 clients: gateway/direct throughput {figures['throughput_gateway_over_direct']:.2f} (target >= 0.7)")
+        print(f"gateway CPU: {figures['gateway_cpu_ms_per_request']:.3f} ms per request "
+              f"({gw_requests} reads and sends)")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        anvil.stop()
+
+
+if __name__ == "__main__":
+    main()
