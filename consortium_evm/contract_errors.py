@@ -1,6 +1,6 @@
 """One Python exception per custom error of the consortium contracts.
 
-A revert decoded by :func:`consortium_evm.revert.decode_revert` is raised as the class named like
+A revert decoded by :func:`consortium_evm.domain.revert.decode_revert` is raised as the class named like
 the Solidity error, so that a member back-end can write::
 
     try:

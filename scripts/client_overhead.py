@@ -31,7 +31,7 @@ Three paths do the same work:
   it. web3's own validation asks ``eth_chainId`` around each ``eth_call`` and ``eth_estimateGas``
   (measured: three requests for one ``eth_call``);
 * ``raw, same provider``: the same raw code on the Web3 the client gets from
-  :func:`consortium_evm.connect.http_web3` (the chain id asked once per thread), so that the
+  :func:`consortium_evm.chain.connect.http_web3` (the chain id asked once per thread), so that the
   difference to the client is the client library's own work.
 
 Every path warms up first; then the reads and the transactions run in rounds, the paths' order
@@ -63,11 +63,11 @@ from web3 import Web3
 from web3.contract import Contract
 
 from consortium_evm.client.core import ConsortiumClient
-from consortium_evm.connect import http_web3
-from consortium_evm.deploy import contract_at, deploy_suite
-from consortium_evm.networks import load_network
+from consortium_evm.chain.connect import http_web3
+from consortium_evm.deploy.suite import contract_at, deploy_suite
+from consortium_evm.config.networks import load_network
 from consortium_evm.node.anvil import anvil_accounts, start_anvil
-from consortium_evm.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
 
 READ_KINDS = ("members page", "member by account", "transactionAllowed", "proposal state")
 ROUNDS = 5

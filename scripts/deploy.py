@@ -8,7 +8,7 @@ the result back: the members, and what the permission ingress answers for the fi
 
 from __future__ import annotations
 
-from consortium_evm.scripting import ScriptContext
+from consortium_evm.workflows.scripting import ScriptContext
 
 
 def main(ctx: ScriptContext) -> None:

@@ -67,10 +67,11 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.compiler import Artifact, compile_project, load_artifact
-from consortium_evm.deploy import contract_at, deploy_suite, suite_abis
-from consortium_evm.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
-from consortium_evm.spec import (
+from consortium_evm.compiler import Artifact, load_artifact
+from consortium_evm.compiler.pipeline import compile_project
+from consortium_evm.deploy.suite import contract_at, deploy_suite, suite_abis
+from consortium_evm.domain.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
+from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
     GovernanceSettings,
@@ -79,8 +80,8 @@ from consortium_evm.spec import (
     NodeSpec,
     Role,
 )
-from consortium_evm.tester import advance_time, tester_web3
-from consortium_evm.transactions import Sent, Transactor
+from consortium_evm.node.tester import advance_time, tester_web3
+from consortium_evm.tx.transactions import Sent, Transactor
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_SOURCES = ROOT / "scripts" / "reference"
@@ -338,7 +339,8 @@ def _ours_artifacts_current() -> bool | None:
     """Whether the packaged (london) artifacts were built from the sources now in contracts/
     (None when that cannot be told, e.g. outside a project checkout)."""
     try:
-        from consortium_evm.compiler import build_settings, cache_key
+        from consortium_evm.compiler import build_settings
+        from consortium_evm.compiler.pipeline import cache_key
         from consortium_evm.compiler.sources import collect_sources
 
         index = json.loads((ROOT / "consortium_evm" / "artifacts" / "_build.json").read_text(encoding="utf-8"))

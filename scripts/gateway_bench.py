@@ -58,7 +58,7 @@ def bare_proxy(upstream: str, port: int) -> None:
     app.router.add_post("/", forward)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    from consortium_evm.gateway.server import new_event_loop  # the gateway's loop (uvloop if installed)
+    from consortium_evm.enforce.gateway.server import new_event_loop  # the gateway's loop (uvloop if installed)
 
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
 
@@ -97,9 +97,9 @@ def main() -> None:
         return
 
     import requests
-    from consortium_evm.deploy import deploy_suite
+    from consortium_evm.deploy.suite import deploy_suite
     from consortium_evm.node.anvil import anvil_accounts, start_anvil
-    from consortium_evm.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+    from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
     from web3 import Web3
 
     keys = anvil_accounts(3)

@@ -13,9 +13,9 @@ from web3.contract import Contract
 from conftest import Env
 from consortium_evm.client import Action, ConsortiumClient, Proposal
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy import contract_at
-from consortium_evm.tester import tester_accounts
-from consortium_evm.transactions import Transactor
+from consortium_evm.deploy.suite import contract_at
+from consortium_evm.node.tester import tester_accounts
+from consortium_evm.tx.transactions import Transactor
 
 LOG_CHUNK = 3
 """Block range of each eth_getLogs: small, so that every history read is chunked."""

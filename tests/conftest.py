@@ -14,9 +14,9 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.signatures import sign_node_consent
-from consortium_evm.deploy import Deployment, contract_at, deploy_suite, suite_abis
-from consortium_evm.spec import (
+from consortium_evm.domain.signatures import sign_node_consent
+from consortium_evm.deploy.suite import Deployment, contract_at, deploy_suite, suite_abis
+from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
     GovernanceSettings,
@@ -24,8 +24,8 @@ from consortium_evm.spec import (
     NodeSpec,
     Role,
 )
-from consortium_evm.tester import advance_time, revert_to, snapshot, tester_web3
-from consortium_evm.transactions import Sent, Transactor
+from consortium_evm.node.tester import advance_time, revert_to, snapshot, tester_web3
+from consortium_evm.tx.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600
 EXPIRY = 7 * 24 * 3600

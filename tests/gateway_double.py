@@ -11,8 +11,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from rpc_stub import RpcStub
-from consortium_evm.gateway import GatewayConfig
-from consortium_evm.gateway.rules import SELECTOR, ZERO_ADDRESS
+from consortium_evm.enforce.gateway import GatewayConfig
+from consortium_evm.enforce.gateway.rules import SELECTOR, ZERO_ADDRESS
 
 CHAIN_ID = 4242
 INGRESS = "0x00000000000000000000000000000000000A11CE"

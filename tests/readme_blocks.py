@@ -46,7 +46,8 @@ def scratch_project(folder: Path, files: Sequence[str], geth_path: Path) -> Iter
     """A folder a README block runs in as a new user's project: copies of ``files`` (files or
     folders of the project), a link to the project's .venv, and an environment whose local network
     lives in ``folder/nodes`` (stopped by PID on the way out, whatever happened)."""
-    from consortium_evm.node.network import NODES_DIR_ENV, stop_network
+    from consortium_evm.localnet.stop import stop_network
+    from consortium_evm.node.state import NODES_DIR_ENV
 
     root = README.parent
     for name in files:

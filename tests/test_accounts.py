@@ -13,11 +13,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 
-from consortium_evm import accounts as accounts_module
-from consortium_evm.accounts import AccountLoader, click_password_prompt, decrypt_keystore, stdin_is_tty
+from consortium_evm.chain import accounts as accounts_module
+from consortium_evm.chain.accounts import AccountLoader, click_password_prompt, decrypt_keystore, stdin_is_tty
 from consortium_evm.errors import ConfigError
-from consortium_evm.networks import AccountConfig, Network, load_network, tester_network
-from consortium_evm.tester import tester_web3
+from consortium_evm.config.networks import AccountConfig, Network, load_network, tester_network
+from consortium_evm.node.tester import tester_web3
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 ADDRESS = Account.from_key(KEY).address
@@ -236,7 +236,7 @@ def test_a_bad_dev_account_index_is_refused_with_the_file_and_line(tmp_path: Pat
 
 
 def test_dev_account_out_of_range_in_the_library() -> None:
-    from consortium_evm.devkeys import dev_account
+    from consortium_evm.domain.devkeys import dev_account
 
     assert dev_account(1).address == DEV_ACCOUNTS[1]
     with pytest.raises(ConfigError, match="there is no development account -1: they are numbered 0 to 2147483647"):

@@ -1,5 +1,5 @@
 """Issue 14, item 11: a mistyped address (mixed case, wrong EIP-55 checksum) is refused wherever a
-person gives one, by the package's one address parser (:func:`consortium_evm.spec.parse_address`);
+person gives one, by the package's one address parser (:func:`consortium_evm.domain.spec.parse_address`);
 all-lowercase and all-uppercase hex (no checksum) are still accepted."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from click.testing import CliRunner
 
 from consortium_evm.cli import main
 from consortium_evm.client import ConsortiumClient
-from consortium_evm.connect import connect
-from consortium_evm.consortium_file import load_consortium, load_consortium_file
+from consortium_evm.chain.connect import connect
+from consortium_evm.config.consortium_file import load_consortium, load_consortium_file
 from consortium_evm.errors import ConfigError, DeploymentError
-from consortium_evm.networks import load_network
-from consortium_evm.spec import AccountSpec, Role, checked_validators, parse_address
-from consortium_evm.tester import tester_web3
-from consortium_evm.validators import onchain_validators
+from consortium_evm.config.networks import load_network
+from consortium_evm.domain.spec import AccountSpec, Role, checked_validators, parse_address
+from consortium_evm.node.tester import tester_web3
+from consortium_evm.chain.validators import onchain_validators
 
 PACKAGE = Path(__file__).resolve().parents[1] / "consortium_evm"
 GOOD = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # development account 1, checksummed

@@ -24,9 +24,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from conftest import bootstrap_node, enode, node_private_key, signed_node
-from consortium_evm.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
-from consortium_evm.spec import node_key
-from consortium_evm.tester import tester_accounts
+from consortium_evm.domain.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
+from consortium_evm.domain.spec import node_key
+from consortium_evm.node.tester import tester_accounts
 from test_lockout import passed, voted
 from test_registry import (
     ADMIN,

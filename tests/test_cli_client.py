@@ -18,9 +18,9 @@ from eth_account.signers.local import LocalAccount
 
 from conftest import VOTING_PERIOD, Env, enode, node_private_key
 from consortium_evm.cli import main
-from consortium_evm.cli_client import ClientOptions
+from consortium_evm.cli.options import ClientOptions
 from consortium_evm.client import ConsortiumClient
-from consortium_evm.tester import tester_accounts
+from consortium_evm.node.tester import tester_accounts
 
 KEYS = {key.address: key for key in tester_accounts(20)}
 

@@ -126,11 +126,12 @@ def test_a_reset_chain_is_named_in_one_line_and_fresh_keeps_the_old_files_aside(
     """Issue 14, item 13, through the CLI: a journal whose block 0 is not the chain's (the network
     was started again with the same chain id) is said so in one line; --fresh renames the old
     journal and manifest and deploys anew."""
-    from consortium_evm import cli_deploy
-    from consortium_evm.accounts import AccountLoader
-    from consortium_evm.connect import Connection
-    from consortium_evm.networks import AccountConfig, AutoGasPrice, Network
-    from consortium_evm.tester import TESTER_CHAIN_ID, tester_accounts, tester_web3
+    from consortium_evm.cli import deploy as cli_deploy
+    from consortium_evm.chain.accounts import AccountLoader
+    from consortium_evm.chain.connect import Connection
+    from consortium_evm.config.fields import AutoGasPrice
+    from consortium_evm.config.networks import AccountConfig, Network
+    from consortium_evm.node.tester import TESTER_CHAIN_ID, tester_accounts, tester_web3
 
     w3 = tester_web3(accounts=2)
     network = Network(name="target", url="http://127.0.0.1:1", chain_id=TESTER_CHAIN_ID, consensus="dev",

@@ -14,7 +14,7 @@ from client_support import keys, make_client, reader  # noqa: F401 - reader is a
 from conftest import Env
 from consortium_evm.client import ConsortiumClient, NodeMatch, Settings, Status, Totals
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError
-from consortium_evm.tester import TESTER_CHAIN_ID, tester_accounts
+from consortium_evm.node.tester import TESTER_CHAIN_ID, tester_accounts
 from rpc_stub import RpcStub
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -149,7 +149,7 @@ def write_manifest(tmp_path: Path, network: str, data: Any) -> Path:
 def test_connect_reads_the_manifest_and_the_named_account(env: Env, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # connect("tester") makes a fresh embedded chain; here it is the session's, with the suite on it
-    monkeypatch.setattr("consortium_evm.connect.tester_web3", lambda *a, **k: env.w3)
+    monkeypatch.setattr("consortium_evm.chain.connect.tester_web3", lambda *a, **k: env.w3)
     manifest = env.deployment.manifest()
     folder = write_manifest(tmp_path, "tester", manifest)
     admin_index = env.w3.eth.accounts.index(env.founders[0].admin)
@@ -224,8 +224,8 @@ def test_connect_says_in_one_line_that_a_manifest_is_from_another_chain_with_the
                               f"but its block 0 was {recorded} and the node's is 0x")
     assert "--fresh" in message
     # the same manifest on its own chain connects
-    from consortium_evm.connect import Connection
-    from consortium_evm.networks import tester_network
+    from consortium_evm.chain.connect import Connection
+    from consortium_evm.config.networks import tester_network
 
     connection = Connection(env.w3, tester_network(), tester_network().gas_price, None)  # type: ignore[arg-type]
     assert ConsortiumClient.for_deployment(connection, manifest).consortium.address == env.consortium.address

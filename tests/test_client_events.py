@@ -29,7 +29,7 @@ from consortium_evm.client import (
 )
 from consortium_evm.client.events import ALL_EVENTS, CATEGORIES, MEMBER_EVENTS, PROPOSAL_EVENTS, VALIDATOR_EVENTS
 from consortium_evm.errors import ConfigError
-from consortium_evm.tester import revert_to, snapshot
+from consortium_evm.node.tester import revert_to, snapshot
 
 
 def activity(env: Env, client: ConsortiumClient) -> dict[str, Any]:

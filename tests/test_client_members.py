@@ -33,7 +33,7 @@ from consortium_evm.contract_errors import (
     WouldLeaveNoNode,
 )
 from consortium_evm.errors import ConfigError
-from consortium_evm.signatures import sign_node_consent, sign_typed
+from consortium_evm.domain.signatures import sign_node_consent, sign_typed
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -62,7 +62,7 @@ from consortium_evm.contract_errors import (
     UnknownProposal,
 )
 from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutcomeError, WaitTimeoutError
-from consortium_evm.signatures import sign_typed
+from consortium_evm.domain.signatures import sign_typed
 
 OUTSIDER = Web3.to_checksum_address(bytes(keccak(text="consortium-evm.ingress.outsider"))[-20:])
 """The ingress's fixed probe address before issue 14."""

@@ -15,12 +15,12 @@ from web3 import Web3
 from client_support import advance_to
 from conftest import Env
 from consortium_evm.cli import main
-from consortium_evm.cli_client import ClientOptions
+from consortium_evm.cli.options import ClientOptions
 from consortium_evm.client import ConsortiumClient
 from consortium_evm.compiler import load_artifact
 from consortium_evm.contract_errors import LastValidator
 from consortium_evm.errors import ConfigError
-from consortium_evm.transactions import Transactor
+from consortium_evm.tx.transactions import Transactor
 
 FIRST = Web3.to_checksum_address("0x" + "a1" * 20)
 SECOND = Web3.to_checksum_address("0x" + "b2" * 20)

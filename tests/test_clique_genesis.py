@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.node.clique import (
-    CLIQUE_EVM_VERSIONS,
+from consortium_evm.genesis.clique import (
     SEAL_LENGTH,
     VANITY_LENGTH,
     clique_extra_data,
@@ -21,6 +20,7 @@ from consortium_evm.node.clique import (
     fork_blocks,
     sorted_signers,
 )
+from consortium_evm.node.geth import CLIQUE_EVM_VERSIONS
 
 SHARED_VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "extradata.json"
 

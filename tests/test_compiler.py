@@ -15,19 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from consortium_evm import cli
-from consortium_evm.compiler import (
-    SOLC_VERSION,
-    CompileResult,
-    SolcBinary,
-    build_settings,
-    cache_key,
-    compile_project,
-    contains_push0,
-    find_solc,
-    load_artifact,
-)
+from consortium_evm.cli import compile as cli_compile
+from consortium_evm.cli import main
+from consortium_evm.compiler import SOLC_VERSION, build_settings, contains_push0, load_artifact
 from consortium_evm.compiler import pipeline, resolve
+from consortium_evm.compiler.pipeline import CompileResult, cache_key, compile_project
+from consortium_evm.compiler.resolve import SolcBinary, find_solc
 from consortium_evm.compiler.artifacts import INDEX_FILE, read_cached_build
 from consortium_evm.compiler.project import shipped_artifacts_dir
 from consortium_evm.compiler.sources import collect_sources
@@ -308,15 +301,15 @@ def test_shipped_artifacts_match_a_fresh_compile(solc: SolcBinary, tmp_path: Pat
 
 def test_cli_compile_prints_sizes(tiny: CompileResult, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tiny.output_dir.parents[2] / "contracts")  # the root is found walking up
-    monkeypatch.setattr(cli, "EIP170_CODE_SIZE_LIMIT", 10)
-    result = CliRunner().invoke(cli.main, ["compile"])
+    monkeypatch.setattr(cli_compile, "EIP170_CODE_SIZE_LIMIT", 10)
+    result = CliRunner().invoke(main, ["compile"])
     assert result.exit_code == 0, result.output
     size = tiny.artifacts["Tiny"].deployed_size
     assert re.search(rf"^  Tiny +{size:,} bytes$", result.stdout, re.M), result.stdout
     assert "cached" in result.stdout
     assert f"warning: Tiny deployed code is {size:,} bytes, over the EIP-170 limit" in result.stderr
 
-    as_json = CliRunner().invoke(cli.main, ["compile", "--json"])
+    as_json = CliRunner().invoke(main, ["compile", "--json"])
     assert json.loads(as_json.stdout)["contracts"]["Tiny"]["deployedSize"] == size
 
 
@@ -324,7 +317,7 @@ def test_cli_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_p
     make_project(tmp_path, {"contracts/Tiny.sol": TINY, "contracts/lib/Doubler.sol": DOUBLER})
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOLC_BINARY", str(tmp_path / "missing-solc"))
-    result = CliRunner().invoke(cli.main, ["compile", "--force"])
+    result = CliRunner().invoke(main, ["compile", "--force"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: SOLC_BINARY=")
     assert result.stderr.count("\n") == 1

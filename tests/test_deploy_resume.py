@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from consortium_evm import deploy as deploy_module
-from consortium_evm.deploy import SUITE, deploy_suite
+from consortium_evm.deploy import suite as deploy_module
+from consortium_evm.deploy.suite import SUITE, deploy_suite
 from consortium_evm.errors import DeploymentError
-from consortium_evm.journal import Journal
-from consortium_evm.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
-from consortium_evm.tester import tester_accounts, tester_web3
+from consortium_evm.deploy.journal import Journal
+from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+from consortium_evm.node.tester import tester_accounts, tester_web3
 
 STEPS = ["deploy Consortium", "deploy PermissionIngress", "add member A", "add member B", "start governance"]
 
@@ -147,7 +147,7 @@ def test_a_reverting_step_is_named_before_anything_is_spent(chain: tuple) -> Non
     spec = make_spec(w3)
     deployment = deploy_suite(w3, deployer, spec)
     consortium = w3.eth.contract(address=deployment.consortium, abi=deploy_module.load_artifact("Consortium").abi)
-    from consortium_evm.transactions import Transactor
+    from consortium_evm.tx.transactions import Transactor
     from consortium_evm.errors import ContractRevertError
 
     with pytest.raises(ContractRevertError) as caught:
@@ -244,7 +244,7 @@ def test_a_journal_without_a_genesis_hash_still_loads_and_behaves_as_before(chai
 
 
 def test_set_aside_renames_and_never_deletes(tmp_path: Path) -> None:
-    from consortium_evm.journal import set_aside
+    from consortium_evm.deploy.journal import set_aside
 
     journal, manifest, absent = tmp_path / "n.journal.json", tmp_path / "n.json", tmp_path / "absent.json"
     journal.write_text("journal 1")

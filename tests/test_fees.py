@@ -10,7 +10,7 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from consortium_evm.errors import ConfigError, DeploymentError
-from consortium_evm.fees import (
+from consortium_evm.tx.fees import (
     check_funds,
     latest_base_fee,
     price_per_gas,
@@ -18,8 +18,8 @@ from consortium_evm.fees import (
     suggested_priority_fee,
     transaction_fees,
 )
-from consortium_evm.networks import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
-from consortium_evm.tester import tester_web3
+from consortium_evm.config.fields import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
+from consortium_evm.node.tester import tester_web3
 from rpc_stub import RpcStub
 
 GWEI = 10**9
@@ -72,8 +72,8 @@ def test_zero_on_a_chain_with_a_base_fee_is_refused_naming_it(w3: Web3) -> None:
 
 
 def test_the_transactor_refuses_zero_on_a_chain_with_a_base_fee_before_sending() -> None:
-    from consortium_evm.connect import Connection, connect
-    from consortium_evm.networks import tester_network
+    from consortium_evm.chain.connect import Connection, connect
+    from consortium_evm.config.networks import tester_network
 
     tester = connect("tester")
     connection = Connection(tester.w3, tester_network(), ZeroGasPrice(), tester.accounts)

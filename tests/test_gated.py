@@ -11,11 +11,11 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy import contract_at, suite_abis
+from consortium_evm.deploy.suite import contract_at, suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.signatures import sign_admin_acceptance
-from consortium_evm.tester import tester_accounts
-from consortium_evm.transactions import Sent, Transactor
+from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.node.tester import tester_accounts
+from consortium_evm.tx.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600  # conftest's governance settings
 TRANSACT, DEPLOY, ADMIN = 1, 2, 4

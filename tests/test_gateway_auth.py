@@ -14,8 +14,8 @@ from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from gateway_double import CHAIN_ID, IngressNode, config, rpc
-from consortium_evm.gateway import AuthConfig, RunningGateway, run_in_thread
-from consortium_evm.gateway.auth import AuthError, Authenticator, build_message, parse_message
+from consortium_evm.enforce.gateway import AuthConfig, RunningGateway, run_in_thread
+from consortium_evm.enforce.gateway.auth import AuthError, Authenticator, build_message, parse_message
 
 DOMAIN = "gateway.example.org"
 SECRET = b"k" * 32

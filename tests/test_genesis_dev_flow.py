@@ -13,15 +13,15 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
-from consortium_evm.accounts import AccountLoader
+from consortium_evm.chain.accounts import AccountLoader
 from consortium_evm.cli import main
-from consortium_evm.consortium_file import load_consortium_file
-from consortium_evm.devkeys import DEV_KEYS_WARNING, dev_account
+from consortium_evm.config.consortium_file import load_consortium_file
+from consortium_evm.domain.devkeys import DEV_KEYS_WARNING, dev_account
 from consortium_evm.errors import ConfigError, WaitTimeoutError
 from consortium_evm.genesis.keys import NodeKey, dev_node_keys
-from consortium_evm.networks import load_network
-from consortium_evm.spec import Role
-from consortium_evm.validators import wait_in_sync
+from consortium_evm.config.networks import load_network
+from consortium_evm.domain.spec import Role
+from consortium_evm.chain.validators import wait_in_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "consortium.genesis.example.yaml"
@@ -105,7 +105,7 @@ def test_wait_after_a_dry_run_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_wait_in_sync_names_the_node_behind_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = (NodeKey.from_private_key(bytes([n]) * 32).address for n in (1, 2))
-    monkeypatch.setattr("consortium_evm.validators.onchain_validators", lambda w3, vs: (a, b))
+    monkeypatch.setattr("consortium_evm.chain.validators.onchain_validators", lambda w3, vs: (a, b))
     signers = {"http://n:1": [a], "http://n:2": [a, b]}  # the votes are in on the second node only
     now = [0.0]
 
@@ -126,10 +126,11 @@ def test_wait_in_sync_names_the_node_behind_after_the_timeout(monkeypatch: pytes
 
 def test_node_start_from_a_genesis_does_not_resume_another_network(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from consortium_evm.node import network as network_module
+    from consortium_evm.localnet import start as start_module
+    from consortium_evm.node import state as network_module
     from consortium_evm.node.geth import GethBinary
 
-    monkeypatch.setattr(network_module, "find_geth", lambda: GethBinary(Path("/bin/false"), "1.13.15-stable", "PATH"))
+    monkeypatch.setattr(start_module, "find_geth", lambda: GethBinary(Path("/bin/false"), "1.13.15-stable", "PATH"))
     root = tmp_path / "nodes"
     root.mkdir()
     (root / network_module.GENESIS_FILE).write_text(json.dumps({"config": {"chainId": 1337}}))
@@ -140,4 +141,4 @@ def test_node_start_from_a_genesis_does_not_resume_another_network(tmp_path: Pat
     )
     (root / network_module.STATE_FILE).write_text(json.dumps(state.to_json()))
     with pytest.raises(ConfigError, match="holds a stopped network with another genesis: pass --reset"):
-        network_module.start_network(root, genesis={"config": {"chainId": 1338}}, keys=["11" * 32], log=None)
+        start_module.start_network(root, genesis={"config": {"chainId": 1338}}, keys=["11" * 32], log=None)

@@ -17,9 +17,9 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy import suite_abis
+from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.transactions import Transactor
+from consortium_evm.tx.transactions import Transactor
 from conftest import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, signed_node
 
 GAS = 5_000_000

@@ -25,9 +25,9 @@ from eth_account.signers.local import LocalAccount
 from conftest import EXPIRY, VOTING_PERIOD, Env, bootstrap_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.errors import ConfigError, ContractRevertError
-from consortium_evm.revert import decode_revert, error_table, revert_data
-from consortium_evm.signatures import sign_admin_acceptance, sign_typed
-from consortium_evm.spec import (
+from consortium_evm.domain.revert import decode_revert, error_table, revert_data
+from consortium_evm.domain.signatures import sign_admin_acceptance, sign_typed
+from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
     GovernanceSettings,
@@ -36,8 +36,8 @@ from consortium_evm.spec import (
     Role,
     SettingsFloors,
 )
-from consortium_evm.tester import revert_to, snapshot, tester_accounts
-from consortium_evm.transactions import Transactor
+from consortium_evm.node.tester import revert_to, snapshot, tester_accounts
+from consortium_evm.tx.transactions import Transactor
 from test_governance import (
     ABIS,
     BASE_SETTINGS,

@@ -40,11 +40,11 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from conftest import EXPIRY, VOTING_PERIOD, Env, enode, signed_node
-from consortium_evm.deploy import suite_abis
+from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.signatures import sign_admin_acceptance
-from consortium_evm.tester import revert_to, tester_accounts
-from consortium_evm.transactions import Transactor
+from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.node.tester import revert_to, tester_accounts
+from consortium_evm.tx.transactions import Transactor
 
 ABIS = suite_abis()
 GAS = 5_000_000

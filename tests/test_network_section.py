@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from consortium_evm.consortium_file import load_consortium, load_consortium_file
-from consortium_evm.deploy import contract_at, deploy_suite
+from consortium_evm.config.consortium_file import load_consortium, load_consortium_file
+from consortium_evm.deploy.suite import contract_at, deploy_suite
 from consortium_evm.errors import ConfigError
-from consortium_evm.tester import tester_web3
+from consortium_evm.node.tester import tester_web3
 
 ADMIN = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
 V1 = "0x1111111111111111111111111111111111111111"

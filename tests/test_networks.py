@@ -9,18 +9,15 @@ from pathlib import Path
 import pytest
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.networks import (
-    AutoGasPrice,
-    Eip1559GasPrice,
-    LegacyGasPrice,
-    ZeroGasPrice,
+from consortium_evm.config.fields import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
+from consortium_evm.config.networks import (
     default_confirmations,
     load_network,
     load_networks,
     network_names,
     tester_network,
 )
-from consortium_evm.tester import TESTER_CHAIN_ID
+from consortium_evm.node.tester import TESTER_CHAIN_ID
 
 SHIPPED = Path(__file__).resolve().parent.parent / "networks.yaml"
 

@@ -14,7 +14,7 @@ from client_support import make_client
 from conftest import Env, enode, node_private_key
 from consortium_evm.cli import main
 from consortium_evm.node.errors import NodeError
-from consortium_evm.preflight import preflight
+from consortium_evm.enforce.preflight import preflight
 
 OUTSIDER_NODE = "ab" * 64
 
@@ -80,7 +80,7 @@ def test_a_closed_admin_api_is_not_reported_as_clear(env: Env) -> None:
 
 
 def test_the_command_exits_1_and_prints_what_would_be_cut_off(env: Env, monkeypatch: Any) -> None:
-    import consortium_evm.preflight.check as check
+    import consortium_evm.enforce.preflight.check as check
 
     monkeypatch.setattr(check, "_rpc", double([f"enode://{OUTSIDER_NODE}@10.9.9.9:30303"], [node_address(1)]))
     obj = {"client_factory": lambda options: make_client(env)}

@@ -7,7 +7,7 @@ from eth_utils.crypto import keccak
 
 from consortium_evm.compiler import load_artifact
 from consortium_evm.contract_errors import AlreadyVoted
-from consortium_evm.revert import decode_revert, error_table, revert_data
+from consortium_evm.domain.revert import decode_revert, error_table, revert_data
 
 TABLE = error_table([load_artifact("Consortium").abi])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import (
+from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
     GovernanceSettings,

@@ -12,9 +12,9 @@ from web3 import Web3
 from web3.contract import Contract
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy import suite_abis
+from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.transactions import Transactor
+from consortium_evm.tx.transactions import Transactor
 
 from conftest import Env
 

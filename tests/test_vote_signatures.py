@@ -18,10 +18,10 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from conftest import VOTING_PERIOD, Env
-from consortium_evm.deploy import suite_abis
+from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.signatures import sign_admin_acceptance
-from consortium_evm.transactions import Transactor
+from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.tx.transactions import Transactor
 
 GAS = 3_000_000
 ABIS = suite_abis()

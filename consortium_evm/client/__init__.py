@@ -34,8 +34,8 @@ from consortium_evm.client.models import (
     Totals,
     Voted,
 )
-from consortium_evm.spec import AccountSpec, MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role
-from consortium_evm.transactions import Sent
+from consortium_evm.domain.spec import AccountSpec, MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role
+from consortium_evm.tx.transactions import Sent
 
 __all__ = [
     "AccountSpec",

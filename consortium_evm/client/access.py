@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from consortium_evm.client.members import parse_enode
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import enode_public_key, parse_address
+from consortium_evm.domain.spec import enode_public_key, parse_address
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient

@@ -25,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from consortium_evm.accounts import PasswordPrompt
+from consortium_evm.chain.accounts import PasswordPrompt
 from consortium_evm.client.access import Access
 from consortium_evm.client.actions import Actions
 from consortium_evm.client.events import Events
@@ -33,15 +33,15 @@ from consortium_evm.client.members import Members
 from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
-from consortium_evm.deploy import genesis_hash
+from consortium_evm.deploy.suite import genesis_hash
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
-from consortium_evm.journal import genesis_changed
-from consortium_evm.revert import decode_revert, error_table, is_revert, revert_data
-from consortium_evm.spec import NodeMatch, parse_address
-from consortium_evm.transactions import Fees, Sender, Transactor
+from consortium_evm.deploy.journal import genesis_changed
+from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
+from consortium_evm.domain.spec import NodeMatch, parse_address
+from consortium_evm.tx.transactions import Fees, Sender, Transactor
 
 if TYPE_CHECKING:
-    from consortium_evm.connect import Connection
+    from consortium_evm.chain.connect import Connection
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
@@ -55,7 +55,7 @@ class ConsortiumClient:
     Its parts: :attr:`members`, :attr:`proposals`, :attr:`actions` (typed proposal actions),
     :attr:`access` (the chain's permission answers) and :attr:`events` (history and ``watch``).
     Reads are ``eth_call`` at the latest block; writes are simulated first, then sent through one
-    :class:`~consortium_evm.transactions.Transactor` (thread-safe nonces, fees by the network's
+    :class:`~consortium_evm.tx.transactions.Transactor` (thread-safe nonces, fees by the network's
     policy, confirmations, retries of the same signed bytes).
     """
 
@@ -132,7 +132,7 @@ class ConsortiumClient:
         ``account`` is a named account of the network (keystore or environment key); without one
         the client only reads. The node's chain id is checked against the file before anything else.
         """
-        from consortium_evm.connect import connect
+        from consortium_evm.chain.connect import connect
 
         manifest = read_manifest(Path(deployments_dir) / f"{network}.json", network)
         connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)

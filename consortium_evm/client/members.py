@@ -18,9 +18,9 @@ from consortium_evm.contract_errors import (
     UnknownMember,
 )
 from consortium_evm.errors import ConfigError
-from consortium_evm.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
-from consortium_evm.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
-from consortium_evm.transactions import Sent, Transactor
+from consortium_evm.domain.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
+from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
+from consortium_evm.tx.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.spec import MemberStatus, NodeMatch, Role
-from consortium_evm.transactions import Sent
+from consortium_evm.domain.spec import MemberStatus, NodeMatch, Role
+from consortium_evm.tx.transactions import Sent
 
 
 class ProposalState(enum.IntEnum):

@@ -15,13 +15,16 @@ Sources and imports are resolved in Python (:mod:`~consortium_evm.compiler.sourc
 to solc as ``content``. Artifacts for london are written into the package
 (``consortium_evm/artifacts/``), other EVM versions into ``<root>/build/artifacts/<evm>/``; a
 ``_build.json`` index holds the cache key so an unchanged project compiles without any compiler.
+
+This package re-exports only what reads artifacts (:mod:`~consortium_evm.compiler.artifacts`, the
+settings, bytecode helpers, the project root): importing it does not load the pipeline that starts
+a compiler. Compiling is :func:`consortium_evm.compiler.pipeline.compile_project`; finding solc is
+:mod:`consortium_evm.compiler.resolve`.
 """
 
 from consortium_evm.compiler.artifacts import Artifact, available_artifacts, load_artifact
 from consortium_evm.compiler.bytecode import code_size, contains_push0
-from consortium_evm.compiler.pipeline import CompileResult, cache_key, compile_project
 from consortium_evm.compiler.project import artifacts_dir, find_project_root
-from consortium_evm.compiler.resolve import SOLC_BINARY_ENV, SolcBinary, find_solc
 from consortium_evm.compiler.settings import (
     DEFAULT_EVM_VERSION,
     EIP170_CODE_SIZE_LIMIT,
@@ -29,26 +32,18 @@ from consortium_evm.compiler.settings import (
     SOLC_VERSION,
     build_settings,
 )
-from consortium_evm.compiler.standard_json import CompilerMessage
 
 __all__ = [
     "DEFAULT_EVM_VERSION",
     "EIP170_CODE_SIZE_LIMIT",
     "EVM_VERSIONS",
-    "SOLC_BINARY_ENV",
     "SOLC_VERSION",
     "Artifact",
-    "CompileResult",
-    "CompilerMessage",
-    "SolcBinary",
     "artifacts_dir",
     "available_artifacts",
     "build_settings",
-    "cache_key",
     "code_size",
-    "compile_project",
     "contains_push0",
     "find_project_root",
-    "find_solc",
     "load_artifact",
 ]

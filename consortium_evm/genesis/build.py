@@ -45,9 +45,9 @@ from consortium_evm.genesis.keys import (
     write_node_keys,
 )
 from consortium_evm.genesis.predeploy import DEPLOYER_LABEL, GENESIS_DEPLOYER, Predeployment, predeploy
-from consortium_evm.journal import write_json_atomic, write_text_atomic
-from consortium_evm.node.clique import GenesisAccount, clique_genesis
-from consortium_evm.spec import ConsortiumSpec, NetworkSpec, Role
+from consortium_evm.util.atomic import write_json_atomic, write_text_atomic
+from consortium_evm.genesis.clique import GenesisAccount, clique_genesis
+from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec, Role
 
 Consensus = Literal["clique", "ibft2", "qbft"]
 CONSENSUS: tuple[Consensus, ...] = ("clique", "ibft2", "qbft")

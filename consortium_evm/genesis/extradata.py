@@ -1,7 +1,7 @@
 """The genesis block's ``extraData`` for each consensus: where the initial validators are written.
 
 - **Clique** (EIP-225; geth): not RLP, ``32-byte vanity || signers (20 bytes each) || 65 zero
-  bytes``. Implemented in :mod:`consortium_evm.node.clique` (the local network uses it) and
+  bytes``. Implemented in :mod:`consortium_evm.genesis.clique` (the local network uses it) and
   re-exported here.
 - **IBFT 2.0** (Besu): ``RLP([vanity (32 bytes), [validators], vote, round, seals])`` where the
   genesis has no vote (the empty byte string, ``0x80``), round 0 as *four bytes*
@@ -23,7 +23,7 @@ from typing import Any, Literal
 import rlp
 
 from consortium_evm.errors import ConfigError
-from consortium_evm.node.clique import (
+from consortium_evm.genesis.clique import (
     ADDRESS_LENGTH,
     VANITY_LENGTH,
     address_bytes,

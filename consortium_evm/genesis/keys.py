@@ -16,10 +16,10 @@ from pathlib import Path
 
 from eth_keys.datatypes import PrivateKey
 
-from consortium_evm.devkeys import DEV_NODE_KEY_FIRST_INDEX, dev_account
+from consortium_evm.domain.devkeys import DEV_NODE_KEY_FIRST_INDEX, dev_account
 from consortium_evm.errors import ConfigError
-from consortium_evm.journal import write_json_atomic, write_text_atomic
-from consortium_evm.spec import ConsortiumSpec
+from consortium_evm.util.atomic import write_json_atomic, write_text_atomic
+from consortium_evm.domain.spec import ConsortiumSpec
 
 PRODUCTION_KEYS_WARNING = (
     "warning: these node keys were generated here and are written in plain text: use them for a "
@@ -63,7 +63,7 @@ def generate_node_keys(count: int) -> list[NodeKey]:
 
 def dev_node_keys(count: int) -> list[NodeKey]:
     """``count`` PUBLIC development node keys: the development mnemonic's accounts
-    :data:`~consortium_evm.devkeys.DEV_NODE_KEY_FIRST_INDEX` (10) on, the same on every machine."""
+    :data:`~consortium_evm.domain.devkeys.DEV_NODE_KEY_FIRST_INDEX` (10) on, the same on every machine."""
     if not 1 <= count <= MAX_NODE_KEYS:
         raise ConfigError(f"node keys: ask for 1 to {MAX_NODE_KEYS}, got {count}")
     return [NodeKey.from_private_key(bytes(dev_account(DEV_NODE_KEY_FIRST_INDEX + i).key)) for i in range(count)]

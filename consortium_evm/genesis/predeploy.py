@@ -1,6 +1,6 @@
 """The consortium's contracts in the genesis ``alloc``, so that its rules are in force from block 0.
 
-The code and storage are not written by hand: the real bootstrap (:func:`~consortium_evm.deploy.deploy_suite`,
+The code and storage are not written by hand: the real bootstrap (:func:`~consortium_evm.deploy.suite.deploy_suite`,
 the same deployment ``consortium-evm deploy`` runs) is run on a throw-away anvil node that has the
 target chain's id and fork, and what it left in state is read back with ``anvil_dumpState`` (which
 keeps every storage key). The sender is :data:`GENESIS_DEPLOYER`, an address derived from a fixed
@@ -34,12 +34,12 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from consortium_evm.deploy import VALIDATOR_SET, Deployment, deploy_suite
+from consortium_evm.deploy.suite import VALIDATOR_SET, Deployment, deploy_suite
 from consortium_evm.errors import DeploymentError
 from consortium_evm.node.anvil import start_anvil
 from consortium_evm.node.errors import NodeError
-from consortium_evm.node.network import rpc_call
-from consortium_evm.spec import ConsortiumSpec, NetworkSpec
+from consortium_evm.node.rpc import rpc_call
+from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec
 
 DEPLOYER_LABEL = "consortium-evm.genesis.deployer"
 GENESIS_DEPLOYER = to_checksum_address(bytes(keccak(text=DEPLOYER_LABEL))[-20:])

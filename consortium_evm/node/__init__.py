@@ -1,62 +1,14 @@
-"""Nodes on this machine: geth 1.13 (the last Clique signer) and local Clique networks.
+"""The nodes on this machine and how to talk to them; below every other chain-facing folder.
 
-- :mod:`consortium_evm.node.geth`: finding the geth binary (GETH_BINARY, .tools/bin/geth, PATH).
-- :mod:`consortium_evm.node.clique`: Clique (EIP-225) genesis generation, a pure function.
-- :mod:`consortium_evm.node.network`: start, status and stop of a local network of signers.
+- :mod:`~consortium_evm.node.geth`: finding the geth binary (GETH_BINARY, .tools/bin/geth, PATH), the
+  EVM versions its Clique runs.
+- :mod:`~consortium_evm.node.anvil`: a throw-away anvil (the genesis pre-deployment runs on one).
+- :mod:`~consortium_evm.node.tester`: the embedded chain (eth-tester, in this process).
+- :mod:`~consortium_evm.node.rpc`: bare JSON-RPC calls to a node.
+- :mod:`~consortium_evm.node.state`: the record of a local network (its folder and state file).
+- :mod:`~consortium_evm.node.processes`: PIDs, ports, logs, stopping one process.
+
+Starting, reading and stopping a whole local Clique network is :mod:`consortium_evm.localnet`, which
+uses a genesis format of :mod:`consortium_evm.genesis`. This ``__init__`` imports nothing, so that
+importing one module of the folder does not import the others.
 """
-
-from __future__ import annotations
-
-from consortium_evm.node.clique import (
-    CLIQUE_EVM_VERSIONS,
-    clique_extra_data,
-    clique_genesis,
-    clique_signers_from_extra_data,
-)
-from consortium_evm.node.errors import GethNotFoundError, GethVersionError, NetworkStartError, NodeError
-from consortium_evm.node.geth import GETH_BINARY_ENV, GETH_VERSION, GethBinary, find_geth
-from consortium_evm.node.network import (
-    DevAccount,
-    NetworkState,
-    NetworkStatus,
-    NodeInfo,
-    NodeStatus,
-    StoppedNode,
-    clique_web3,
-    default_data_dir,
-    load_dev_accounts,
-    load_state,
-    local_network,
-    network_status,
-    start_network,
-    stop_network,
-)
-
-__all__ = [
-    "CLIQUE_EVM_VERSIONS",
-    "GETH_BINARY_ENV",
-    "GETH_VERSION",
-    "DevAccount",
-    "GethBinary",
-    "GethNotFoundError",
-    "GethVersionError",
-    "NetworkStartError",
-    "NetworkState",
-    "NetworkStatus",
-    "NodeError",
-    "NodeInfo",
-    "NodeStatus",
-    "StoppedNode",
-    "clique_extra_data",
-    "clique_genesis",
-    "clique_signers_from_extra_data",
-    "clique_web3",
-    "default_data_dir",
-    "find_geth",
-    "load_dev_accounts",
-    "load_state",
-    "local_network",
-    "network_status",
-    "start_network",
-    "stop_network",
-]

@@ -18,7 +18,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from consortium_evm.compiler import find_project_root
-from consortium_evm.devkeys import DEV_MNEMONIC, dev_accounts
+from consortium_evm.domain.devkeys import DEV_MNEMONIC, dev_accounts
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.geth import project_roots
 
@@ -53,7 +53,7 @@ def find_anvil() -> Path:
 
 def anvil_accounts(count: int = 10) -> list[LocalAccount]:
     """Anvil's dev accounts (funded with 10,000 ether each on a fresh anvil): the development
-    mnemonic's first ``count`` (:mod:`consortium_evm.devkeys`)."""
+    mnemonic's first ``count`` (:mod:`consortium_evm.domain.devkeys`)."""
     return dev_accounts(count)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from consortium_evm.compiler.settings import EVM_VERSIONS
 from consortium_evm.node.errors import GethNotFoundError, GethVersionError, NodeError
 
 GETH_BINARY_ENV = "GETH_BINARY"
@@ -25,6 +26,12 @@ GETH_VERSION = "1.13.15"
 """The geth release ``scripts/install_geth.sh`` builds: the last one that seals Clique blocks."""
 SUPPORTED_SERIES = "1.13."
 """Any 1.13.x geth is accepted (1.14 and newer cannot be a Clique signer)."""
+
+CLIQUE_EVM_VERSIONS: tuple[str, ...] = EVM_VERSIONS[: EVM_VERSIONS.index("london") + 1]
+"""EVM versions (solc's names) geth 1.13 runs with Clique, so what a Clique genesis can target:
+homestead up to london."""
+DEFAULT_CLIQUE_EVM_VERSION = "london"
+
 TOOLS_GETH = Path(".tools") / "bin" / "geth"
 INSTALL_HINT = (
     "run `bash scripts/install_geth.sh` in the project (builds geth "

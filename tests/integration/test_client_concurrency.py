@@ -20,8 +20,8 @@ from web3 import Web3
 from consortium_node import Deployed, deploy_consortium
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
-from consortium_evm.node.network import NetworkState, load_dev_accounts
-from consortium_evm.transactions import Sent
+from consortium_evm.node.state import NetworkState, load_dev_accounts
+from consortium_evm.tx.transactions import Sent
 
 pytestmark = pytest.mark.integration
 
@@ -231,7 +231,7 @@ def test_a_lost_send_answer_on_geth_is_recognized_in_the_pool(on_geth: Deployed,
 def test_threads_reading_proposals_while_another_proposes(on_anvil: Deployed, tmp_path: Path) -> None:
     """Back-end threads list proposals while another thread creates them through the same client:
     no reader fails, and every proposal is listed once at the end."""
-    from consortium_evm.spec import MemberSpec
+    from consortium_evm.domain.spec import MemberSpec
 
     client = connect_admin(on_anvil, tmp_path, "readers")
     before = len(client.proposals.list())

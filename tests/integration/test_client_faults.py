@@ -30,8 +30,8 @@ from rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.errors import RPCError
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
-from consortium_evm.spec import MemberSpec
-from consortium_evm.transactions import Sent
+from consortium_evm.domain.spec import MemberSpec
+from consortium_evm.tx.transactions import Sent
 
 pytestmark = pytest.mark.integration
 

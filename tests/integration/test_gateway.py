@@ -29,7 +29,7 @@ from gateway_double import rpc, send, unsigned_transfer
 from rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.client.models import ProposalState
-from consortium_evm.gateway import GatewayConfig, RunningGateway, run_in_thread
+from consortium_evm.enforce.gateway import GatewayConfig, RunningGateway, run_in_thread
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.node.network import NetworkState, load_dev_accounts
 

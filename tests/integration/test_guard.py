@@ -21,15 +21,18 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from consortium_evm.client import ConsortiumClient
-from consortium_evm.consortium_file import load_consortium_file
+from consortium_evm.config.consortium_file import load_consortium_file
 from consortium_evm.genesis.build import generate_genesis, read_genesis
 from consortium_evm.genesis.keys import NodeKey
 from consortium_evm.genesis.predeploy import CONSORTIUM_ADDRESS, INGRESS_ADDRESS
-from consortium_evm.guard.run import Guard
+from consortium_evm.enforce.guard.run import Guard
 from consortium_evm.node.geth import GethBinary
-from consortium_evm.node.network import NetworkState, clique_web3, rpc_call, start_network, stop_network
-from consortium_evm.preflight import preflight
-from consortium_evm.spec import NodeSpec
+from consortium_evm.localnet.start import start_network
+from consortium_evm.localnet.stop import stop_network
+from consortium_evm.node.rpc import clique_web3, rpc_call
+from consortium_evm.node.state import NetworkState
+from consortium_evm.enforce.preflight import preflight
+from consortium_evm.domain.spec import NodeSpec
 
 pytestmark = pytest.mark.integration
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from consortium_evm.deploy import contract_at
-from consortium_evm.devkeys import dev_account
+from consortium_evm.deploy.suite import contract_at
+from consortium_evm.domain.devkeys import dev_account
 from consortium_evm.genesis.predeploy import INGRESS_ADDRESS, VALIDATOR_SET_ADDRESS
 from consortium_evm.node.geth import GethBinary
-from consortium_evm.node.network import clique_web3, load_state, rpc_call
+from consortium_evm.node.rpc import clique_web3, rpc_call
+from consortium_evm.node.state import load_state
 from readme_blocks import README, block, run_shell, scratch_project
 
 pytestmark = pytest.mark.integration

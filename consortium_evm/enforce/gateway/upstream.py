@@ -1,0 +1,96 @@
+"""The node behind the gateway, over aiohttp's client (one session, kept-alive connections)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from consortium_evm.errors import RPCError
+from consortium_evm.enforce.gateway.metrics import Metrics
+
+
+class UpstreamUnavailable(RPCError):
+    """The node could not be reached or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """The node's answer to a forwarded body: HTTP status, body and content type, unchanged."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+class Upstream:
+    """Forwards bodies unchanged and makes the gateway's own JSON-RPC calls."""
+
+    def __init__(self, url: str, timeout: float, metrics: Metrics) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.metrics = metrics
+        self._session: aiohttp.ClientSession | None = None
+        self._ids = itertools.count(1)
+
+    async def start(self) -> None:
+        """Open the session (in the running loop)."""
+        connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout), auto_decompress=True,
+        )
+
+    async def close(self) -> None:
+        """Close the session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The client session (the WebSocket pass-through uses it too)."""
+        if self._session is None:
+            raise RuntimeError("the upstream session is not started")
+        return self._session
+
+    async def forward(self, body: bytes, kind: str = "forward") -> Forwarded:
+        """POST ``body`` to the node as it is; its answer as it is."""
+        started = time.perf_counter()
+        try:
+            async with self.session.post(self.url, data=body, headers={"Content-Type": "application/json"}) as resp:
+                data = await resp.read()
+                content_type = resp.headers.get("Content-Type", "application/json")
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise UpstreamUnavailable(f"the node did not answer: {_reason(exc)}") from exc
+        finally:
+            self.metrics.observe_upstream(kind, time.perf_counter() - started)
+        return Forwarded(status, data, content_type)
+
+    async def call(self, method: str, params: list[Any]) -> Any:
+        """One JSON-RPC request of the gateway's own; its result, or RPCError."""
+        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode()
+        answer = await self.forward(body, kind="rpc")
+        try:
+            decoded = json.loads(answer.body)
+        except ValueError:
+            raise RPCError(f"{method}: the node answered HTTP {answer.status} with a body that is not JSON") from None
+        if not isinstance(decoded, dict):
+            raise RPCError(f"{method}: the node's answer is not a JSON-RPC response")
+        if "error" in decoded:
+            err = decoded["error"]
+            message = err.get("message") if isinstance(err, dict) else err
+            raise RPCError(f"{method}: the node answered with an error: {message}")
+        if "result" not in decoded:
+            raise RPCError(f"{method}: the node's answer has no result")
+        return decoded["result"]
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,1 @@
+"""Helpers without a domain: atomic file writes. Imports nothing of the package."""
