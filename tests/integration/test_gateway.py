@@ -31,7 +31,7 @@ from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.client.models import ProposalState
 from consortium_evm.enforce.gateway import GatewayConfig, RunningGateway, run_in_thread
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
-from consortium_evm.node.network import NetworkState, load_dev_accounts
+from consortium_evm.node.state import NetworkState, load_dev_accounts
 
 pytestmark = pytest.mark.integration
 
