@@ -26,9 +26,9 @@ from datetime import datetime
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_utils.address import is_checksum_address
 
-from consortium_evm.errors import ConsortiumError
+from consortium_evm.domain.spec import parse_address
+from consortium_evm.errors import ConfigError, ConsortiumError
 from consortium_evm.enforce.gateway.config import AuthConfig
 
 MAX_MESSAGE = 4096
@@ -84,6 +84,14 @@ def _timestamp(text: str, field: str) -> float:
     return parsed.timestamp()
 
 
+def _checksummed(address: str) -> bool:
+    """EIP-4361 wants the address in its EIP-55 form exactly (all-lower or all-upper case refused)."""
+    try:
+        return parse_address(address, "address") == address
+    except ConfigError:
+        return False
+
+
 def parse_message(text: str) -> SiweMessage:
     """Parse an EIP-4361 message; AuthError naming what is wrong."""
     if len(text) > MAX_MESSAGE:
@@ -92,7 +100,7 @@ def parse_message(text: str) -> SiweMessage:
     if match is None:
         raise AuthError("the message is not an EIP-4361 (Sign-In with Ethereum) message")
     g = match.groupdict()
-    if not is_checksum_address(g["address"]):
+    if not _checksummed(g["address"]):
         raise AuthError(f"the address {g['address']} is not in EIP-55 mixed-case checksum form")
     if g["version"] != "1":
         raise AuthError(f"Version {g['version']!r} is not supported (only 1)")
