@@ -29,7 +29,7 @@ from consortium_evm.node.processes import pid_alive
 from consortium_evm.node.rpc import clique_web3, rpc_call
 from consortium_evm.node.state import NetworkState, load_dev_accounts, load_state
 
-from .conftest import TEST_CHAIN_ID, StartNetwork
+from tests.support.localnet import TEST_CHAIN_ID, StartNetwork
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
