@@ -23,7 +23,6 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.support.consortium import bootstrap_node, enode, node_private_key, signed_node
 from consortium_evm.domain.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
 from consortium_evm.domain.spec import node_key
 from consortium_evm.node.tester import tester_accounts
@@ -45,6 +44,7 @@ from tests.contracts.test_registry import (
     totals,
     view,
 )
+from tests.support.consortium import bootstrap_node, enode, node_private_key, signed_node
 
 DEAD = Web3.to_checksum_address("0x000000000000000000000000000000000000dEaD")
 KEYS: dict[str, LocalAccount] = {a.address: a for a in tester_accounts(20)}

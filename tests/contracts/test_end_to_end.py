@@ -9,11 +9,11 @@ from typing import Any
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
 from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, MemberStatus, NodeSpec, Role
 from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
 
 ABIS = suite_abis()
 ACTIVE, SUCCEEDED, EXECUTED = 1, 4, 7

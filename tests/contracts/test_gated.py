@@ -12,8 +12,8 @@ from web3.logs import DISCARD
 
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy.suite import contract_at, suite_abis
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import tester_accounts
 from consortium_evm.tx.transactions import Sent, Transactor
 

@@ -22,9 +22,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node
 from consortium_evm.compiler import load_artifact
-from consortium_evm.errors import ConfigError, ContractRevertError
 from consortium_evm.domain.revert import decode_revert, error_table, revert_data
 from consortium_evm.domain.signatures import sign_admin_acceptance, sign_typed
 from consortium_evm.domain.spec import (
@@ -36,6 +34,7 @@ from consortium_evm.domain.spec import (
     Role,
     SettingsFloors,
 )
+from consortium_evm.errors import ConfigError, ContractRevertError
 from consortium_evm.node.tester import revert_to, snapshot, tester_accounts
 from consortium_evm.tx.transactions import Transactor
 from tests.contracts.test_governance import (
@@ -58,6 +57,7 @@ from tests.contracts.test_governance import (
     tally,
     vote,
 )
+from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node
 
 ERRORS = error_table([load_artifact("Consortium").abi])
 FLOORS = (VOTING_PERIOD, DAY)

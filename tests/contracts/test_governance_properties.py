@@ -39,12 +39,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, enode, signed_node
 from consortium_evm.deploy.suite import suite_abis
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import revert_to, tester_accounts
 from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, enode, signed_node
 
 ABIS = suite_abis()
 GAS = 5_000_000

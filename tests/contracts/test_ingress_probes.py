@@ -19,8 +19,6 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from tests.support.client import advance_to, make_client, pass_proposal, voters
-from tests.support.consortium import enode
 from consortium_evm.client import NodeSpec
 from consortium_evm.contract_errors import ProbeNodeMismatch, ProbeNodeNotActive, RulesRefuseNode
 from consortium_evm.errors import ConfigError
@@ -44,6 +42,8 @@ from tests.contracts.test_permissioning import (
     tx_data,
     vote_through,
 )
+from tests.support.client import advance_to, make_client, pass_proposal, voters
+from tests.support.consortium import enode
 
 
 @pytest.fixture(autouse=True)

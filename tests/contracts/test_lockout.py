@@ -15,14 +15,14 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy.suite import suite_abis
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.domain.signatures import sign_admin_acceptance
 from consortium_evm.domain.spec import node_key
+from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import tester_accounts
 from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, enode, signed_node
 
 GAS = 5_000_000
 ABIS = suite_abis()

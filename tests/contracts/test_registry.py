@@ -19,13 +19,13 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from tests.support.consortium import bootstrap_node, enode, signed_node
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy.suite import contract_at, suite_abis
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.domain.signatures import sign_admin_acceptance, sign_typed
 from consortium_evm.domain.spec import node_key
+from consortium_evm.errors import ContractRevertError
 from consortium_evm.tx.transactions import Sent, Transactor
+from tests.support.consortium import bootstrap_node, enode, signed_node
 
 VOTING_PERIOD = 3600  # tests/support/consortium.py's governance settings
 TRANSACT, DEPLOY, ADMIN = 1, 2, 4

@@ -26,12 +26,12 @@ import pytest
 from eth_abi.abi import encode as abi_encode
 from web3 import Web3
 
-from tests.support.consortium import Env
 from consortium_evm.compiler.project import resolve_root
 from consortium_evm.compiler.resolve import find_solc
 from consortium_evm.compiler.settings import build_settings
 from consortium_evm.compiler.sources import collect_sources
 from consortium_evm.compiler.standard_json import run_standard_json
+from tests.support.consortium import Env
 
 ROOT = resolve_root(Path(__file__).resolve().parents[2])
 GOVERNANCE_SOL = ROOT / "contracts" / "governance" / "ConsortiumGovernance.sol"

@@ -17,11 +17,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
 
-from tests.support.consortium import VOTING_PERIOD, Env
 from consortium_evm.deploy.suite import suite_abis
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.domain.signatures import sign_admin_acceptance
+from consortium_evm.errors import ContractRevertError
 from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import VOTING_PERIOD, Env
 
 GAS = 3_000_000
 ABIS = suite_abis()

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from consortium_evm.localnet.start import start_network
+from consortium_evm.localnet.stop import stop_network
 from consortium_evm.node.anvil import AnvilNode, start_anvil
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.geth import GethBinary, find_geth
-from consortium_evm.localnet.start import start_network
-from consortium_evm.localnet.stop import stop_network
 from consortium_evm.node.state import NetworkState
 from tests.support.localnet import TEST_CHAIN_ID, StartNetwork
 

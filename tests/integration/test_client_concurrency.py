@@ -17,11 +17,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from tests.support.consortium_node import Deployed, deploy_consortium
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.node.state import NetworkState, load_dev_accounts
 from consortium_evm.tx.transactions import Sent
+from tests.support.consortium_node import Deployed, deploy_consortium
 
 pytestmark = pytest.mark.integration
 

@@ -10,12 +10,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from tests.support.consortium import Env
 from consortium_evm.client import Action, ConsortiumClient, Proposal
 from consortium_evm.compiler import load_artifact
 from consortium_evm.deploy.suite import contract_at
 from consortium_evm.node.tester import tester_accounts
 from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import Env
 
 LOG_CHUNK = 3
 """Block range of each eth_getLogs: small, so that every history read is chunked."""

@@ -14,8 +14,8 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.deploy.suite import Deployment, contract_at, deploy_suite, suite_abis
+from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,

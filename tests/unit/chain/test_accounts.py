@@ -15,8 +15,8 @@ from eth_typing import HexStr
 
 from consortium_evm.chain import accounts as accounts_module
 from consortium_evm.chain.accounts import AccountLoader, click_password_prompt, decrypt_keystore, stdin_is_tty
-from consortium_evm.errors import ConfigError
 from consortium_evm.config.networks import AccountConfig, Network, load_network, tester_network
+from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import tester_web3
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"

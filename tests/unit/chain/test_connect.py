@@ -16,9 +16,9 @@ from web3.exceptions import ExtraDataLengthError
 from tests.support.rpc_stub import RpcStub, free_port
 
 from consortium_evm.chain.connect import Connection, connect, has_poa_middleware, redact_url
-from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.config.fields import ZeroGasPrice
 from consortium_evm.config.networks import Network, load_network
+from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.node.tester import TESTER_CHAIN_ID
 
 

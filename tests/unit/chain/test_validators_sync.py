@@ -18,9 +18,9 @@ from tests.support.besu_rpc_double import BesuRpcDouble
 from click.testing import CliRunner
 from web3 import Web3
 
+from consortium_evm.chain.validators import NodeValidators, Vote, plan_sync, sync_validators
 from consortium_evm.cli import main
 from consortium_evm.errors import ConfigError, RPCError
-from consortium_evm.chain.validators import NodeValidators, Vote, plan_sync, sync_validators
 
 A, B, C, D, E = (Web3.to_checksum_address(f"0x{n:040x}") for n in (0xA1, 0xB2, 0xC3, 0xD4, 0xE5))
 

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner, Result
 from eth_account.signers.local import LocalAccount
 
-from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
 from consortium_evm.cli import main
 from consortium_evm.cli.options import ClientOptions
 from consortium_evm.client import ConsortiumClient
 from consortium_evm.node.tester import tester_accounts
+from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
 
 KEYS = {key.address: key for key in tester_accounts(20)}
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.client import keys, make_client
-from tests.support.consortium import Env
 from consortium_evm.client import ConsortiumClient, NodeMatch, Settings, Status, Totals
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError
 from consortium_evm.node.tester import TESTER_CHAIN_ID, tester_accounts
+from tests.support.client import keys, make_client
+from tests.support.consortium import Env
 from tests.support.rpc_stub import RpcStub
 
 ZERO = "0x0000000000000000000000000000000000000000"

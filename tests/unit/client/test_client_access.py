@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.client import make_client, pass_proposal
-from tests.support.consortium import Env, enode
 from consortium_evm.client import ConsortiumClient, NodeMatch, NodeSpec
 from consortium_evm.errors import ConfigError
+from tests.support.client import make_client, pass_proposal
+from tests.support.consortium import Env, enode
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -15,8 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
-from tests.support.client import make_client, pass_proposal, voters
-from tests.support.consortium import Env, enode, node_private_key
 from consortium_evm.client import (
     ConsortiumClient,
     Event,
@@ -30,6 +28,8 @@ from consortium_evm.client import (
 from consortium_evm.client.events import ALL_EVENTS, CATEGORIES, MEMBER_EVENTS, PROPOSAL_EVENTS, VALIDATOR_EVENTS
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import revert_to, snapshot
+from tests.support.client import make_client, pass_proposal, voters
+from tests.support.consortium import Env, enode, node_private_key
 
 
 def activity(env: Env, client: ConsortiumClient) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 import consortium_evm.client.members as members_module
-from tests.support.client import keys, make_client, pass_proposal
-from tests.support.consortium import Env, enode, node_private_key
 from consortium_evm.client import AccountSpec, ConsortiumClient, Member, MemberStatus, NodeSpec, Role
 from consortium_evm.contract_errors import (
     AccountAlreadyRegistered,
@@ -32,8 +30,10 @@ from consortium_evm.contract_errors import (
     WouldLeaveNoAdmin,
     WouldLeaveNoNode,
 )
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.signatures import sign_node_consent, sign_typed
+from consortium_evm.errors import ConfigError
+from tests.support.client import keys, make_client, pass_proposal
+from tests.support.consortium import Env, enode, node_private_key
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

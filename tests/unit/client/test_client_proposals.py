@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 import consortium_evm.client.proposals as proposals_module
-from tests.support.client import advance_to, deploy, keys, make_client, pass_proposal, voters
-from tests.support.consortium import Env, enode, node_private_key
 from consortium_evm.client import (
     AccountSpec,
     ConsortiumClient,
@@ -52,8 +50,10 @@ from consortium_evm.contract_errors import (
     RulesWithoutCode,
     UnknownProposal,
 )
-from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutcomeError, WaitTimeoutError
 from consortium_evm.domain.signatures import sign_typed
+from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutcomeError, WaitTimeoutError
+from tests.support.client import advance_to, deploy, keys, make_client, pass_proposal, voters
+from tests.support.consortium import Env, enode, node_private_key
 
 OUTSIDER = Web3.to_checksum_address(bytes(keccak(text="consortium-evm.ingress.outsider"))[-20:])
 """The ingress's fixed probe address before issue 14."""

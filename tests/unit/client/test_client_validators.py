@@ -12,8 +12,6 @@ import pytest
 from click.testing import CliRunner
 from web3 import Web3
 
-from tests.support.client import advance_to
-from tests.support.consortium import Env
 from consortium_evm.cli import main
 from consortium_evm.cli.options import ClientOptions
 from consortium_evm.client import ConsortiumClient
@@ -21,6 +19,8 @@ from consortium_evm.compiler import load_artifact
 from consortium_evm.contract_errors import LastValidator
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Transactor
+from tests.support.client import advance_to
+from tests.support.consortium import Env
 
 FIRST = Web3.to_checksum_address("0x" + "a1" * 20)
 SECOND = Web3.to_checksum_address("0x" + "b2" * 20)

@@ -19,10 +19,10 @@ from consortium_evm.cli import compile as cli_compile
 from consortium_evm.cli import main
 from consortium_evm.compiler import SOLC_VERSION, build_settings, contains_push0, load_artifact
 from consortium_evm.compiler import pipeline, resolve
-from consortium_evm.compiler.pipeline import CompileResult, cache_key, compile_project
-from consortium_evm.compiler.resolve import SolcBinary, find_solc
 from consortium_evm.compiler.artifacts import INDEX_FILE, read_cached_build
+from consortium_evm.compiler.pipeline import CompileResult, cache_key, compile_project
 from consortium_evm.compiler.project import shipped_artifacts_dir
+from consortium_evm.compiler.resolve import SolcBinary, find_solc
 from consortium_evm.compiler.sources import collect_sources
 from consortium_evm.errors import (
     ArtifactError,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from consortium_evm.config.consortium_file import load_consortium
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.spec import NodeMatch, Role
+from consortium_evm.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "consortium.example.yaml"
 ADMIN = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from consortium_evm.errors import ConfigError
 from consortium_evm.config.fields import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
 from consortium_evm.config.networks import (
     default_confirmations,
@@ -17,6 +16,7 @@ from consortium_evm.config.networks import (
     network_names,
     tester_network,
 )
+from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import TESTER_CHAIN_ID
 
 SHIPPED = Path(__file__).resolve().parents[3] / "networks.yaml"

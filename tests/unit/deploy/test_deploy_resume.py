@@ -9,10 +9,10 @@ import pytest
 from web3 import Web3
 
 from consortium_evm.deploy import suite as deploy_module
-from consortium_evm.deploy.suite import SUITE, deploy_suite
-from consortium_evm.errors import DeploymentError
 from consortium_evm.deploy.journal import Journal
+from consortium_evm.deploy.suite import SUITE, deploy_suite
 from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+from consortium_evm.errors import DeploymentError
 from consortium_evm.node.tester import tester_accounts, tester_web3
 
 STEPS = ["deploy Consortium", "deploy PermissionIngress", "add member A", "add member B", "start governance"]

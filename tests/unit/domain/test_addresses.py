@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from consortium_evm.chain.connect import connect
+from consortium_evm.chain.validators import onchain_validators
 from consortium_evm.cli import main
 from consortium_evm.client import ConsortiumClient
-from consortium_evm.chain.connect import connect
 from consortium_evm.config.consortium_file import load_consortium, load_consortium_file
-from consortium_evm.errors import ConfigError, DeploymentError
 from consortium_evm.config.networks import load_network
 from consortium_evm.domain.spec import AccountSpec, Role, checked_validators, parse_address
+from consortium_evm.errors import ConfigError, DeploymentError
 from consortium_evm.node.tester import tester_web3
-from consortium_evm.chain.validators import onchain_validators
 
 PACKAGE = Path(__file__).resolve().parents[3] / "consortium_evm"
 GOOD = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # development account 1, checksummed

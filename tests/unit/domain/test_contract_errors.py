@@ -16,8 +16,8 @@ from web3 import Web3
 from consortium_evm import contract_errors
 from consortium_evm.compiler import load_artifact
 from consortium_evm.contract_errors import REVERT_TYPES, NamedRevert, revert_class
-from consortium_evm.errors import ContractRevertError, TransactionError, _snake
 from consortium_evm.domain.revert import _abi_type, decode_revert, error_table
+from consortium_evm.errors import ContractRevertError, TransactionError, _snake
 
 DEPLOYED = ("Consortium", "PermissionIngress", "PermissionRules", "NoticeBoard", "ValidatorSet")
 """The contracts a consortium deploys (the suite, the stand-alone rules, the example application)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
@@ -15,6 +14,7 @@ from consortium_evm.domain.spec import (
     Role,
     node_key,
 )
+from consortium_evm.errors import ConfigError
 
 ADMIN = "0x" + "11" * 20
 USER = "0x" + "22" * 20

@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from web3 import Web3
 
 from consortium_evm.chain.accounts import AccountLoader
+from consortium_evm.chain.validators import wait_in_sync
 from consortium_evm.cli import main
 from consortium_evm.config.consortium_file import load_consortium_file
+from consortium_evm.config.networks import load_network
 from consortium_evm.domain.devkeys import DEV_KEYS_WARNING, dev_account
+from consortium_evm.domain.spec import Role
 from consortium_evm.errors import ConfigError, WaitTimeoutError
 from consortium_evm.genesis.keys import NodeKey, dev_node_keys
-from consortium_evm.config.networks import load_network
-from consortium_evm.domain.spec import Role
-from consortium_evm.chain.validators import wait_in_sync
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "consortium.genesis.example.yaml"

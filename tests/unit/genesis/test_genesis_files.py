@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from consortium_evm.cli import main
 from consortium_evm.config.consortium_file import load_consortium_file
+from consortium_evm.domain.spec import NetworkSpec
 from consortium_evm.errors import ConfigError
-from consortium_evm.genesis.bft import ISTANBUL_MIX_HASH, QbftSelection, ValidatorSelection
 from consortium_evm.genesis.besu import besu_ibft2_genesis
+from consortium_evm.genesis.bft import ISTANBUL_MIX_HASH, QbftSelection, ValidatorSelection
 from consortium_evm.genesis.build import Consensus, generate_genesis
 from consortium_evm.genesis.extradata import clique_signers_from_extra_data, decode_bft_extra_data
 from consortium_evm.genesis.goquorum import goquorum_qbft_genesis
@@ -26,7 +27,6 @@ from consortium_evm.genesis.predeploy import (
     VALIDATOR_SET_ADDRESS,
     create_address,
 )
-from consortium_evm.domain.spec import NetworkSpec
 
 ADMIN = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
 USER = "0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69"

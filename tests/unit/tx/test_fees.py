@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from web3 import HTTPProvider, Web3
 
+from consortium_evm.config.fields import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
 from consortium_evm.errors import ConfigError, DeploymentError
+from consortium_evm.node.tester import tester_web3
 from consortium_evm.tx.fees import (
     check_funds,
     latest_base_fee,
@@ -18,8 +20,6 @@ from consortium_evm.tx.fees import (
     suggested_priority_fee,
     transaction_fees,
 )
-from consortium_evm.config.fields import AutoGasPrice, Eip1559GasPrice, LegacyGasPrice, ZeroGasPrice
-from consortium_evm.node.tester import tester_web3
 from tests.support.rpc_stub import RpcStub
 
 GWEI = 10**9
