@@ -62,12 +62,12 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.chain.connect import http_web3
-from consortium_evm.deploy.suite import contract_at, deploy_suite
+from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.config.networks import load_network
-from consortium_evm.node.anvil import anvil_accounts, start_anvil
+from consortium_evm.deploy.suite import contract_at, deploy_suite
 from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, MemberSpec, NodeSpec, Role
+from consortium_evm.node.anvil import anvil_accounts, start_anvil
 
 READ_KINDS = ("members page", "member by account", "transactionAllowed", "proposal state")
 ROUNDS = 5

@@ -42,7 +42,7 @@ Usage::
     python scripts/gas_report.py            # aligned table, then one verdict line per target
     python scripts/gas_report.py --json     # the same figures as JSON
 
-``measure()`` does the work and returns a :class:`GasReport`; ``tests/test_gas_report.py`` reuses it.
+``measure()`` does the work and returns a :class:`GasReport`; ``tests/contracts/test_gas_report.py`` reuses it.
 Exit status: 0 when every target and check passes, 1 otherwise.
 """
 

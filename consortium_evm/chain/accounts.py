@@ -27,8 +27,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from consortium_evm.errors import ConfigError
 from consortium_evm.config.networks import AccountConfig, Network
+from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sender
 
 PasswordPrompt = Callable[[str], str]

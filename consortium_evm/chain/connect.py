@@ -25,12 +25,12 @@ from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConf
 from web3.types import RPCEndpoint
 
 from consortium_evm.chain.accounts import AccountLoader, PasswordPrompt
-from consortium_evm.errors import ChainMismatchError, RPCError
-from consortium_evm.tx.fees import transaction_fees
 from consortium_evm.config.fields import GasPolicy
 from consortium_evm.config.networks import LOCAL_NODE, Network, load_network, local_node_url
 from consortium_evm.domain.spec import parse_address
+from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.node.tester import tester_web3
+from consortium_evm.tx.fees import transaction_fees
 from consortium_evm.tx.transactions import DEFAULT_BACKOFF, Sender, Transactor
 
 POA_MIDDLEWARE_NAME = "extradata_to_poa"

@@ -37,10 +37,10 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from consortium_evm.compiler import load_artifact
+from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError, RPCError, WaitTimeoutError
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.rpc import rpc_call
-from consortium_evm.domain.spec import parse_address
 
 VoteConsensus = Literal["clique", "ibft2", "qbft"]
 VOTE_CONSENSUS: tuple[VoteConsensus, ...] = ("clique", "ibft2", "qbft")

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EIP170_CODE_SIZE_LIMIT, EVM_VERSIONS
 from consortium_evm.compiler.pipeline import CompileResult, compile_project
+from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EIP170_CODE_SIZE_LIMIT, EVM_VERSIONS
 
 
 

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 import click
 
+from consortium_evm.cli.output import echo_json
 from consortium_evm.client import ConsortiumClient
 from consortium_evm.client.models import sent_json
-from consortium_evm.cli.output import echo_json
 from consortium_evm.tx.transactions import Sent
 
 F = TypeVar("F", bound=Callable[..., Any])

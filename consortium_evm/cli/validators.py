@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from consortium_evm.cli.group import ConsortiumGroup
+from consortium_evm.cli.options import networks_file_option
 from consortium_evm.cli.output import ADDRESS
 from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError
-from consortium_evm.cli.group import ConsortiumGroup
-from consortium_evm.cli.options import networks_file_option
 
 if TYPE_CHECKING:
     from consortium_evm.chain.validators import SyncResult, ValidatorListing

@@ -20,8 +20,8 @@ from web3.contract import Contract
 
 from consortium_evm.client.members import node_key_of, parse_enode
 from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Member, MemberNode, Settings
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.spec import MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role, parse_address
+from consortium_evm.errors import ConfigError
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient

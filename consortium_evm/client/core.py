@@ -33,11 +33,11 @@ from consortium_evm.client.members import Members
 from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
-from consortium_evm.deploy.suite import genesis_hash
-from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
 from consortium_evm.deploy.journal import genesis_changed
+from consortium_evm.deploy.suite import genesis_hash
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.domain.spec import NodeMatch, parse_address
+from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
 from consortium_evm.tx.transactions import Fees, Sender, Transactor
 
 if TYPE_CHECKING:

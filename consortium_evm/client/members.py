@@ -17,9 +17,9 @@ from consortium_evm.contract_errors import (
     OnlyGovernance,
     UnknownMember,
 )
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
 from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
+from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent, Transactor
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from consortium_evm.errors import ConfigError
 from consortium_evm.domain.spec import MemberStatus, NodeMatch, Role
+from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent
 
 

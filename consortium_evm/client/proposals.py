@@ -19,9 +19,9 @@ from web3 import Web3
 from consortium_evm.client.events import ProposalEvent
 from consortium_evm.client.models import Action, Proposal, ProposalState, Proposed, SignedVote, Support, Tally, Voted
 from consortium_evm.contract_errors import UnknownProposal
-from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
-from consortium_evm.domain.spec import parse_address
 from consortium_evm.domain.signatures import sign_typed
+from consortium_evm.domain.spec import parse_address
+from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
 from consortium_evm.tx.transactions import Sent
 
 if TYPE_CHECKING:

@@ -16,9 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from consortium_evm.errors import ConfigError
 from consortium_evm.config.fields import parse_wei
-from consortium_evm.node.geth import CLIQUE_EVM_VERSIONS
+from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.spec import (
     AccountSpec,
     ConsortiumSpec,
@@ -33,7 +32,8 @@ from consortium_evm.domain.spec import (
     checked_validators,
     parse_address,
 )
-from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
+from consortium_evm.errors import ConfigError
+from consortium_evm.node.geth import CLIQUE_EVM_VERSIONS
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -33,12 +33,12 @@ from web3.contract import Contract
 from web3.exceptions import TransactionNotFound
 
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, EVM_VERSIONS, Artifact, load_artifact
-from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError
 from consortium_evm.deploy.journal import Journal, JournalStep
-from consortium_evm.util.atomic import write_json_atomic
 from consortium_evm.domain.revert import decode_revert, error_table, revert_data
 from consortium_evm.domain.spec import ConsortiumSpec, NodeMatch
+from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError
 from consortium_evm.tx.transactions import Sender, replayed_revert, sender_address
+from consortium_evm.util.atomic import write_json_atomic
 
 SUITE = ("Consortium", "PermissionIngress")
 """The contracts every deployment creates, in order."""

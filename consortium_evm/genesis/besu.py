@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
-from consortium_evm.genesis.extradata import ibft2_extra_data, qbft_extra_data
-from consortium_evm.genesis.clique import GenesisAccount, sorted_signers
 from consortium_evm.domain.spec import NetworkSpec
+from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
+from consortium_evm.genesis.clique import GenesisAccount, sorted_signers
+from consortium_evm.genesis.extradata import ibft2_extra_data, qbft_extra_data
 
 BESU_PLUGIN_NOTE = (
     "Besu deprecated on-chain permissioning in 24.12 and removed it in 2025: these options work on "

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consortium_evm.domain.spec import NetworkSpec
 from consortium_evm.errors import ConfigError
 from consortium_evm.genesis.clique import INITIAL_BASE_FEE, GenesisAccount, fork_blocks, genesis_alloc, sorted_signers
-from consortium_evm.domain.spec import NetworkSpec
 
 ISTANBUL_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365"
 """The ``mixHash`` that marks an Istanbul-family (IBFT 2.0, QBFT) block: "ctical byzantine fault

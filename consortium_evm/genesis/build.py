@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from eth_utils.crypto import keccak
 
+from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec, Role
 from consortium_evm.errors import ConfigError
-from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection
 from consortium_evm.genesis.besu import (
     BESU_PLUGIN_NOTE,
     besu_ibft2_genesis,
@@ -36,6 +36,8 @@ from consortium_evm.genesis.besu import (
     besu_permissioning_toml,
     besu_qbft_genesis,
 )
+from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection
+from consortium_evm.genesis.clique import GenesisAccount, clique_genesis
 from consortium_evm.genesis.goquorum import goquorum_permission_config, goquorum_qbft_genesis
 from consortium_evm.genesis.keys import (
     PRODUCTION_KEYS_WARNING,
@@ -46,8 +48,6 @@ from consortium_evm.genesis.keys import (
 )
 from consortium_evm.genesis.predeploy import DEPLOYER_LABEL, GENESIS_DEPLOYER, Predeployment, predeploy
 from consortium_evm.util.atomic import write_json_atomic, write_text_atomic
-from consortium_evm.genesis.clique import GenesisAccount, clique_genesis
-from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec, Role
 
 Consensus = Literal["clique", "ibft2", "qbft"]
 CONSENSUS: tuple[Consensus, ...] = ("clique", "ibft2", "qbft")

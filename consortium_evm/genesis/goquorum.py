@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
-from consortium_evm.genesis.extradata import qbft_extra_data
-from consortium_evm.genesis.clique import GenesisAccount
 from consortium_evm.domain.spec import NetworkSpec
+from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection, bft_chain_config, bft_genesis
+from consortium_evm.genesis.clique import GenesisAccount
+from consortium_evm.genesis.extradata import qbft_extra_data
 
 TXN_SIZE_LIMIT_KB = 64
 """GoQuorum's transaction size limit in KB (32 to 128; 64 is its documented default)."""

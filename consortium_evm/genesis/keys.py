@@ -17,9 +17,9 @@ from pathlib import Path
 from eth_keys.datatypes import PrivateKey
 
 from consortium_evm.domain.devkeys import DEV_NODE_KEY_FIRST_INDEX, dev_account
+from consortium_evm.domain.spec import ConsortiumSpec
 from consortium_evm.errors import ConfigError
 from consortium_evm.util.atomic import write_json_atomic, write_text_atomic
-from consortium_evm.domain.spec import ConsortiumSpec
 
 PRODUCTION_KEYS_WARNING = (
     "warning: these node keys were generated here and are written in plain text: use them for a "

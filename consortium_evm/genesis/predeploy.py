@@ -35,11 +35,11 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from consortium_evm.deploy.suite import VALIDATOR_SET, Deployment, deploy_suite
+from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec
 from consortium_evm.errors import DeploymentError
 from consortium_evm.node.anvil import start_anvil
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.rpc import rpc_call
-from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec
 
 DEPLOYER_LABEL = "consortium-evm.genesis.deployer"
 GENESIS_DEPLOYER = to_checksum_address(bytes(keccak(text=DEPLOYER_LABEL))[-20:])

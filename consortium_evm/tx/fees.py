@@ -15,7 +15,6 @@ from typing import Any
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from consortium_evm.errors import ConfigError, DeploymentError, RPCError
 from consortium_evm.config.fields import (
     AutoGasPrice,
     Eip1559GasPrice,
@@ -23,6 +22,7 @@ from consortium_evm.config.fields import (
     LegacyGasPrice,
     ZeroGasPrice,
 )
+from consortium_evm.errors import ConfigError, DeploymentError, RPCError
 
 
 def transaction_fees(w3: Web3, policy: GasPolicy) -> dict[str, int]:

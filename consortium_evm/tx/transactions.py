@@ -40,8 +40,8 @@ from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 
-from consortium_evm.errors import ConsortiumError, RPCError, TransactionError, TransactionTimeoutError
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
+from consortium_evm.errors import ConsortiumError, RPCError, TransactionError, TransactionTimeoutError
 
 Sender = str | LocalAccount
 """An unlocked account address (eth-tester, a dev node) or a local signing account."""

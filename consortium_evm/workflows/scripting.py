@@ -18,13 +18,13 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.client import ConsortiumClient
 from consortium_evm.chain.connect import Connection, connect
+from consortium_evm.client import ConsortiumClient
 from consortium_evm.config.consortium_file import load_consortium
+from consortium_evm.config.networks import Network
+from consortium_evm.deploy.journal import set_aside
 from consortium_evm.deploy.suite import Deployment, Step, contract_at, deploy_suite
 from consortium_evm.errors import ConfigError, DeploymentError
-from consortium_evm.deploy.journal import set_aside
-from consortium_evm.config.networks import Network
 from consortium_evm.tx.transactions import Sender
 
 

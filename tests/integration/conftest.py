@@ -6,21 +6,19 @@ Every network a test starts is stopped in teardown, also when the test fails."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from consortium_evm.localnet.start import start_network
+from consortium_evm.localnet.stop import stop_network
 from consortium_evm.node.anvil import AnvilNode, start_anvil
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.geth import GethBinary, find_geth
-from consortium_evm.localnet.start import start_network
-from consortium_evm.localnet.stop import stop_network
 from consortium_evm.node.state import NetworkState
+from tests.support.localnet import TEST_CHAIN_ID, StartNetwork
 
-StartNetwork = Callable[..., NetworkState]
-
-TEST_CHAIN_ID = 31_337_013
 _ids = itertools.count(1)
 
 

@@ -17,11 +17,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from consortium_node import Deployed, deploy_consortium
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.node.state import NetworkState, load_dev_accounts
 from consortium_evm.tx.transactions import Sent
+from tests.support.consortium_node import Deployed, deploy_consortium
 
 pytestmark = pytest.mark.integration
 
@@ -210,7 +210,7 @@ def _record(chain: str, seconds: float, **extra: int) -> None:
 def test_a_lost_send_answer_on_geth_is_recognized_in_the_pool(on_geth: Deployed, tmp_path: Path) -> None:
     """On geth the resent bytes find the first attempt still in the pool ("already known"): the
     client counts it as sent, once (the anvil case, "nonce too low", is in test_client_faults)."""
-    from flaky_proxy import Fault, FlakyProxy
+    from tests.support.flaky_proxy import Fault, FlakyProxy
 
     with FlakyProxy(on_geth.url) as proxy:
         networks, deployments, environ = on_geth.files(tmp_path, "flaky", url=proxy.url, timeout=5, retries=2)

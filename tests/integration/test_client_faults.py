@@ -24,14 +24,14 @@ from eth_account import Account
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from consortium_node import Deployed, deploy_consortium
-from flaky_proxy import Fault, FlakyProxy
-from rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
+from consortium_evm.domain.spec import MemberSpec
 from consortium_evm.errors import RPCError
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
-from consortium_evm.domain.spec import MemberSpec
 from consortium_evm.tx.transactions import Sent
+from tests.support.consortium_node import Deployed, deploy_consortium
+from tests.support.flaky_proxy import Fault, FlakyProxy
+from tests.support.rpc_stub import free_port
 
 pytestmark = pytest.mark.integration
 

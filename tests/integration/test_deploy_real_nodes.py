@@ -19,15 +19,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from consortium_evm.cli import main
 from consortium_evm.chain.connect import connect
+from consortium_evm.cli import main
 from consortium_evm.deploy.suite import FAULT_ENV, contract_at, suite_abis
-from consortium_evm.node.anvil import AnvilNode, anvil_accounts, start_anvil
-from consortium_evm.localnet.start import start_network
-from consortium_evm.localnet.stop import stop_network
-from consortium_evm.node.state import NetworkState, load_dev_accounts
 from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import NodeSpec
+from consortium_evm.localnet.start import start_network
+from consortium_evm.localnet.stop import stop_network
+from consortium_evm.node.anvil import AnvilNode, anvil_accounts, start_anvil
+from consortium_evm.node.state import NetworkState, load_dev_accounts
 from consortium_evm.tx.transactions import Transactor
 
 pytestmark = pytest.mark.integration

@@ -22,6 +22,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from consortium_evm.chain.validators import sync_validators
 from consortium_evm.cli import main
 from consortium_evm.compiler import load_artifact
 from consortium_evm.config.consortium_file import load_consortium_file
@@ -29,13 +30,12 @@ from consortium_evm.deploy.suite import contract_at, suite_abis
 from consortium_evm.genesis.build import generate_genesis, read_genesis
 from consortium_evm.genesis.keys import NodeKey
 from consortium_evm.genesis.predeploy import CONSORTIUM_ADDRESS, INGRESS_ADDRESS, VALIDATOR_SET_ADDRESS
-from consortium_evm.node.geth import GethBinary
 from consortium_evm.localnet.start import start_network
 from consortium_evm.localnet.stop import stop_network
+from consortium_evm.node.geth import GethBinary
 from consortium_evm.node.rpc import clique_web3, rpc_call
 from consortium_evm.node.state import NetworkState
 from consortium_evm.tx.transactions import Transactor
-from consortium_evm.chain.validators import sync_validators
 
 pytestmark = pytest.mark.integration
 

@@ -20,16 +20,16 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from consortium_evm.cli.node import node_group
-from consortium_evm.node.errors import GethNotFoundError, GethVersionError, NetworkStartError, NodeError
-from consortium_evm.node.geth import GethBinary, find_geth
 from consortium_evm.localnet.start import start_network
 from consortium_evm.localnet.status import network_status
 from consortium_evm.localnet.stop import stop_network
+from consortium_evm.node.errors import GethNotFoundError, GethVersionError, NetworkStartError, NodeError
+from consortium_evm.node.geth import GethBinary, find_geth
 from consortium_evm.node.processes import pid_alive
 from consortium_evm.node.rpc import clique_web3, rpc_call
 from consortium_evm.node.state import NetworkState, load_dev_accounts, load_state
 
-from .conftest import TEST_CHAIN_ID, StartNetwork
+from tests.support.localnet import TEST_CHAIN_ID, StartNetwork
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:

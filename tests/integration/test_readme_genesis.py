@@ -26,7 +26,7 @@ from consortium_evm.genesis.predeploy import INGRESS_ADDRESS, VALIDATOR_SET_ADDR
 from consortium_evm.node.geth import GethBinary
 from consortium_evm.node.rpc import clique_web3, rpc_call
 from consortium_evm.node.state import load_state
-from readme_blocks import README, block, run_shell, scratch_project
+from tests.support.readme_blocks import README, block, run_shell, scratch_project
 
 pytestmark = pytest.mark.integration
 

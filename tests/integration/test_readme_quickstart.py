@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from consortium_evm.node.geth import GethBinary
-from readme_blocks import README, block, run_shell, scratch_project
+from tests.support.readme_blocks import README, block, run_shell, scratch_project
 
 ROOT = README.parent
 

@@ -1,0 +1,1 @@
+"""The contracts' behaviour, on the embedded chain with the suite deployed (the ``env`` fixture)."""

@@ -1,0 +1,1 @@
+"""Python unit tests, one folder per folder of ``consortium_evm``."""
