@@ -24,9 +24,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from consortium_node import Deployed, deploy_consortium
-from gateway_double import rpc, send, unsigned_transfer
-from rpc_stub import free_port
+from tests.support.consortium_node import Deployed, deploy_consortium
+from tests.support.gateway_double import rpc, send, unsigned_transfer
+from tests.support.rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
 from consortium_evm.client.models import ProposalState
 from consortium_evm.enforce.gateway import GatewayConfig, RunningGateway, run_in_thread

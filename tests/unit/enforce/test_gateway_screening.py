@@ -12,8 +12,8 @@ import pytest
 import requests
 from eth_account import Account
 
-from gateway_double import CHAIN_ID, INGRESS, IngressNode, config, new_account, rpc, send, transfer, unsigned_transfer
-from rpc_stub import free_port
+from tests.support.gateway_double import CHAIN_ID, INGRESS, IngressNode, config, new_account, rpc, send, transfer, unsigned_transfer
+from tests.support.rpc_stub import free_port
 from consortium_evm.enforce.gateway import RunningGateway, run_in_thread
 from consortium_evm.enforce.gateway.config import GatewayConfig
 from consortium_evm.enforce.gateway.rules import ZERO_ADDRESS, is_allowed, transaction_question

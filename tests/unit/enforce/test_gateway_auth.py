@@ -13,7 +13,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from gateway_double import CHAIN_ID, IngressNode, config, rpc
+from tests.support.gateway_double import CHAIN_ID, IngressNode, config, rpc
 from consortium_evm.enforce.gateway import AuthConfig, RunningGateway, run_in_thread
 from consortium_evm.enforce.gateway.auth import AuthError, Authenticator, build_message, parse_message
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from client_support import make_client
-from conftest import Env, enode, node_private_key
+from tests.support.client import make_client
+from tests.support.consortium import Env, enode, node_private_key
 from consortium_evm.cli import main
 from consortium_evm.node.errors import NodeError
 from consortium_evm.enforce.preflight import preflight

@@ -10,7 +10,7 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from rpc_stub import RpcStub
+from tests.support.rpc_stub import RpcStub
 from consortium_evm.enforce.gateway import GatewayConfig
 from consortium_evm.enforce.gateway.rules import SELECTOR, ZERO_ADDRESS
 
