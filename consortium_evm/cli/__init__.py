@@ -18,6 +18,8 @@ from consortium_evm import __version__
 from consortium_evm.cli.group import ConsortiumGroup, lazy
 
 COMMANDS = lazy([
+    ("accounts", "consortium_evm.cli.accounts", "accounts_group",
+     "Keystore files for the accounts of networks.yaml: make one, import a key, list them."),
     ("access", "consortium_evm.cli.access", "access_group",
      "Ask the permissioning contracts what the chain's nodes ask them."),
     ("compile", "consortium_evm.cli.compile", "compile_command",
