@@ -70,6 +70,24 @@ METHODS: dict[VoteConsensus, VoteMethods] = {
 }
 
 
+ISTANBUL = VoteMethods("istanbul_getValidators", (), "istanbul_candidates", "istanbul_propose", "istanbul_discard")
+"""GoQuorum's validator votes for IBFT and QBFT (it has no ``qbft_*`` or ``ibft_*`` methods):
+``istanbul_getValidators``, ``istanbul_candidates`` (the pending proposals, address -> add),
+``istanbul_propose(address, add)``, ``istanbul_discard(address)``."""
+
+NODE_CLIENTS = ("besu", "goquorum", "geth")
+"""The clients a network's ``client:`` may name (it picks the vote methods of IBFT/QBFT networks)."""
+
+
+def vote_methods(consensus: str, client: str | None = None) -> VoteMethods:
+    """The vote methods of a ``consensus`` network run by ``client`` (default: Besu's for IBFT 2.0
+    and QBFT, geth's for Clique)."""
+    kind = _checked_consensus(consensus)
+    if client == "goquorum" and kind in ("ibft2", "qbft"):
+        return ISTANBUL
+    return METHODS[kind]
+
+
 @dataclass(frozen=True)
 class Vote:
     """A proposal to add (``add=True``) or remove a validator."""
@@ -185,9 +203,9 @@ def _checked_consensus(consensus: str) -> VoteConsensus:
     )
 
 
-def node_validators(rpc_url: str, consensus: str, rpc: Rpc = _rpc) -> NodeValidators:
+def node_validators(rpc_url: str, consensus: str, rpc: Rpc = _rpc, client: str | None = None) -> NodeValidators:
     """The node's validators at its head and its pending proposals."""
-    methods = METHODS[_checked_consensus(consensus)]
+    methods = vote_methods(consensus, client)
     try:
         current = rpc(rpc_url, methods.validators, list(methods.validators_params))
         pending = rpc(rpc_url, methods.pending, [])
@@ -236,7 +254,7 @@ def plan_sync(on_chain: Sequence[str], node: NodeValidators) -> SyncPlan:
 
 
 def list_validators(
-    w3: Web3, rpc_url: str, consensus: str, validator_set: str, rpc: Rpc = _rpc
+    w3: Web3, rpc_url: str, consensus: str, validator_set: str, rpc: Rpc = _rpc, client: str | None = None
 ) -> ValidatorListing:
     """The on-chain set (``ValidatorSet.getValidators()``) next to the node's."""
     kind = _checked_consensus(consensus)
@@ -245,7 +263,7 @@ def list_validators(
         rpc_url=rpc_url,
         validator_set=parse_address(validator_set, "ValidatorSet address"),
         on_chain=onchain_validators(w3, validator_set),
-        node=node_validators(rpc_url, kind, rpc),
+        node=node_validators(rpc_url, kind, rpc, client),
     )
 
 
@@ -257,14 +275,15 @@ def sync_validators(
     *,
     dry_run: bool = False,
     rpc: Rpc = _rpc,
+    client: str | None = None,
 ) -> SyncResult:
     """Make the node at ``rpc_url`` propose what the ValidatorSet asks for (see the module's
     docstring); with ``dry_run`` only say what it would do."""
-    listing = list_validators(w3, rpc_url, consensus, validator_set, rpc)
+    listing = list_validators(w3, rpc_url, consensus, validator_set, rpc, client)
     plan = plan_sync(listing.on_chain, listing.node)
     if dry_run or plan.empty:
         return SyncResult(listing, plan, dict(listing.node.pending), dry_run)
-    methods = METHODS[listing.consensus]
+    methods = vote_methods(listing.consensus, client)
     try:
         for address in plan.discards:
             rpc(rpc_url, methods.discard, [address])
@@ -285,6 +304,7 @@ def wait_in_sync(
     *,
     poll: float = 0.5,
     rpc: Rpc = _rpc,
+    client: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[ValidatorListing]:
@@ -293,7 +313,7 @@ def wait_in_sync(
     naming the nodes still behind: more than half of the validators' nodes must have voted."""
     deadline = clock() + timeout
     while True:
-        listings = [list_validators(w3, url, consensus, validator_set, rpc) for url in rpc_urls]
+        listings = [list_validators(w3, url, consensus, validator_set, rpc, client) for url in rpc_urls]
         behind = [listing for listing in listings if not listing.in_sync]
         if not behind:
             return listings

@@ -52,6 +52,8 @@ class _Target:
     """The nodes to ask: the network's node (or --rpc-url), or every local node."""
     consensus: str
     validator_set: str
+    client: str | None = None
+    """The nodes' client (networks.yaml ``client:``): GoQuorum votes with its ``istanbul_*`` methods."""
 
 
 def _target(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
@@ -95,7 +97,7 @@ def _target(network_name: str, networks_file: str | None, rpc_url: str | None, v
                                           "contracts.ValidatorSet.address")
         except ConfigError as exc:
             raise ConfigError(f"{manifest}: {exc}") from None
-    return _Target(w3, urls, network.consensus, validator_set)
+    return _Target(w3, urls, network.consensus, validator_set, network.client)
 
 
 def _print_listing(listing: ValidatorListing) -> None:
@@ -119,7 +121,8 @@ def list_command(network_name: str, networks_file: str | None, rpc_url: str | No
     from consortium_evm.chain.validators import list_validators
 
     target = _target(network_name, networks_file, rpc_url, validator_set, deployments_dir)
-    listing = list_validators(target.w3, target.rpc_urls[0], target.consensus, target.validator_set)
+    listing = list_validators(target.w3, target.rpc_urls[0], target.consensus, target.validator_set,
+                              client=target.client)
     if as_json:
         click.echo(json.dumps(listing.to_json(), indent=2))
         return
@@ -144,13 +147,15 @@ def sync_command(network_name: str, networks_file: str | None, rpc_url: str | No
     target = _target(network_name, networks_file, rpc_url, validator_set, deployments_dir, all_local_nodes)
     results = []
     for url in target.rpc_urls:
-        result = sync_validators(target.w3, url, target.consensus, target.validator_set, dry_run=dry_run)
+        result = sync_validators(target.w3, url, target.consensus, target.validator_set, dry_run=dry_run,
+                                 client=target.client)
         results.append(result)
         if not as_json:
             if all_local_nodes:
                 click.echo(f"node {url}:")
             _print_sync(result, dry_run)
-    listings = (wait_in_sync(target.w3, target.rpc_urls, target.consensus, target.validator_set, wait_seconds)
+    listings = (wait_in_sync(target.w3, target.rpc_urls, target.consensus, target.validator_set, wait_seconds,
+                             client=target.client)
                 if wait_seconds is not None else None)
     if as_json:
         shown = [{**r.to_json(), **({"inSyncAfterWait": True} if listings is not None else {})} for r in results]

@@ -7,6 +7,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
         url: http://127.0.0.1:8545      # JSON-RPC over HTTP(S)
         chain_id: 1337                  # checked against the node before anything is sent
         consensus: clique               # clique | ibft2 | qbft | dev
+        # client: goquorum              # besu | goquorum | geth: GoQuorum votes validators with istanbul_*
         evm_version: london             # default london
         gas_price: auto                 # zero | legacy | eip1559 | auto (default), or a mapping
         confirmations: 1                # see below; default 1
@@ -166,6 +167,7 @@ class NetworkModel(StrictModel):
     url: str
     chain_id: Annotated[int, BeforeValidator(no_bool), Field(gt=0)]
     consensus: Consensus
+    client: Literal["besu", "goquorum", "geth"] | None = None
     evm_version: str = DEFAULT_EVM_VERSION
     gas_price: GasPricePolicy = Field(default_factory=AutoGasPrice)
     confirmations: Annotated[int, BeforeValidator(no_bool), Field(ge=1, le=10_000)] | None = None
@@ -206,6 +208,9 @@ class Network:
     consensus: str
     evm_version: str = DEFAULT_EVM_VERSION
     gas_price: GasPolicy = field(default_factory=AutoGasPrice)
+    client: str | None = None
+    """The nodes' client (``besu``, ``goquorum``, ``geth``) where it matters: GoQuorum's IBFT/QBFT
+    validator votes are its ``istanbul_*`` methods, Besu's its ``ibft_*``/``qbft_*``."""
     confirmations: int = 1
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
@@ -304,6 +309,7 @@ class NetworksFile:
             url=model.url,
             chain_id=model.chain_id,
             consensus=model.consensus,
+            client=model.client,
             evm_version=model.evm_version,
             gas_price=model.gas_price,
             confirmations=model.confirmations or default_confirmations(model.consensus),

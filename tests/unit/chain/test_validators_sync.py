@@ -128,3 +128,47 @@ def test_cli_without_a_validator_set_in_the_manifest_says_what_to_do(tmp_path: P
         assert result.exit_code == 1
         assert "has no ValidatorSet" in result.output and "--validator-set" in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+# -- GoQuorum: the istanbul_* methods (issue 16, item 1) ---------------------------------------------
+
+
+def test_sync_on_goquorum_votes_with_istanbul_methods_then_is_quiet() -> None:
+    from tests.support.goquorum_rpc_double import GoQuorumRpcDouble
+
+    with GoQuorumRpcDouble(on_chain=[A, B, C], validators=[A, B, D]) as double:
+        w3 = Web3(Web3.HTTPProvider(double.url))
+        result = sync_validators(w3, double.url, "qbft", double.validator_set, client="goquorum")
+        assert double.requests[-5:] == [
+            ("istanbul_getValidators", []),
+            ("istanbul_candidates", []),
+            ("istanbul_propose", [C, True]),
+            ("istanbul_propose", [D, False]),
+            ("istanbul_candidates", []),
+        ]
+        assert result.pending_after == {C: True, D: False}
+        double.apply_votes()
+        sync_validators(w3, double.url, "qbft", double.validator_set, client="goquorum")
+        assert double.writes()[-2:] == [("istanbul_discard", [C]), ("istanbul_discard", [D])]
+        before = len(double.writes())
+        sync_validators(w3, double.url, "qbft", double.validator_set, client="goquorum")
+        assert double.writes()[before:] == []
+        # Besu's methods are not GoQuorum's: without `client: goquorum` the node is named as not answering.
+        with pytest.raises(RPCError, match="does not answer its qbft validator methods"):
+            sync_validators(w3, double.url, "qbft", double.validator_set)
+
+
+def test_cli_lists_and_syncs_a_goquorum_node_named_in_networks_yaml(tmp_path: Path) -> None:
+    from tests.support.goquorum_rpc_double import GoQuorumRpcDouble
+
+    with GoQuorumRpcDouble(on_chain=[A, B, C], validators=[A, B]) as double:
+        networks = tmp_path / "networks.yaml"
+        networks.write_text(f"networks:\n  member:\n    url: {double.url}\n    chain_id: {double.chain_id}\n"
+                            "    consensus: qbft\n    client: goquorum\n")
+        base = ["--network", "member", "--networks", str(networks), "--validator-set", double.validator_set]
+        listed = CliRunner().invoke(main, ["validators", "list", *base])
+        assert listed.exit_code == 0, listed.output
+        assert "NOT in sync" in listed.output
+        synced = CliRunner().invoke(main, ["validators", "sync", *base, "--json"])
+        assert synced.exit_code == 0, synced.output
+        assert double.writes() == [("istanbul_propose", [C, True])]
