@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from consortium_evm.client.members import parse_enode
+from consortium_evm.domain.permission import connection_question, is_allowed, transaction_question
 from consortium_evm.domain.spec import enode_public_key, parse_address
-from consortium_evm.errors import ConfigError
+from consortium_evm.errors import ConfigError, ContractRevertError
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 CREATE = None
 """``target`` of :meth:`Access.account_allowed` for a contract creation."""
 
@@ -28,10 +28,6 @@ class Access:
 
     def __init__(self, client: ConsortiumClient) -> None:
         self._client = client
-
-    def _rules(self) -> object:
-        client = self._client
-        return (client.ingress or client.consortium).functions
 
     def account_allowed(
         self,
@@ -46,11 +42,11 @@ class Access:
     ) -> bool:
         """Whether ``sender`` may send a transaction to ``target`` (``None``: create a contract), as
         the rules answer at ``block`` (a number, or "latest")."""
-        to = parse_address(target, "target") if target else ZERO_ADDRESS
-        fn = self._rules().transactionAllowed(  # type: ignore[attr-defined]
-            parse_address(sender, "sender"), to, value, gas_price, gas_limit, payload
+        question = transaction_question(
+            parse_address(sender, "sender"), parse_address(target, "target") if target else None, value, gas_price,
+            gas_limit, payload,
         )
-        return bool(self._client.call(fn, block, sender=self._client.reader))
+        return self._ask(question, block)
 
     def node_allowed(self, enode: str, host: str | None = None, port: int | None = None) -> bool:
         """Whether a node may connect: an enode URL, or an enode id with the host and port it
@@ -62,5 +58,15 @@ class Access:
             enode_id, host, port = node.enode_id, node.host, node.port
         else:
             enode_id = enode_public_key(enode.strip()).hex()
-        fn = self._rules().connectionAllowed(enode_id, host or "", int(port or 0))  # type: ignore[attr-defined]
-        return bool(self._client.call(fn, sender=self._client.reader))
+        return self._ask(connection_question(enode_id, host or "", int(port or 0)), "latest")
+
+    def _ask(self, question: bytes, block: int | str) -> bool:
+        """The rules' answer, read as the nodes read it (:func:`permission.is_allowed`); a rules
+        contract that reverts is a refusal too, as for the nodes."""
+        client = self._client
+        target = str((client.ingress or client.consortium).address)
+        try:
+            answer = client.call_raw(target, question, block, sender=client.reader)
+        except ContractRevertError:
+            return False
+        return is_allowed(answer)

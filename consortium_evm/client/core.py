@@ -318,11 +318,7 @@ class ConsortiumClient:
     def call(self, fn: ContractFunction, block: int | str = "latest", sender: str | None = None) -> Any:
         """``fn``'s result by ``eth_call`` (one request), decoded; a revert raises its named error.
         The call is from ``sender``, else the client's account, else :attr:`reader`."""
-        tx = {"from": sender or self.address or self.reader, "to": fn.address, "data": fn._encode_transaction_data()}
-        try:
-            raw = bytes(self.w3.eth.call(cast(Any, tx), cast(Any, block)))
-        except Exception as exc:  # noqa: BLE001 - each client raises its own types
-            raise self.failure(exc) from exc
+        raw = self.call_raw(str(fn.address), bytes.fromhex(fn._encode_transaction_data()[2:]), block, sender)
         types = get_abi_output_types(cast(Any, fn.abi))
         try:
             values = self.w3.codec.decode(types, raw)
@@ -332,6 +328,15 @@ class ConsortiumClient:
                 "there on this chain?"
             ) from exc
         return values[0] if len(values) == 1 else tuple(values)
+
+    def call_raw(self, to: str, data: bytes, block: int | str = "latest", sender: str | None = None) -> bytes:
+        """The raw answer of an ``eth_call`` of ``data`` to ``to`` (one request); a revert raises its
+        named error. From ``sender``, else the client's account, else :attr:`reader`."""
+        tx = {"from": sender or self.address or self.reader, "to": to, "data": "0x" + data.hex()}
+        try:
+            return bytes(self.w3.eth.call(cast(Any, tx), cast(Any, block)))
+        except Exception as exc:  # noqa: BLE001 - each client raises its own types
+            raise self.failure(exc) from exc
 
     def failure(self, exc: Exception) -> Exception:
         """The named error for a failed read: the contract's error for a revert, else an RPCError."""

@@ -12,7 +12,8 @@ from eth_account.signers.local import LocalAccount
 
 from tests.support.rpc_stub import RpcStub
 from consortium_evm.enforce.gateway import GatewayConfig
-from consortium_evm.enforce.gateway.rules import SELECTOR, ZERO_ADDRESS
+from consortium_evm.domain.permission import TRANSACTION_SELECTOR as SELECTOR
+from consortium_evm.domain.permission import ZERO_ADDRESS
 
 CHAIN_ID = 4242
 INGRESS = "0x00000000000000000000000000000000000A11CE"

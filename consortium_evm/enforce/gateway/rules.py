@@ -13,36 +13,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
-
+from consortium_evm.domain import permission
+from consortium_evm.domain.permission import ZERO_ADDRESS, transaction_question
 from consortium_evm.errors import RPCError
-
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-SELECTOR = keccak(text="transactionAllowed(address,address,uint256,uint256,uint256,bytes)")[:4]
-TRUE_WORD = (1).to_bytes(32, "big")
 
 Call = Callable[[str, list[Any]], Awaitable[Any]]
 """``call(method, params)``: one JSON-RPC request to the node, its result (RPCError otherwise)."""
 
 
-def transaction_question(
-    sender: str, target: str | None, value: int, gas_price: int, gas_limit: int, payload: bytes
-) -> bytes:
-    """The calldata of ``transactionAllowed`` (target zero for a contract creation)."""
-    return SELECTOR + encode(
-        ["address", "address", "uint256", "uint256", "uint256", "bytes"],
-        [sender, target or ZERO_ADDRESS, value, gas_price, gas_limit, payload],
-    )
-
-
 def is_allowed(answer: Any) -> bool:
-    """Whether an ``eth_call`` result means allowed: exactly 32 bytes holding 1 (anything else,
-    however close, is a refusal, as Besu reads it)."""
-    if not isinstance(answer, str) or not answer.startswith("0x") or len(answer) != 66:
+    """Whether an ``eth_call`` result (0x-hex) means allowed, read as :func:`permission.is_allowed`
+    reads it (exactly 32 bytes holding 1)."""
+    if not isinstance(answer, str) or not answer.startswith("0x"):
         return False
     try:
-        return bytes.fromhex(answer[2:]) == TRUE_WORD
+        return permission.is_allowed(bytes.fromhex(answer[2:]))
     except ValueError:
         return False
 

@@ -38,7 +38,8 @@ from consortium_evm.enforce.gateway.jsonrpc import (
 )
 from consortium_evm.enforce.gateway.metrics import Metrics
 from consortium_evm.enforce.gateway.rawtx import MalformedTransaction, decode_raw_transaction
-from consortium_evm.enforce.gateway.rules import PermissionCheckFailed, Permissions, transaction_question
+from consortium_evm.domain.permission import transaction_question
+from consortium_evm.enforce.gateway.rules import PermissionCheckFailed, Permissions
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
 SEND_RAW_METHODS = frozenset({"eth_sendRawTransaction", "eth_sendRawTransactionSync", "eth_sendRawTransactionConditional"})

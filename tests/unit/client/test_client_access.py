@@ -95,3 +95,25 @@ def test_node_questions_that_make_no_sense_are_refused(env: Env, reader: Consort
     for bad in ("enode://abc@h:1", "abc", "0x" + "g" * 128):
         with pytest.raises(ConfigError):
             reader.access.node_allowed(bad)
+
+
+def test_answers_are_read_as_the_nodes_read_them(env: Env) -> None:
+    """Rules answering 64 bytes ``(true, 0)`` or reverting: the nodes refuse (only exactly 32 bytes
+    holding 1 is yes), and so does ``client.access`` (one reading: ``domain.permission.is_allowed``),
+    where a decoder would have read the first word as true."""
+    from consortium_evm.client import ConsortiumClient
+    from tests.contracts.test_permissioning import deploy
+
+    member = env.founders[0].admin
+    padded = deploy(env, "PaddedAnswerRules", [env.consortium.address], env.spare[3])
+    raw = env.w3.eth.call({"to": padded.address, "data": padded.encode_abi(
+        "transactionAllowed", [member, env.spare[1], 0, 0, 0, b""])})
+    assert len(raw) == 64 and int.from_bytes(raw[:32], "big") == 1  # a decoder would say True
+    client = ConsortiumClient.from_web3(env.w3, env.consortium.address, padded.address)
+    assert client.access.account_allowed(member, env.spare[1]) is False
+    assert client.access.node_allowed(env.founders[0].node.enode_id, "10.0.0.1", 30303) is False
+    faulty = deploy(env, "FaultyRules", [1, True, member], env.spare[3])  # Mode.Revert, broken
+    client = ConsortiumClient.from_web3(env.w3, env.consortium.address, faulty.address)
+    assert client.access.account_allowed(member, env.spare[1]) is False
+    honest = ConsortiumClient.from_web3(env.w3, env.consortium.address, env.ingress.address)
+    assert honest.access.account_allowed(member, env.spare[1]) is True

@@ -16,7 +16,8 @@ from tests.support.gateway_double import CHAIN_ID, INGRESS, IngressNode, config,
 from tests.support.rpc_stub import free_port
 from consortium_evm.enforce.gateway import RunningGateway, run_in_thread
 from consortium_evm.enforce.gateway.config import GatewayConfig
-from consortium_evm.enforce.gateway.rules import ZERO_ADDRESS, is_allowed, transaction_question
+from consortium_evm.domain.permission import ZERO_ADDRESS, transaction_question
+from consortium_evm.enforce.gateway.rules import is_allowed
 
 
 @pytest.fixture
