@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from consortium_evm.client.members import parse_enode
-from consortium_evm.domain.spec import enode_public_key, parse_address
+from consortium_evm.domain.spec import enode_public_key, parse_address, parse_enode
 from consortium_evm.errors import ConfigError
 
 if TYPE_CHECKING:
