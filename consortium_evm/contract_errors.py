@@ -18,6 +18,7 @@ what it means. An error of another contract (one of yours, behind a proposal) st
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -27,6 +28,10 @@ from consortium_evm.errors import ContractRevertError
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
+def _repr(key: str, value: Any) -> str:
+    return repr(value)
+
+
 def _explained(cls: type[ContractRevertError]) -> str:
     return (cls.__doc__ or "").strip().splitlines()[0].rstrip(".") if cls.__doc__ else ""
 
@@ -34,26 +39,16 @@ def _explained(cls: type[ContractRevertError]) -> str:
 class NamedRevert(ContractRevertError):
     """Base of the named contract errors: the message adds what the error means."""
 
-    def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
+    def __init__(self, name: str, args: dict[str, Any], message: str | None = None, *,
+                 shown: Callable[[str, Any], str] = _repr) -> None:
         # ABI decoding gives addresses in lower case; the client gives them checksummed everywhere.
         # (No argument of these errors is a 20-byte value other than an address.)
+        # ``shown(name, value)`` writes an argument for the message: the decoder passes
+        # ``domain.proposals.shown_argument`` (a proposal id with its number, a state by name).
         args = {k: _checksummed(v) for k, v in args.items()}
-        shown = ", ".join(f"{k}={_shown(k, v)}" for k, v in args.items())
+        shown_args = ", ".join(f"{k}={shown(k, v)}" for k, v in args.items())
         meaning = _explained(type(self))
-        super().__init__(name, args, message or f"reverted with {name}({shown}): {meaning}")
-
-
-_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
-
-
-def _shown(key: str, value: Any) -> str:
-    """An argument as the message shows it: a proposal id as 0x-hex with its number, a proposal
-    state by name, anything else as Python writes it."""
-    if key == "proposalId" and isinstance(value, int) and value >= 2**32:
-        return f"{value:#x} (#{value & 0xFFFFFFFF})"
-    if key == "state" and isinstance(value, int) and 0 <= value < len(_STATES):
-        return _STATES[value]
-    return repr(value)
+        super().__init__(name, args, message or f"reverted with {name}({shown_args}): {meaning}")
 
 
 def _checksummed(value: Any) -> Any:

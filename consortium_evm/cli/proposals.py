@@ -14,6 +14,7 @@ import click
 from consortium_evm.cli.options import ClientOptions, client_options, make_client, report_sent
 from consortium_evm.cli.output import echo_json, share, table, when
 from consortium_evm.client import Proposal, ProposalState, SignedVote
+from consortium_evm.domain.proposals import proposal_number
 from consortium_evm.errors import ConfigError
 
 SUPPORT_CHOICE = click.Choice(["for", "against", "abstain", "yes", "no"], case_sensitive=False)
@@ -89,7 +90,7 @@ def proposals_vote(options: ClientOptions, proposal: str, support: str) -> None:
         echo_json(voted.to_json())
         return
     report_sent(options, f"Member {voted.member_id} voted {voted.support.label} with weight {voted.weight} "
-                f"on proposal #{voted.proposal_id & 0xFFFFFFFF}", voted.sent)
+                f"on proposal #{proposal_number(voted.proposal_id)}", voted.sent)
 
 
 @proposals_group.command("sign-vote")
@@ -109,7 +110,7 @@ def proposals_sign_vote(options: ClientOptions, proposal: str, support: str, non
         return
     Path(output).write_text(text + "\n", encoding="utf-8")
     if not options.as_json:
-        click.echo(f"Signed vote {signed.support.label} on proposal #{signed.proposal_id & 0xFFFFFFFF} by "
+        click.echo(f"Signed vote {signed.support.label} on proposal #{proposal_number(signed.proposal_id)} by "
                    f"{signed.voter} (nonce {signed.nonce}) written to {output}")
 
 
@@ -128,7 +129,7 @@ def proposals_submit_vote(options: ClientOptions, signed_vote: str) -> None:
         echo_json(voted.to_json())
         return
     report_sent(options, f"Submitted the vote of member {voted.member_id} ({voted.voter}): {voted.support.label} with "
-                f"weight {voted.weight} on proposal #{voted.proposal_id & 0xFFFFFFFF}", voted.sent)
+                f"weight {voted.weight} on proposal #{proposal_number(voted.proposal_id)}", voted.sent)
 
 
 def _read(path: str) -> str:
@@ -147,7 +148,7 @@ def _proposal_transaction(name: str, verb: str, doc: str) -> click.Command:
         client = make_client(options)
         pid = client.proposals.resolve(proposal)
         sent = getattr(client.proposals, name)(pid)
-        report_sent(options, f"{verb} proposal #{pid & 0xFFFFFFFF}", sent, proposal_id=hex(pid))
+        report_sent(options, f"{verb} proposal #{proposal_number(pid)}", sent, proposal_id=hex(pid))
 
     command.__doc__ = doc
     return click.command(name)(command)

@@ -24,7 +24,6 @@ from consortium_evm.client.models import (
     MemberDetails,
     MemberNode,
     Proposal,
-    ProposalState,
     Proposed,
     Settings,
     SignedVote,
@@ -34,6 +33,7 @@ from consortium_evm.client.models import (
     Totals,
     Voted,
 )
+from consortium_evm.domain.proposals import ProposalState
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role
 from consortium_evm.tx.transactions import Sent
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from consortium_evm.client.members import parse_enode
 from consortium_evm.domain.permission import connection_question, is_allowed, transaction_question
-from consortium_evm.domain.spec import enode_public_key, parse_address
+from consortium_evm.domain.spec import enode_public_key, parse_address, parse_enode
 from consortium_evm.errors import ConfigError, ContractRevertError
 
 if TYPE_CHECKING:

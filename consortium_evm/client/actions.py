@@ -18,9 +18,9 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
-from consortium_evm.client.members import node_key_of, parse_enode
+from consortium_evm.client.members import node_key_of
 from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Member, MemberNode, Settings
-from consortium_evm.domain.spec import MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role, parse_address
+from consortium_evm.domain.spec import MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role, parse_address, parse_enode
 from consortium_evm.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -30,6 +30,7 @@ from web3 import Web3
 from web3._utils.events import get_event_data
 
 from consortium_evm.client.models import Support, _plain
+from consortium_evm.domain.proposals import proposal_number
 from consortium_evm.errors import ConfigError, RPCError
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class ProposalEvent(Event):
     proposal_id: int = 0
 
     def describe(self) -> str:
-        number = self.proposal_id & 0xFFFFFFFF
+        number = proposal_number(self.proposal_id)
         if self.name == "ProposalCreated":
             return f"proposal #{number} created by member {self.args['proposerMemberId']}: {self.args['description']}"
         return f"proposal #{number} {self.name.removeprefix('Proposal').lower()}"
@@ -156,7 +157,7 @@ class VoteEvent(Event):
     weight: int = 0
 
     def describe(self) -> str:
-        return (f"member {self.member_id} voted {self.support.label} on proposal #{self.proposal_id & 0xFFFFFFFF} "
+        return (f"member {self.member_id} voted {self.support.label} on proposal #{proposal_number(self.proposal_id)} "
                 f"with weight {self.weight} ({self.voter})")
 
 

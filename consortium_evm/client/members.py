@@ -18,7 +18,7 @@ from consortium_evm.contract_errors import (
     UnknownMember,
 )
 from consortium_evm.domain.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
-from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address
+from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address, parse_enode
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent, Transactor
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 250
 """Members read per ``getMembers`` call: 1,000 members take four calls and one for the count."""
 
-_ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
 _KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _PRIVATE_KEY = re.compile(r"^(0x)?([0-9a-fA-F]{64})$")
 _SIGNATURE = re.compile(r"^(0x)?([0-9a-fA-F]{130})$")
@@ -56,14 +55,6 @@ def parse_signature(text: str, what: str = "signature") -> bytes:
         raise ConfigError(f"the {what} {text!r} is not a signature (65 bytes: 130 hex digits)")
     return bytes.fromhex(match.group(2))
 
-
-
-def parse_enode(enode: str) -> NodeSpec:
-    """An enode URL (``enode://ID@HOST:PORT``) as a NodeSpec; a ConfigError if malformed."""
-    match = _ENODE_URL.match(enode.strip())
-    if match is None:
-        raise ConfigError(f"{enode!r} is not an enode URL (enode://<128 hex digits>@<host>:<port>)")
-    return NodeSpec(match.group(1), match.group(2), int(match.group(3)))
 
 
 def node_key_of(node: str) -> bytes:

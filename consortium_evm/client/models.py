@@ -5,53 +5,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from consortium_evm.domain.spec import MemberStatus, NodeMatch, Role
+from consortium_evm.domain.proposals import ProposalState, proposal_number
+from consortium_evm.domain.spec import GovernanceSettings, MemberStatus, NodeMatch, Role
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent
-
-
-class ProposalState(enum.IntEnum):
-    """A proposal's state, numbered as the contract (and OpenZeppelin's Governor) numbers it.
-
-    ``SUCCEEDED`` means executable now; ``QUEUED`` means passed and waiting for its execution delay.
-    """
-
-    PENDING = 0
-    ACTIVE = 1
-    CANCELED = 2
-    DEFEATED = 3
-    SUCCEEDED = 4
-    QUEUED = 5
-    EXPIRED = 6
-    EXECUTED = 7
-
-    @property
-    def label(self) -> str:
-        """The state's name in lower case (``active``)."""
-        return self.name.lower()
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the state can no longer change."""
-        return self in (ProposalState.CANCELED, ProposalState.DEFEATED, ProposalState.EXPIRED, ProposalState.EXECUTED)
-
-    @classmethod
-    def parse(cls, value: str | int | ProposalState) -> ProposalState:
-        """``"active"``, ``"ACTIVE"``, ``1`` or a state -> the state; anything else is a ConfigError."""
-        if isinstance(value, ProposalState):
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        elif isinstance(value, str) and value.strip().upper() in cls.__members__:
-            return cls[value.strip().upper()]
-        names = ", ".join(s.label for s in cls)
-        raise ConfigError(f"unknown proposal state {value!r}; states are {names}")
 
 
 class Support(enum.IntEnum):
@@ -258,25 +218,17 @@ class Proposal(_JSON):
 
 
 @dataclass(frozen=True)
-class Settings(_JSON):
-    """The governance settings (times in seconds, shares in basis points)."""
+class Settings(_JSON, GovernanceSettings):
+    """The governance settings (times in seconds, shares in basis points): the record of
+    :class:`~consortium_evm.domain.spec.GovernanceSettings`, as read from the chain or given to
+    ``actions.set_settings``. Not checked against the deployment bounds here: the contract checks
+    what it is sent, and what it holds it accepted."""
 
-    quorum_bps: int
-    threshold_bps: int
-    voting_delay: int
-    voting_period: int
-    execution_delay: int
-    expiry_period: int
-
-    def as_tuple(self) -> tuple[int, int, int, int, int, int]:
-        """The ``Settings`` tuple the contract takes."""
-        return (self.quorum_bps, self.threshold_bps, self.voting_delay, self.voting_period, self.execution_delay,
-                self.expiry_period)
+    def __post_init__(self) -> None:
+        pass
 
 
-SETTINGS_PARAMETERS: tuple[str, ...] = (
-    "quorum_bps", "threshold_bps", "voting_delay", "voting_period", "execution_delay", "expiry_period",
-)
+SETTINGS_PARAMETERS: tuple[str, ...] = tuple(f.name for f in fields(GovernanceSettings))
 """The governance parameters ``set_param`` can change, by name."""
 
 
@@ -352,7 +304,7 @@ class Proposed(_JSON):
     sent: Sent = field(repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"proposal_id": proposal_id_json(self.proposal_id), "number": self.proposal_id & 0xFFFFFFFF,
+        return {"proposal_id": proposal_id_json(self.proposal_id), "number": proposal_number(self.proposal_id),
                 **_sent_json(self.sent)}
 
 

@@ -17,8 +17,9 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from consortium_evm.client.events import ProposalEvent
-from consortium_evm.client.models import Action, Proposal, ProposalState, Proposed, SignedVote, Support, Tally, Voted
+from consortium_evm.client.models import Action, Proposal, Proposed, SignedVote, Support, Tally, Voted
 from consortium_evm.contract_errors import UnknownProposal
+from consortium_evm.domain.proposals import ProposalState, proposal_number, proposer_member_id
 from consortium_evm.domain.signatures import sign_typed
 from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
@@ -48,16 +49,6 @@ def _states(states: ProposalState | str | int | Iterable[ProposalState | str | i
     if not items:
         raise ConfigError("no proposal state given")
     return {ProposalState.parse(s) for s in items}
-
-
-def proposal_number(proposal_id: int) -> int:
-    """A proposal's sequence number (bits 0..31 of its id): #1, #2, ..."""
-    return int(proposal_id) & 0xFFFFFFFF
-
-
-def proposer_member_id(proposal_id: int) -> int:
-    """The id of the member that made the proposal (bits 32..63 of its id)."""
-    return (int(proposal_id) >> 32) & 0xFFFFFFFF
 
 
 class Proposals:

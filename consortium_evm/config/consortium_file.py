@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
-from consortium_evm.config.fields import parse_wei
+from consortium_evm.config.fields import StrictModel, parse_wei
 from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.spec import (
     AccountSpec,
@@ -30,6 +30,7 @@ from consortium_evm.domain.spec import (
     NodeSpec,
     Role,
     checked_validators,
+    enode_url_parts,
     parse_address,
 )
 from consortium_evm.errors import ConfigError
@@ -37,7 +38,6 @@ from consortium_evm.node.geth import CLIQUE_EVM_VERSIONS
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
 GENESIS_EVM_VERSIONS = CLIQUE_EVM_VERSIONS
 """EVM versions a generated genesis can target, homestead to london (Clique and GoQuorum stop at
 london; Besu's time-based forks after it are not generated)."""
@@ -104,16 +104,12 @@ Amount = Annotated[int, BeforeValidator(_amount), Field(ge=0, lt=2**256)]
 EvmVersion = Annotated[str, BeforeValidator(_evm_version)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-
-class FloorsModel(_Strict):
+class FloorsModel(StrictModel):
     voting_period: Duration | None = None
     expiry_period: Duration | None = None
 
 
-class GovernanceModel(_Strict):
+class GovernanceModel(StrictModel):
     floors: FloorsModel | None = None
     quorum: Share = 5000
     approval_threshold: Share = 5001
@@ -123,24 +119,24 @@ class GovernanceModel(_Strict):
     expiry_period: Duration = 14 * 86400
 
 
-class LimitsModel(_Strict):
+class LimitsModel(StrictModel):
     max_accounts_per_member: int = Field(default=1000, ge=1, lt=2**32)
     max_nodes_per_member: int = Field(default=64, ge=1, lt=2**32)
 
 
-class AccountModel(_Strict):
+class AccountModel(StrictModel):
     address: str
     roles: list[Literal["transact", "deploy", "admin"]] = Field(min_length=1)
 
 
-class NodeModel(_Strict):
+class NodeModel(StrictModel):
     enode: str | None = None
     id: str | None = None
     host: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
 
 
-class MemberModel(_Strict):
+class MemberModel(StrictModel):
     name: str = Field(min_length=1)
     metadata_uri: str = ""
     weight: int = Field(ge=1, lt=2**32)
@@ -151,7 +147,7 @@ class MemberModel(_Strict):
     nodes: list[NodeModel] = []
 
 
-class NetworkModel(_Strict):
+class NetworkModel(StrictModel):
     chain_id: int = Field(ge=1, le=2**63 - 37)
     block_period: Duration = 5
     epoch: int = Field(default=30_000, ge=1)
@@ -163,7 +159,7 @@ class NetworkModel(_Strict):
     alloc: dict[str, Amount] = {}
 
 
-class ConsortiumModel(_Strict):
+class ConsortiumModel(StrictModel):
     members: list[MemberModel] = Field(min_length=1)
     governance: GovernanceModel = GovernanceModel()
     limits: LimitsModel = LimitsModel()
@@ -174,12 +170,12 @@ class ConsortiumModel(_Strict):
 def _node(doc: SourcedDocument, model: NodeModel, where: tuple[Any, ...]) -> NodeSpec:
     try:
         if model.enode is not None:
-            match = _ENODE_URL.match(model.enode)
-            if match is None:
+            parts = enode_url_parts(model.enode)
+            if parts is None:
                 raise ConfigError("enode must look like enode://<128 hex digits>@<host>:<port>")
             if model.id is not None or model.host is not None or model.port is not None:
                 raise ConfigError("give either an enode URL or id, host and port, not both")
-            return NodeSpec(match.group(1), match.group(2), int(match.group(3)))
+            return NodeSpec(*parts)
         if model.id is None or model.host is None:
             raise ConfigError("a node needs an enode URL, or an id and a host (port defaults to 30303)")
         return NodeSpec(model.id, model.host, model.port or 30303)

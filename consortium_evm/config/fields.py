@@ -68,6 +68,9 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class StrictModel(BaseModel):
+    """The base of every model of a configuration file (networks.yaml, consortium.yaml): unknown
+    keys are refused, and a model read is not changed afterwards."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
-from consortium_evm.contract_errors import revert_class
+from consortium_evm.contract_errors import NamedRevert, revert_class
+from consortium_evm.domain.proposals import shown_argument
 from consortium_evm.errors import ContractRevertError
 
 _PANIC_CODES = {
@@ -76,7 +77,10 @@ def decode_revert(data: bytes, errors: dict[bytes, dict[str, Any]]) -> ContractR
     values = abi_decode([_abi_type(p) for p in inputs], body)
     args = {(p.get("name") or f"arg{i}"): _plain(v) for i, (p, v) in enumerate(zip(inputs, values))}
     name = str(entry["name"])
-    return revert_class(name)(name, args)
+    cls = revert_class(name)
+    if issubclass(cls, NamedRevert):
+        return cls(name, args, shown=shown_argument)
+    return cls(name, args)
 
 
 _BYTES_LITERAL = re.compile(r"(b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")")

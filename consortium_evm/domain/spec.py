@@ -17,6 +17,7 @@ from consortium_evm.errors import ConfigError
 
 _ENODE_ID = re.compile(r"^(0[xX])?[0-9a-fA-F]{128}$")
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ENODE_URL = re.compile(r"^enode://([0-9a-fA-F]{128})@([^:@/\s]+):(\d{1,5})(\?.*)?$")
 MAX_TOTAL_WEIGHT = 2**40 - 1
 """The contracts keep tallies in 40 bits: the sum of all member weights must stay below this."""
 
@@ -97,6 +98,22 @@ def node_key(enode_id: str) -> bytes:
     return bytes(keccak(enode_public_key(enode_id)))
 
 
+def enode_url_parts(enode: str) -> tuple[str, str, int] | None:
+    """The id, host and port of an enode URL (``enode://ID@HOST:PORT``, a ``?query`` allowed), or
+    None when ``enode`` is not one. The one enode URL parser: :func:`parse_enode` and the
+    consortium file use it."""
+    match = _ENODE_URL.match(enode)
+    return None if match is None else (match.group(1), match.group(2), int(match.group(3)))
+
+
+def parse_enode(enode: str) -> NodeSpec:
+    """An enode URL (``enode://ID@HOST:PORT``) as a NodeSpec; a ConfigError if malformed."""
+    parts = enode_url_parts(enode.strip())
+    if parts is None:
+        raise ConfigError(f"{enode!r} is not an enode URL (enode://<128 hex digits>@<host>:<port>)")
+    return NodeSpec(*parts)
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """An account and its role flags."""
@@ -175,7 +192,8 @@ class MemberSpec:
 
 @dataclass(frozen=True)
 class GovernanceSettings:
-    """Governance parameters (see the contract's ``Settings``); times in seconds."""
+    """Governance parameters (see the contract's ``Settings``); times in seconds. The one settings
+    record: the client's ``Settings`` (what it reads back) is this record, unchecked."""
 
     quorum_bps: int = 5000
     threshold_bps: int = 5001

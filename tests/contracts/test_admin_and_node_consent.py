@@ -26,24 +26,9 @@ from web3 import Web3
 from consortium_evm.domain.signatures import sign_admin_acceptance, sign_node_consent, sign_typed
 from consortium_evm.domain.spec import node_key
 from consortium_evm.node.tester import tester_accounts
-from tests.contracts.test_lockout import passed, voted
-from tests.contracts.test_registry import (
-    ADMIN,
-    DEPLOY,
-    TRANSACT,
-    addr,
-    check_error,
-    deploy_consortium,
-    events,
-    execute_fn,
-    fund,
-    member,
-    propose,
-    reverts,
-    send,
-    totals,
-    view,
-)
+from tests.support.contracts import ADMIN, DEPLOY, TRANSACT, check_error, fund, reverts, send
+from tests.support.governance import execute_fn, passed, propose, voted
+from tests.support.registry import addr, deploy_consortium, events, member, totals, view
 from tests.support.consortium import bootstrap_node, enode, node_private_key, signed_node
 
 DEAD = Web3.to_checksum_address("0x000000000000000000000000000000000000dEaD")
@@ -114,7 +99,7 @@ def test_an_unreachable_admin_address_does_not_satisfy_the_lock_out_guard(env, w
     # Pending, it has none of an admin's powers (asked as if its holder could send).
     fund(env, target)
     check_error(reverts(env, proposal_fn(env), target), "NotMemberAdmin", account=target, memberId=1)
-    proposal_id = propose(env, [env.call("setMemberWeight", 1, 42)], "Acme 42", f1.admin)
+    proposal_id = propose(env, [env.call("setMemberWeight", 1, 42)], "Acme 42", sender=f1.admin)
     check_error(reverts(env, c.functions.castVote(proposal_id, 1), target), "NotMemberAdmin", account=target,
                 memberId=1)
     for fn in (c.functions.addAccounts(1, [addr(1)], [ADMIN]), c.functions.removeAccounts(1, [f1.admin]),
@@ -138,7 +123,7 @@ def test_an_admin_counts_only_once_it_accepts_by_transaction(env):
     assert view(env, c.functions.totalWeightAt(epoch)) == 100
     # it cannot propose, vote or manage its member
     check_error(reverts(env, proposal_fn(env), newbie), "NotMemberAdmin", account=newbie, memberId=4)
-    before = propose(env, [env.call("setMemberWeight", 1, 41)], "Acme 41", f1.admin)
+    before = propose(env, [env.call("setMemberWeight", 1, 41)], "Acme 41", sender=f1.admin)
     check_error(reverts(env, c.functions.castVote(before, 1), newbie), "NotMemberAdmin", account=newbie, memberId=4)
     check_error(reverts(env, c.functions.addAccounts(4, [addr(1)], [TRANSACT]), newbie), "OnlyGovernance",
                 caller=newbie)
@@ -155,7 +140,7 @@ def test_an_admin_counts_only_once_it_accepts_by_transaction(env):
     check_error(reverts(env, c.functions.castVote(before, 1), newbie), "NoVotingWeight", memberId=4,
                 proposalId=before)
     # ... and now proposes, votes with its member's weight and manages its member.
-    proposal_id = propose(env, [env.call("setMemberWeight", 4, 21)], "Umbrella 21", newbie)
+    proposal_id = propose(env, [env.call("setMemberWeight", 4, 21)], "Umbrella 21", sender=newbie)
     sent = send(env, c.functions.castVote(proposal_id, 1), newbie)
     assert [(e.memberId, e.weight) for e in events(env, "VoteCast", sent)] == [(4, 20)]
     send(env, c.functions.addAccounts(4, [addr(1)], [TRANSACT]), newbie)
@@ -183,7 +168,7 @@ def test_an_admin_accepts_by_signature_submitted_by_a_third_party_and_then_count
     assert totals(env)[2] == 1
     check_error(reverts(env, c.functions.removeAccounts(1, [holder.address]), holder.address), "WouldLeaveNoAdmin")
     calls = [env.call("setMemberWeight", 1, 41)]
-    proposal_id = propose(env, calls, "Acme 41", holder.address)
+    proposal_id = propose(env, calls, "Acme 41", sender=holder.address)
     send(env, c.functions.castVote(proposal_id, 1), holder.address)
     env.advance(3600 + 1)
     send(env, execute_fn(env, proposal_id, calls, "Acme 41"), relayer)

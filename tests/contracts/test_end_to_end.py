@@ -9,19 +9,11 @@ from typing import Any
 from web3 import Web3
 from web3.logs import DISCARD
 
-from consortium_evm.deploy.suite import suite_abis
+from consortium_evm.domain.proposals import ProposalState
 from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, MemberStatus, NodeSpec, Role
-from consortium_evm.tx.transactions import Transactor
 from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
-
-ABIS = suite_abis()
-ACTIVE, SUCCEEDED, EXECUTED = 1, 4, 7
-
-
-def send(env: Env, fn: Any, sender: str) -> Any:
-    return Transactor(env.w3, sender, ABIS).send(fn, gas=5_000_000).receipt
-
+from tests.support.contracts import send
 
 def test_a_fourth_member_is_voted_in_gets_access_and_is_voted_out(env: Env) -> None:
     c, ingress = env.consortium.functions, env.ingress.functions
@@ -46,17 +38,17 @@ def test_a_fourth_member_is_voted_in_gets_access_and_is_voted_out(env: Env) -> N
 
     def run(calls: list[tuple[str, int, bytes]], description: str, proposer: str, votes: dict[str, int]) -> Any:
         fn = c.propose([x[0] for x in calls], [x[1] for x in calls], [x[2] for x in calls], description)
-        receipt = send(env, fn, proposer)
+        receipt = send(env, fn, proposer).receipt
         pid = int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
-        assert c.state(pid).call() == ACTIVE
+        assert c.state(pid).call() == ProposalState.ACTIVE
         for voter, support in votes.items():
             send(env, c.castVote(pid, support), voter)
         env.advance(VOTING_PERIOD + 2)
-        assert c.state(pid).call() == SUCCEEDED
+        assert c.state(pid).call() == ProposalState.SUCCEEDED
         fn = c.execute(pid, [x[0] for x in calls], [x[1] for x in calls], [x[2] for x in calls],
                        Web3.keccak(text=description))
-        receipt = send(env, fn, env.spare[0])  # anyone may execute a passed proposal
-        assert c.state(pid).call() == EXECUTED
+        receipt = send(env, fn, env.spare[0]).receipt  # anyone may execute a passed proposal
+        assert c.state(pid).call() == ProposalState.EXECUTED
         return pid, receipt
 
     # Three founding members; the ingress answers from their registry.

@@ -11,28 +11,15 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy.suite import contract_at, suite_abis
+from consortium_evm.deploy.suite import contract_at
 from consortium_evm.domain.signatures import sign_admin_acceptance
-from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import tester_accounts
-from consortium_evm.tx.transactions import Sent, Transactor
+from consortium_evm.tx.transactions import Sent
+from tests.support.consortium import VOTING_PERIOD
+from tests.support.contracts import ABIS as SUITE_ABIS
+from tests.support.contracts import ADMIN, DEPLOY, TRANSACT, check_error, reverts, send
 
-VOTING_PERIOD = 3600  # tests/support/consortium.py's governance settings
-TRANSACT, DEPLOY, ADMIN = 1, 2, 4
-ABIS = [*suite_abis(), load_artifact("NoticeBoard").abi]
-
-
-def send(env: Any, fn: Any, sender: str, gas: int = 3_000_000) -> Sent:
-    """Simulate, then send with a fixed gas limit (eth-tester estimates gas by running the call ~20 times)."""
-    return Transactor(env.w3, sender, ABIS).send(fn, gas=gas)
-
-
-def refused(env: Any, fn: Any, sender: str, name: str, **args: Any) -> None:
-    with pytest.raises(ContractRevertError) as info:
-        Transactor(env.w3, sender, ABIS).simulate(fn)
-    assert info.value.name == name, str(info.value)
-    got = {k: str(v).lower() for k, v in info.value.args_by_name.items()}
-    assert got == {k: str(v).lower() for k, v in args.items()}
+ABIS = [*SUITE_ABIS, load_artifact("NoticeBoard").abi]
 
 
 def events(contract: Contract, name: str, sent: Sent) -> list[Any]:
@@ -79,35 +66,35 @@ def test_member_accounts_post(env, board):
 
 def test_outsiders_are_refused(env, board):
     for outsider in (env.spare[3], env.deployer):
-        refused(env, board.functions.post("let me in"), outsider, "NotConsortiumMember", account=outsider)
-        refused(env, board.functions.pin(1), outsider, "MissingRole", account=outsider, flag=ADMIN)
+        check_error(reverts(env, board.functions.post("let me in"), outsider, ABIS), "NotConsortiumMember", account=outsider)
+        check_error(reverts(env, board.functions.pin(1), outsider, ABIS), "MissingRole", account=outsider, flag=ADMIN)
 
 
 def test_unaffiliated_account_is_not_a_member(env, board):
     x = env.spare[3]
     govern(env, [("setUnaffiliatedAccount", (x, TRANSACT | DEPLOY))])
     assert env.consortium.functions.accountAccess(x).call({"from": x}) == TRANSACT | DEPLOY  # it may transact ...
-    refused(env, board.functions.post("service"), x, "NotConsortiumMember", account=x)  # ... but is no member
+    check_error(reverts(env, board.functions.post("service"), x, ABIS), "NotConsortiumMember", account=x)  # ... but is no member
     post(env, board, env.founders[0].user, "first")
-    refused(env, board.functions.pin(1), x, "MissingRole", account=x, flag=ADMIN)
+    check_error(reverts(env, board.functions.pin(1), x, ABIS), "MissingRole", account=x, flag=ADMIN)
 
 
 def test_pin_needs_the_admin_flag(env, board):
     f1, f2 = env.founders[0], env.founders[1]
     post(env, board, f1.user, "one")
     post(env, board, f1.user, "two")
-    refused(env, board.functions.pin(1), f1.user, "MissingRole", account=f1.user, flag=ADMIN)
+    check_error(reverts(env, board.functions.pin(1), f1.user, ABIS), "MissingRole", account=f1.user, flag=ADMIN)
     sent = send(env, board.functions.pin(2), f2.admin)
     assert [(e.number, e.by) for e in events(board, "NoticePinned", sent)] == [(2, f2.admin)]
     assert board.functions.pinned().call({"from": f1.user}) == 2
-    refused(env, board.functions.pin(0), f1.admin, "UnknownNotice", number=0)
-    refused(env, board.functions.pin(3), f1.admin, "UnknownNotice", number=3)
+    check_error(reverts(env, board.functions.pin(0), f1.admin, ABIS), "UnknownNotice", number=0)
+    check_error(reverts(env, board.functions.pin(3), f1.admin, ABIS), "UnknownNotice", number=3)
     # an account holding only the admin flag may pin, and post as a member's account, once it has
     # accepted its registration (pending, it holds no flag in force): by signature, as an admin-only
     # account cannot send on a permissioned chain
     admin_only = env.spare[3]
     send(env, env.consortium.functions.addAccounts(1, [admin_only], [ADMIN]), f1.admin)
-    refused(env, board.functions.pin(1), admin_only, "MissingRole", account=admin_only, flag=ADMIN)
+    check_error(reverts(env, board.functions.pin(1), admin_only, ABIS), "MissingRole", account=admin_only, flag=ADMIN)
     (key,) = [a for a in tester_accounts(20) if a.address == admin_only]
     nonce = env.consortium.functions.accountInfo(admin_only).call()[3]
     signature = sign_admin_acceptance(key, 1, nonce, env.w3.eth.chain_id, env.consortium.address)
@@ -121,9 +108,9 @@ def test_suspension_closes_access_at_once_and_reinstatement_reopens_it(env, boar
     f2 = env.founders[1]
     post(env, board, f2.user, "before")
     govern(env, [("suspendMember", (2,))])
-    refused(env, board.functions.post("during"), f2.user, "NotConsortiumMember", account=f2.user)
-    refused(env, board.functions.post("during"), f2.admin, "NotConsortiumMember", account=f2.admin)
-    refused(env, board.functions.pin(1), f2.admin, "MissingRole", account=f2.admin, flag=ADMIN)
+    check_error(reverts(env, board.functions.post("during"), f2.user, ABIS), "NotConsortiumMember", account=f2.user)
+    check_error(reverts(env, board.functions.post("during"), f2.admin, ABIS), "NotConsortiumMember", account=f2.admin)
+    check_error(reverts(env, board.functions.pin(1), f2.admin, ABIS), "MissingRole", account=f2.admin, flag=ADMIN)
     post(env, board, env.founders[0].user, "others carry on")
     govern(env, [("reinstateMember", (2,))], voters=(0, 2))  # 65 of the 65 active
     post(env, board, f2.user, "after")
@@ -133,6 +120,6 @@ def test_suspension_closes_access_at_once_and_reinstatement_reopens_it(env, boar
 def test_removed_member_is_refused(env, board):
     f3 = env.founders[2]
     govern(env, [("removeMember", (3,))])
-    refused(env, board.functions.post("gone"), f3.user, "NotConsortiumMember", account=f3.user)
+    check_error(reverts(env, board.functions.post("gone"), f3.user, ABIS), "NotConsortiumMember", account=f3.user)
     post(env, board, env.founders[0].user, "first")
-    refused(env, board.functions.pin(1), f3.admin, "MissingRole", account=f3.admin, flag=ADMIN)
+    check_error(reverts(env, board.functions.pin(1), f3.admin, ABIS), "MissingRole", account=f3.admin, flag=ADMIN)

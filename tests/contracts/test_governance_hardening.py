@@ -23,6 +23,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from consortium_evm.compiler import load_artifact
+from consortium_evm.domain.proposals import ProposalState, proposal_number
 from consortium_evm.domain.revert import decode_revert, error_table, revert_data
 from consortium_evm.domain.signatures import sign_admin_acceptance, sign_typed
 from consortium_evm.domain.spec import (
@@ -37,31 +38,23 @@ from consortium_evm.domain.spec import (
 from consortium_evm.errors import ConfigError, ContractRevertError
 from consortium_evm.node.tester import revert_to, snapshot, tester_accounts
 from consortium_evm.tx.transactions import Transactor
-from tests.contracts.test_governance import (
-    ABIS,
-    BASE_SETTINGS,
+from tests.support.consortium import EXPIRY, FLOORS, SETTINGS, VOTING_PERIOD, Env, bootstrap_node
+from tests.support.contracts import ABIS, FOR, Call, refused, send
+from tests.support.governance import (
     DAY,
-    FOR,
-    S,
-    Call,
     core,
     execute,
     execute_fn,
     noop,
     propose,
-    refused,
-    send,
     set_time,
     settings,
     state,
     tally,
     vote,
 )
-from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node
 
 ERRORS = error_table([load_artifact("Consortium").abi])
-FLOORS = (VOTING_PERIOD, DAY)
-"""The session Consortium's floors: ConsortiumSpec's defaults for a one-hour vote and a 7-day expiry."""
 
 
 def keys(env: Env) -> dict[str, LocalAccount]:
@@ -127,7 +120,7 @@ def test_a_passed_proposal_cannot_set_governance_below_the_floors(env: Env, bad:
     set_time(env, core(env, pid)["voteEnd"])
     err = refused(env, execute_fn(env, pid, calls), env.spare[0], "InvalidSettings")
     assert tuple(err.args_by_name["settings"]) == bad
-    assert settings(env) == BASE_SETTINGS
+    assert settings(env) == SETTINGS
     assert env.consortium.functions.epoch().call() == epoch
     assert core(env, pid)["executed"] is False
 
@@ -219,15 +212,15 @@ def test_governance_can_always_set_its_settings_back_from_the_floors(env: Env) -
     execute(env, pid, calls, "fastest")
     assert settings(env) == fastest
 
-    restore = [env.call("setSettings", BASE_SETTINGS)]
+    restore = [env.call("setSettings", SETTINGS)]
     back = voted_through(env, restore, "restore")
     c = core(env, back)
     assert c["voteEnd"] - c["voteStart"] == FLOORS[0]
     # The last executable second of the fastest settings: still in time.
     set_time(env, c["voteEnd"] + FLOORS[1] - 2)
-    assert state(env, back) == S.SUCCEEDED
+    assert state(env, back) == ProposalState.SUCCEEDED
     execute(env, back, restore, "restore")
-    assert settings(env) == BASE_SETTINGS
+    assert settings(env) == SETTINGS
 
 
 # ---------------------------------------------------------------------------------------- ballots
@@ -305,8 +298,8 @@ def test_ballots_signed_old_then_128_numbers_newer_cannot_be_submitted_newest_fi
     for _ in range(127):  # numbers 2..128
         tester.send_transaction({"from": admin, "to": env.consortium.address, "gas": 500_000, "data": data})
     new = propose(env, [noop(env, 2)], "new")
-    assert new & 0xFFFFFFFF == 129  # 128 numbers newer than the old one
-    assert state(env, old) == S.ACTIVE
+    assert proposal_number(new) == 129  # 128 numbers newer than the old one
+    assert state(env, old) == ProposalState.ACTIVE
 
     signer = keys(env)[env.founders[1].admin]
     ballot_old = signed_ballot(env, signer, old, FOR, 2, 0)
@@ -338,12 +331,12 @@ def test_execute_must_carry_exactly_the_sum_of_the_values(env: Env, sent: int) -
         Transactor(env.w3, env.spare[0], ABIS).send(fn, value=sent, gas=3_000_000)
     assert info.value.name == "InvalidExecutionValue"
     assert (info.value.args_by_name["expected"], info.value.args_by_name["sent"]) == (5, sent)
-    assert state(env, pid) == S.SUCCEEDED
+    assert state(env, pid) == ProposalState.SUCCEEDED
     before = env.w3.eth.get_balance(eoa)
     Transactor(env.w3, env.spare[0], ABIS).send(fn, value=5, gas=3_000_000)
     assert env.w3.eth.get_balance(eoa) == before + 5
     assert env.w3.eth.get_balance(env.consortium.address) == 0  # nothing left behind
-    assert state(env, pid) == S.EXECUTED
+    assert state(env, pid) == ProposalState.EXECUTED
 
 
 def test_a_call_with_calldata_to_an_address_without_code_is_refused_and_stays_executable(env: Env) -> None:
@@ -354,7 +347,7 @@ def test_a_call_with_calldata_to_an_address_without_code_is_refused_and_stays_ex
     calls = [noop(env, 2), mistyped]
     pid = passed_with(env, calls)
     refused(env, execute_fn(env, pid, calls), env.spare[0], "CallToAddressWithoutCode", index=1, target=no_code)
-    assert state(env, pid) == S.SUCCEEDED
+    assert state(env, pid) == ProposalState.SUCCEEDED
     assert core(env, pid)["executed"] is False
     (view,) = env.consortium.functions.getMembers(0, 1).call()
     assert view[3] == 40  # the first call was rolled back with it
@@ -367,7 +360,7 @@ def test_a_plain_value_transfer_to_an_eoa_still_executes(env: Env) -> None:
     before = env.w3.eth.get_balance(eoa)
     Transactor(env.w3, env.spare[0], ABIS).send(execute_fn(env, pid, calls), value=7, gas=3_000_000)
     assert env.w3.eth.get_balance(eoa) == before + 7
-    assert state(env, pid) == S.EXECUTED
+    assert state(env, pid) == ProposalState.EXECUTED
 
 
 # ---------------------------------------------------------------------------------------- windows
@@ -387,7 +380,7 @@ def test_a_vote_at_exactly_vote_end_is_refused_and_at_vote_end_minus_one_counts(
     assert env.now() == vote_end - 1
     error, receipt = at_next_second(env, env.consortium.functions.castVote(pid, FOR), env.founders[2].admin)
     assert error is not None and error.name == "ProposalNotActive", error
-    assert error.args_by_name["state"] == S.SUCCEEDED
+    assert error.args_by_name["state"] == ProposalState.SUCCEEDED
     assert tally(env, pid) == (75, 0, 0)
     assert env.consortium.functions.hasVoted(pid, 3).call() is False
 
@@ -404,12 +397,12 @@ def test_states_and_execution_at_the_exact_bounds(env: Env) -> None:
     vote_end = core(env, pid)["voteEnd"]
     executable_at = vote_end + DAY  # voteEnd + executionDelay
     for t, expected in [
-        (vote_end - 1, S.ACTIVE),
-        (vote_end, S.QUEUED),
-        (executable_at - 1, S.QUEUED),
-        (executable_at, S.SUCCEEDED),
-        (executable_at + EXPIRY - 1, S.SUCCEEDED),
-        (executable_at + EXPIRY, S.EXPIRED),
+        (vote_end - 1, ProposalState.ACTIVE),
+        (vote_end, ProposalState.QUEUED),
+        (executable_at - 1, ProposalState.QUEUED),
+        (executable_at, ProposalState.SUCCEEDED),
+        (executable_at + EXPIRY - 1, ProposalState.SUCCEEDED),
+        (executable_at + EXPIRY, ProposalState.EXPIRED),
     ]:
         set_time(env, t)
         assert state(env, pid) == expected, f"at voteEnd {t - vote_end:+d} s"
@@ -430,17 +423,17 @@ def test_execution_is_refused_one_second_early_and_at_expiry_and_taken_at_execut
     set_time(env, executable_at - 2)
     error, _ = at_next_second(env, fn, env.spare[0])  # mined at executableAt - 1
     assert error is not None and error.name == "ProposalNotExecutable", error
-    assert error.args_by_name["state"] == S.QUEUED
+    assert error.args_by_name["state"] == ProposalState.QUEUED
     error, _ = at_next_second(env, fn, env.spare[0])  # mined at executableAt
     assert error is None
-    assert state(env, pid) == S.EXECUTED
+    assert state(env, pid) == ProposalState.EXECUTED
 
     revert_to(env.w3, start)  # the same proposal, never executed, until it expires
     set_time(env, executable_at + EXPIRY - 1)
-    assert state(env, pid) == S.SUCCEEDED
+    assert state(env, pid) == ProposalState.SUCCEEDED
     error, _ = at_next_second(env, fn, env.spare[0])  # mined at executableAt + expiryPeriod
     assert error is not None and error.name == "ProposalNotExecutable", error
-    assert error.args_by_name["state"] == S.EXPIRED
+    assert error.args_by_name["state"] == ProposalState.EXPIRED
     assert core(env, pid)["executed"] is False
 
 
@@ -453,7 +446,7 @@ def test_only_the_bootstrapper_starts_governance(env: Env) -> None:
     for caller in (env.founders[0].admin, env.deployer, env.spare[3]):
         refused(env, env.consortium.functions.startGovernance(), caller, "NotBootstrapper", caller=caller)
     # A fresh one: an outsider cannot take the bootstrap away from the deployer by starting it early.
-    fresh = deploy_consortium(env, BASE_SETTINGS, FLOORS)
+    fresh = deploy_consortium(env, SETTINGS, FLOORS)
     boot = Transactor(env.w3, env.deployer, ABIS)
     boot.send(fresh.functions.addMember("Solo", "", 10, [env.spare[2]], [5], [bootstrap_node(9)]), gas=3_000_000)
     outsider = env.spare[3]

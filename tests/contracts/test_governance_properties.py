@@ -39,20 +39,17 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from web3 import Web3
 from web3.logs import DISCARD
 
-from consortium_evm.deploy.suite import suite_abis
+from consortium_evm.domain.proposals import ProposalState, proposal_number, proposer_member_id
 from consortium_evm.domain.signatures import sign_admin_acceptance
 from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import revert_to, tester_accounts
 from consortium_evm.tx.transactions import Transactor
 from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, enode, signed_node
+from tests.support.contracts import ABIS, ADMIN, GAS, TRANSACT
+from tests.support.governance import DAY
 
-ABIS = suite_abis()
-GAS = 5_000_000
-DAY = 24 * 3600
 QUORUM_BPS, THRESHOLD_BPS, VOTE_WINDOW = 5000, 5001, 128
 ACTIVE, SUSPENDED, REMOVED = 1, 2, 3
-ADMIN, TRANSACT = 4, 1
-PENDING, P_ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
 
 Action = tuple[Any, ...]
 
@@ -102,21 +99,21 @@ class Proposal:
 
     def state(self, t: int) -> int:
         if self.executed:
-            return EXECUTED
+            return ProposalState.EXECUTED
         if self.canceled:
-            return CANCELED
+            return ProposalState.CANCELED
         if t < self.vote_start:
-            return PENDING
+            return ProposalState.PENDING
         if t < self.vote_end:
-            return P_ACTIVE
+            return ProposalState.ACTIVE
         if not self.passed():
-            return DEFEATED
+            return ProposalState.DEFEATED
         executable_at = self.vote_end  # voteEnd + executionDelay, and no execution delay in these settings
         if t < executable_at:
-            return QUEUED
+            return ProposalState.QUEUED
         if t >= executable_at + EXPIRY:
-            return EXPIRED
-        return SUCCEEDED
+            return ProposalState.EXPIRED
+        return ProposalState.SUCCEEDED
 
 
 @dataclass
@@ -345,12 +342,12 @@ class GovernanceMachine(RuleBasedStateMachine):
         """Proposals open for votes, oldest first: an older proposal tends to be voted on, executed
         and change weights while newer ones are still open, whose votes must keep their snapshot."""
         t = self.now() + 1
-        return [p for p in self.proposals.values() if p.state(t) == P_ACTIVE]
+        return [p for p in self.proposals.values() if p.state(t) == ProposalState.ACTIVE]
 
     def executable_proposals(self) -> list[Proposal]:
         """Proposals that passed, then open ones whose current tally would pass."""
         t = self.now() + 1
-        done = [p for p in self.proposals.values() if p.state(t) == SUCCEEDED]
+        done = [p for p in self.proposals.values() if p.state(t) == ProposalState.SUCCEEDED]
         return done + [p for p in self.open_proposals() if p.passed()]
 
     def draw_action(self, data: Any) -> Action:
@@ -409,7 +406,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         (created,) = self.env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)
         pid = int(created.args.proposalId)
         number = len(self.proposals) + 1
-        assert pid & 0xFFFFFFFF == number and (pid >> 32) & 0xFFFFFFFF == mid
+        assert proposal_number(pid) == number and proposer_member_id(pid) == mid
         core = self.read(self.c.proposalCore(pid))
         assert core[0] == self.env.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
         assert core[1] == core[0] + VOTING_PERIOD
@@ -425,7 +422,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         """A round of votes on one proposal: each member that has not voted usually votes, through one
         of its admin accounts; now and then an odd account (non-admin, already voted) tries too."""
         p = self.pick_proposal(data, [q for q in self.open_proposals() if self.voters_left(q)])
-        if p.state(self.now() + 1) != P_ACTIVE:
+        if p.state(self.now() + 1) != ProposalState.ACTIVE:
             voter = data.draw(st.sampled_from(self.admins()), label="late voter")
             self.cast(p, voter, data.draw(st.sampled_from([1, 0, 2]), label="support"))
             return
@@ -507,7 +504,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         expected = None
         if tampered:
             expected = "ProposalActionsMismatch"
-        elif state != SUCCEEDED:
+        elif state != ProposalState.SUCCEEDED:
             expected = "ProposalNotExecutable"
         else:
             try:
@@ -535,7 +532,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.clear_boundaries()
         mid, flags = self.model.accounts.get(sender, (0, 0))
         expected = None
-        if p.state(self.now() + 1) not in (PENDING, P_ACTIVE):
+        if p.state(self.now() + 1) not in (ProposalState.PENDING, ProposalState.ACTIVE):
             expected = "ProposalNotCancelable"
         elif mid != p.proposer or not flags & ADMIN:
             expected = "NotProposer"

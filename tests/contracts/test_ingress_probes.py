@@ -22,33 +22,24 @@ from web3 import Web3
 from consortium_evm.client import NodeSpec
 from consortium_evm.contract_errors import ProbeNodeMismatch, ProbeNodeNotActive, RulesRefuseNode
 from consortium_evm.errors import ConfigError
-from tests.contracts.test_permissioning import (
+from tests.support.client import advance_to, make_client, pass_proposal, voters
+from tests.support.consortium import enode
+from tests.support.contracts import TRANSACT, ZERO, check_error, reverts, send
+from tests.support.governance import execute_fn, propose
+from tests.support.permissioning import (
     OUTSIDER,
-    TRANSACT,
-    ZERO,
     action,
-    check_error,
     conn_allowed,
     deploy,
     deploy_error,
-    execute_fn,
-    fund,
-    propose,
     raw_answer,
-    reverts,
-    send,
     set_rules,
     tx_allowed,
     tx_data,
     vote_through,
 )
-from tests.support.client import advance_to, make_client, pass_proposal, voters
-from tests.support.consortium import enode
 
-
-@pytest.fixture(autouse=True)
-def _zero_address_can_call(env: Any) -> None:
-    fund(env, ZERO)
+pytestmark = pytest.mark.usefixtures("zero_address_can_call")
 
 
 def refused_at_execution(env: Any, calls: list[tuple[str, int, bytes]], error: str, **args: Any) -> None:

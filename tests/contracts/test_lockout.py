@@ -12,44 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from web3 import Web3
 from web3.logs import DISCARD
 
 from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy.suite import suite_abis
+from consortium_evm.domain.proposals import ProposalState
 from consortium_evm.domain.signatures import sign_admin_acceptance
 from consortium_evm.domain.spec import node_key
 from consortium_evm.errors import ContractRevertError
 from consortium_evm.node.tester import tester_accounts
 from consortium_evm.tx.transactions import Transactor
-from tests.support.consortium import EXPIRY, VOTING_PERIOD, Env, bootstrap_node, enode, signed_node
-
-GAS = 5_000_000
-ABIS = suite_abis()
-SETTINGS = (5000, 5001, 0, VOTING_PERIOD, 0, EXPIRY)
-FLOORS = (VOTING_PERIOD, 24 * 3600)  # tests/support/consortium.py's floors
-ZERO = "0x" + "00" * 20
-SUCCEEDED, DEFEATED, ACTIVE = 4, 3, 1
-
-Call = tuple[str, int, bytes]
-
+from tests.support.consortium import EXPIRY, FLOORS, SETTINGS, VOTING_PERIOD, Env, bootstrap_node, enode, signed_node
+from tests.support.contracts import ABIS, GAS, ZERO, Call, refused, send
+from tests.support.governance import execute_fn, passed, propose, set_time, voted
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-def send(env: Env, fn: Any, sender: str) -> Any:
-    return Transactor(env.w3, sender, ABIS).send(fn, gas=GAS).receipt
-
-
-def refused(env: Env, fn: Any, sender: str, name: str, **expected: Any) -> ContractRevertError:
-    with pytest.raises(ContractRevertError) as info:
-        send(env, fn, sender)
-    err = info.value
-    assert err.name == name, str(err)
-    for k, v in expected.items():
-        got = err.args_by_name[k]
-        assert (got.lower() if isinstance(got, str) else got) == (v.lower() if isinstance(v, str) else v), str(err)
-    return err
 
 
 def _probe_node(env: Env) -> tuple[bytes, str, int]:
@@ -58,45 +34,12 @@ def _probe_node(env: Env) -> tuple[bytes, str, int]:
     return node.public_key, node.host, node.port
 
 
-def set_time(env: Env, timestamp: int) -> None:
-    env.advance(timestamp - env.now())
-    if env.now() < timestamp:  # advance_time lands one second short
-        env.advance(timestamp - env.now() + 1)
-
-
-def propose(env: Env, calls: list[Call], description: str, by: int = 0) -> int:
-    fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], description)
-    receipt = send(env, fn, env.founders[by].admin)
-    return int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
-
-
-def execute_fn(env: Env, proposal_id: int, calls: list[Call], description: str) -> Any:
-    return env.consortium.functions.execute(
-        proposal_id, [c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], Web3.keccak(text=description)
-    )
-
-
-def voted(env: Env, calls: list[Call], description: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
-    """Propose (by the first voter), vote for with ``voters`` and wait for the end of the vote."""
-    pid = propose(env, calls, description, by=voters[0])
-    for who in voters:
-        send(env, env.consortium.functions.castVote(pid, 1), env.founders[who].admin)
-    set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
-    return pid
-
-
-def passed(env: Env, calls: list[Call], description: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
-    pid = voted(env, calls, description, voters)
-    send(env, execute_fn(env, pid, calls, description), env.spare[0])
-    return pid
-
-
 def execution_refused(env: Env, calls: list[Call], description: str, name: str, voters: tuple[int, ...] = (0, 1, 2)) -> int:
     """A proposal with ``calls`` passes, and its execution is refused with ``name``; it stays executable."""
     pid = voted(env, calls, description, voters)
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    assert env.consortium.functions.state(pid).call() == ProposalState.SUCCEEDED
     refused(env, execute_fn(env, pid, calls, description), env.spare[0], name)
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    assert env.consortium.functions.state(pid).call() == ProposalState.SUCCEEDED
     return pid
 
 
@@ -227,7 +170,7 @@ def test_start_governance_needs_a_member_an_admin_and_a_node(env: Env) -> None:
 
     refused(env, start, env.spare[3], "NotBootstrapper", caller=env.spare[3])  # only the bootstrapper starts it
     boot(fresh.functions.addNodes(2, [node_tuple(8)]))
-    receipt = boot(start)
+    receipt = boot(start).receipt
     (event,) = fresh.events.GovernanceStarted().process_receipt(receipt, errors=DISCARD)
     assert event.args.formerBootstrapper == env.deployer
     assert fresh.functions.bootstrapper().call() == ZERO
@@ -292,10 +235,10 @@ def test_a_proposal_that_did_not_pass_cannot_execute(env: Env) -> None:
     pid = propose(env, calls, "sneak in", by=0)
     send(env, env.consortium.functions.castVote(pid, 1), env.founders[0].admin)
     # Not while the vote runs, even with every vote for.
-    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=ACTIVE)
+    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=ProposalState.ACTIVE)
     set_time(env, env.consortium.functions.proposalCore(pid).call()[1] + 1)
-    assert env.consortium.functions.state(pid).call() == DEFEATED  # 40 of 100: no quorum
-    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=DEFEATED)
+    assert env.consortium.functions.state(pid).call() == ProposalState.DEFEATED  # 40 of 100: no quorum
+    refused(env, execute_fn(env, pid, calls, "sneak in"), env.spare[5], "ProposalNotExecutable", proposalId=pid, state=ProposalState.DEFEATED)
     assert totals(env)["memberCount"] == 3
     assert allowed(env, env.spare[5]) is False
 
@@ -346,7 +289,7 @@ def test_replacing_the_rules_must_not_lock_out_the_executor_and_never_leaves_the
     refused(env, execute_fn(env, pid, calls, "new rules"), env.spare[6], "RulesLockOut", rules=new_rules)
     assert env.ingress.functions.rules().call() == env.consortium.address
     # Executed by a member's account: the rules change, and still answer from the registry.
-    receipt = send(env, execute_fn(env, pid, calls, "new rules"), env.founders[1].user)
+    receipt = send(env, execute_fn(env, pid, calls, "new rules"), env.founders[1].user).receipt
     (event,) = env.ingress.events.RulesChanged().process_receipt(receipt, errors=DISCARD)
     assert (event.args.previousRules, event.args.newRules) == (env.consortium.address, new_rules)
     assert env.ingress.functions.rules().call() == new_rules
@@ -373,7 +316,7 @@ def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> Non
     assert [env.consortium.functions.memberWeightAt(m, now).call() for m in (1, 2, 3)] == [40, 0, 0]
     calls = [env.call("addAccounts", 2, [env.spare[5]], [5])]
     pid = voted(env, calls, "give Globex an admin again", voters=(0,))
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED
+    assert env.consortium.functions.state(pid).call() == ProposalState.SUCCEEDED
     send(env, execute_fn(env, pid, calls, "give Globex an admin again"), env.spare[0])
     # The new admin counts once it has accepted its registration.
     assert totals(env)["totalActiveWeight"] == 40
@@ -382,7 +325,7 @@ def test_members_cannot_leave_governance_unable_to_reach_quorum(env: Env) -> Non
     assert totals(env)["totalActiveWeight"] == 75
     nxt = propose(env, [env.call("setMemberWeight", 3, 30)], "Initech 30")
     assert env.consortium.functions.totalWeightAt(env.consortium.functions.proposalCore(nxt).call()[2]).call() == 75
-    receipt = send(env, env.consortium.functions.castVote(nxt, 1), env.spare[5])
+    receipt = send(env, env.consortium.functions.castVote(nxt, 1), env.spare[5]).receipt
     (vote,) = env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)
     assert (vote.args.memberId, vote.args.weight) == (2, 35)
     # Initech, still without an admin account, had no weight at that proposal's creation.
@@ -395,7 +338,7 @@ def test_the_members_with_admin_accounts_hold_the_whole_quorum_base(env: Env) ->
     passed(env, [env.call("setSettings", (10_000, 5001, 0, VOTING_PERIOD, 0, EXPIRY))], "quorum 100 %")
     send(env, env.consortium.functions.removeAccounts(3, [env.founders[2].admin]), env.founders[2].admin)
     pid = voted(env, [env.call("setMemberWeight", 1, 41)], "Acme 41", voters=(0, 1))
-    assert env.consortium.functions.state(pid).call() == SUCCEEDED  # 75 of 75: Initech no longer counts
+    assert env.consortium.functions.state(pid).call() == ProposalState.SUCCEEDED  # 75 of 75: Initech no longer counts
 
 
 def test_admin_accounts_that_cannot_transact_do_not_count_as_the_last_admin(env: Env) -> None:
@@ -432,7 +375,7 @@ def test_admin_accounts_that_cannot_transact_do_not_count_as_the_last_admin(env:
 
 def propose_from(env: Env, calls: list[Call], description: str, sender: str) -> int:
     fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], description)
-    receipt = send(env, fn, sender)
+    receipt = send(env, fn, sender).receipt
     return int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
 
 

@@ -14,157 +14,37 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
-from web3.logs import DISCARD
 
-from consortium_evm.compiler import load_artifact
-from consortium_evm.deploy.suite import contract_at, suite_abis
-from consortium_evm.domain.signatures import sign_admin_acceptance, sign_typed
-from consortium_evm.domain.spec import node_key
+from consortium_evm.domain.signatures import sign_typed
+from consortium_evm.domain.spec import MAX_TOTAL_WEIGHT, node_key
 from consortium_evm.errors import ContractRevertError
-from consortium_evm.tx.transactions import Sent, Transactor
-from tests.support.consortium import bootstrap_node, enode, signed_node
+from consortium_evm.tx.transactions import Transactor
+from tests.support.consortium import VOTING_PERIOD, bootstrap_node, signed_node
+from tests.support.contracts import ABIS, ADMIN, DEPLOY, TRANSACT, ZERO, check_error, fund, reverts, send
+from tests.support.governance import execute_fn, propose
+from tests.support.registry import (
+    accept_by_sig,
+    account_infos,
+    addr,
+    deploy_consortium,
+    enode_id,
+    events,
+    govern,
+    hexkey,
+    host_hash,
+    member,
+    node,
+    signer,
+    totals,
+    view,
+)
 
-VOTING_PERIOD = 3600  # tests/support/consortium.py's governance settings
-TRANSACT, DEPLOY, ADMIN = 1, 2, 4
 ACTIVE, SUSPENDED, REMOVED = 1, 2, 3
-ZERO = "0x" + "00" * 20
 MAX_WEIGHT = 2**32 - 1
-MAX_TOTAL_WEIGHT = 2**40 - 1
-ABIS = suite_abis()
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-def addr(n: int) -> str:
-    """A distinct address nobody holds (test account ``n``)."""
-    return Web3.to_checksum_address("0xa1" + f"{n:038x}")
-
-
-def enode_id(n: int) -> str:
-    """Test node ``n``'s enode id (the founders' nodes are 1 to 3, as in tests/support/consortium.py)."""
-    return enode(n)
-
-
-def node(n: int, host: str | None = None, port: int = 30303, member: int = 4) -> tuple[bytes, str, int, bytes]:
-    """The ``NodeSpec`` tuple of test node ``n``, with its consent to be registered for ``member``
-    (by default the next member added)."""
-    return signed_node(n, member, host, port)
-
-
-def signer(n: int) -> LocalAccount:
-    """A key nobody else holds (unfunded: it accepts an admin registration by signature)."""
-    return Account.from_key(Web3.keccak(text=f"registry test signer {n}"))
-
-
-def accept_by_sig(env: Any, account: LocalAccount, member_id: int) -> Sent:
-    """``account`` accepts its pending admin registration for ``member_id``; a spare account submits it."""
-    nonce = view(env, env.consortium.functions.accountInfo(account.address))[3]
-    signature = sign_admin_acceptance(account, member_id, nonce, env.w3.eth.chain_id, env.consortium.address)
-    return send(env, env.consortium.functions.acceptAdminBySig(account.address, signature), env.spare[0])
-
-
-def host_hash(host: str) -> bytes:
-    return bytes(Web3.keccak(text=host))[:26]
-
-
-def hexkey(n: int) -> str:
-    return "0x" + node_key(enode_id(n)).hex()
-
-
-def view(env: Any, fn: Any) -> Any:
-    """A read (with an explicit ``from``: eth-tester is slow at guessing one)."""
-    return fn.call({"from": env.spare[-1]})
-
-
-def account_infos(env: Any, accounts: list[str]) -> list[tuple[int, int, bool, int]]:
-    """``accountInfo`` of many accounts, read straight from the embedded chain (web3 is slow in bulk)."""
-    tester, c = env.w3.provider.ethereum_tester, env.consortium
-    out = []
-    for account in accounts:
-        call = {"from": env.spare[-1], "to": c.address, "data": c.encode_abi("accountInfo", [account])}
-        raw = bytes.fromhex(tester.call(call, "latest")[2:])
-        out.append(tuple(env.w3.codec.decode(["uint32", "uint8", "bool", "uint64"], raw)))
-    return out
-
-
-def norm(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    return value
-
-
-def check_error(err: ContractRevertError, name: str, **args: Any) -> None:
-    assert err.name == name, str(err)
-    assert {k: norm(v) for k, v in err.args_by_name.items()} == {k: norm(v) for k, v in args.items()}, str(err)
-
-
-def send(env: Any, fn: Any, sender: str, gas: int = 3_000_000) -> Sent:
-    """Simulate, then send with a fixed gas limit (eth-tester estimates gas by running the call ~20 times)."""
-    return Transactor(env.w3, sender, ABIS).send(fn, gas=gas)
-
-
-def reverts(env: Any, fn: Any, sender: str) -> ContractRevertError:
-    with pytest.raises(ContractRevertError) as info:
-        Transactor(env.w3, sender, ABIS).simulate(fn)
-    return info.value
-
-
-def events(env: Any, name: str, sent: Sent, contract: Contract | None = None) -> list[Any]:
-    contract = contract or env.consortium
-    return [e.args for e in getattr(contract.events, name)().process_receipt(sent.receipt, errors=DISCARD)]
-
-
-def govern(
-    env: Any,
-    calls: list[tuple[str, int, bytes]],
-    voters: tuple[int, ...] = (0, 1),
-    gas: int | None = None,
-    description: str = "registry test",
-) -> Sent:
-    """Propose ``calls``, have the given founders vote for, wait, execute; returns the execution."""
-    proposal_id = propose(env, calls, description, env.founders[voters[0]].admin)
-    for i in voters:
-        send(env, env.consortium.functions.castVote(proposal_id, 1), env.founders[i].admin)
-    env.advance(VOTING_PERIOD + 1)
-    return send(env, execute_fn(env, proposal_id, calls, description), env.spare[0], gas=gas or 5_000_000)
-
-
-def propose(env: Any, calls: list[tuple[str, int, bytes]], description: str, proposer: str) -> int:
-    fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls],
-                                          description)
-    (created,) = events(env, "ProposalCreated", send(env, fn, proposer))
-    return int(created.proposalId)
-
-
-def execute_fn(env: Any, proposal_id: int, calls: list[tuple[str, int, bytes]], description: str) -> Any:
-    return env.consortium.functions.execute(
-        proposal_id, [c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls],
-        Web3.keccak(text=description),
-    )
-
-
-def member(env: Any, member_id: int) -> tuple[Any, ...]:
-    """``getMembers(id - 1, 1)``: (id, name, metadataURI, weight, status, joinedAt, accounts, admins, nodes)."""
-    (page,) = view(env, env.consortium.functions.getMembers(member_id - 1, 1))
-    return tuple(page)
-
-
-def totals(env: Any) -> tuple[int, ...]:
-    """(memberCount, activeMembers, activeAdmins, activeNodes, totalActiveWeight, totalWeight)."""
-    return tuple(view(env, env.consortium.functions.totals()))
-
-
-def fund(env: Any, address: str) -> None:
-    """Credit ether to a contract without calling it (a withdrawal), so it can be an eth_call sender."""
-    env.w3.provider.ethereum_tester.backend.apply_withdrawals(
-        [{"index": 0, "validator_index": 0, "address": address, "amount": 10**9}]
-    )
 
 
 @pytest.fixture
@@ -178,15 +58,6 @@ def gov_error(gov: Transactor, fn: Any) -> ContractRevertError:
     with pytest.raises(ContractRevertError) as info:
         gov.simulate(fn)
     return info.value
-
-
-def deploy_consortium(env: Any, deployer: str) -> Contract:
-    """A new, not yet started Consortium: ``deployer`` is its bootstrapper."""
-    art = load_artifact("Consortium")
-    factory = env.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
-    sent = send(env, factory.constructor((5000, 5001, 0, VOTING_PERIOD, 0, 7 * 24 * 3600), (VOTING_PERIOD, 24 * 3600),
-                                         (1000, 64)), deployer, gas=8_000_000)
-    return contract_at(env.w3, "Consortium", sent.contract_address)
 
 
 # ---------------------------------------------------------------------------------------- reads after bootstrap
@@ -299,7 +170,7 @@ def test_add_member_refused(env, gov, case):
 
 def test_add_member_error_surfaces_from_proposal_execution(env):
     calls = [env.call("addMember", *_add(accounts=[addr(1), addr(1)], flags=[ADMIN, TRANSACT]))]
-    proposal_id = propose(env, calls, "dup", env.founders[0].admin)
+    proposal_id = propose(env, calls, "dup", sender=env.founders[0].admin)
     for f in env.founders[:2]:
         send(env, env.consortium.functions.castVote(proposal_id, 1), f.admin)
     env.advance(VOTING_PERIOD + 1)
@@ -678,7 +549,7 @@ def test_removed_members_accounts_and_nodes_can_be_registered_again(env, gov):
                 "AccountAlreadyRegistered", account=f3.user, memberId=3)
 
     calls = [env.call("removeMember", 3)]
-    proposal_id = propose(env, calls, "remove 3", f1.admin)
+    proposal_id = propose(env, calls, "remove 3", sender=f1.admin)
     send(env, c.functions.castVote(proposal_id, 1), f1.admin)
     sig = sign_ballot(env, key, proposal_id, 1, 3, 0)
     send(env, c.functions.castVoteBySig(proposal_id, 1, signer, 0, sig), env.spare[2])  # member 3 votes, by signature

@@ -17,35 +17,14 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
 
-from consortium_evm.deploy.suite import suite_abis
 from consortium_evm.domain.signatures import sign_admin_acceptance
-from consortium_evm.errors import ContractRevertError
-from consortium_evm.tx.transactions import Transactor
 from tests.support.consortium import VOTING_PERIOD, Env
-
-GAS = 3_000_000
-ABIS = suite_abis()
-AGAINST, FOR, ABSTAIN = 0, 1, 2
+from tests.support.contracts import ABSTAIN, AGAINST, FOR, refused, send
 
 
 def key(label: str) -> LocalAccount:
     """A deterministic test key."""
     return Account.from_key(Web3.keccak(text=f"consortium-evm test key: {label}"))
-
-
-def send(env: Env, fn: Any, sender: str) -> Any:
-    return Transactor(env.w3, sender, ABIS).send(fn, gas=GAS).receipt
-
-
-def refused(env: Env, fn: Any, sender: str, name: str, **expected: Any) -> ContractRevertError:
-    with pytest.raises(ContractRevertError) as info:
-        send(env, fn, sender)
-    err = info.value
-    assert err.name == name, str(err)
-    for k, v in expected.items():
-        got = err.args_by_name[k]
-        assert (got.lower() if isinstance(got, str) else got) == (v.lower() if isinstance(v, str) else v), str(err)
-    return err
 
 
 def nonce_of(env: Env, member_id: int) -> int:
@@ -122,7 +101,7 @@ def by_sig(env: Env, proposal_id: int, support: int, voter: str, nonce: int, sig
 def propose(env: Env, description: str = "a proposal") -> int:
     calls = [env.call("setMemberWeight", 1, 41)]
     fn = env.consortium.functions.propose([c[0] for c in calls], [c[1] for c in calls], [c[2] for c in calls], description)
-    receipt = send(env, fn, env.founders[0].admin)
+    receipt = send(env, fn, env.founders[0].admin).receipt
     return int(env.consortium.events.ProposalCreated().process_receipt(receipt, errors=DISCARD)[0].args.proposalId)
 
 
@@ -147,7 +126,7 @@ def test_a_signed_ballot_submitted_by_anyone_counts_for_the_signers_member(env: 
     signature = ballot(env, signer, pid, AGAINST)
     fn = by_sig(env, pid, AGAINST, signer.address, 0, signature)
     assert fn.call({"from": submitter}) == 35  # returns the weight counted
-    receipt = send(env, fn, submitter)
+    receipt = send(env, fn, submitter).receipt
     (event,) = env.consortium.events.VoteCast().process_receipt(receipt, errors=DISCARD)
     assert (event.args.proposalId, event.args.memberId, event.args.voter) == (pid, 2, signer.address)
     assert (event.args.support, event.args.weight) == (AGAINST, 35)

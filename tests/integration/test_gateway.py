@@ -28,7 +28,7 @@ from tests.support.consortium_node import Deployed, deploy_consortium
 from tests.support.gateway_double import rpc, send, unsigned_transfer
 from tests.support.rpc_stub import free_port
 from consortium_evm.client.core import ConsortiumClient
-from consortium_evm.client.models import ProposalState
+from consortium_evm.client import ProposalState
 from consortium_evm.enforce.gateway import GatewayConfig, RunningGateway, run_in_thread
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.node.state import NetworkState, load_dev_accounts

@@ -29,6 +29,11 @@ from consortium_evm.tx.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600
 EXPIRY = 7 * 24 * 3600
+SETTINGS = (5000, 5001, 0, VOTING_PERIOD, 0, EXPIRY)
+"""The session consortium's governance settings, as the contract's ``Settings`` tuple."""
+FLOORS = (VOTING_PERIOD, 24 * 3600)
+"""Its floors under the voting and expiry periods (``SettingsFloors``; the spec's default for these
+settings)."""
 
 
 def node_private_key(n: int) -> bytes:
@@ -152,10 +157,7 @@ def _deployed() -> tuple[Env, int]:
         founders.append(Founder(i + 1, name, weight, admin, user, node))
     spec = ConsortiumSpec(
         members=tuple(members),
-        settings=GovernanceSettings(
-            quorum_bps=5000, threshold_bps=5001, voting_delay=0, voting_period=VOTING_PERIOD,
-            execution_delay=0, expiry_period=EXPIRY,
-        ),
+        settings=GovernanceSettings(*SETTINGS),
     )
     deployment = deploy_suite(w3, deployer, spec)
     SIGNING.update(chain_id=w3.eth.chain_id, consortium=deployment.consortium)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from consortium_evm.client.members import parse_enode
+from consortium_evm.domain.spec import parse_enode
 from consortium_evm.errors import ConfigError, RPCError
 from consortium_evm.node.errors import NodeError
 from consortium_evm.node.rpc import rpc_call

@@ -102,7 +102,7 @@ def test_answers_are_read_as_the_nodes_read_them(env: Env) -> None:
     holding 1 is yes), and so does ``client.access`` (one reading: ``domain.permission.is_allowed``),
     where a decoder would have read the first word as true."""
     from consortium_evm.client import ConsortiumClient
-    from tests.contracts.test_permissioning import deploy
+    from tests.support.permissioning import deploy
 
     member = env.founders[0].admin
     padded = deploy(env, "PaddedAnswerRules", [env.consortium.address], env.spare[3])

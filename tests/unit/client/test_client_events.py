@@ -26,6 +26,7 @@ from consortium_evm.client import (
     VoteEvent,
 )
 from consortium_evm.client.events import ALL_EVENTS, CATEGORIES, MEMBER_EVENTS, PROPOSAL_EVENTS, VALIDATOR_EVENTS
+from consortium_evm.domain.proposals import proposal_number
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import revert_to, snapshot
 from tests.support.client import make_client, pass_proposal, voters
@@ -109,7 +110,7 @@ def test_describe_tells_what_happened(env: Env, client: ConsortiumClient) -> Non
     for e in client.events.history():
         by_name.setdefault(e.name, []).append(text[e.key])
     assert by_name["MemberAdded"] == [f"member {f.member_id} added: {f.name} (weight {f.weight})" for f in env.founders]
-    number = done["passed"] & 0xFFFFFFFF
+    number = proposal_number(done["passed"])
     assert by_name["VoteCast"] == [
         f"member {f.member_id} voted for on proposal #{number} with weight {f.weight} ({f.admin})"
         for f in env.founders[:2]]

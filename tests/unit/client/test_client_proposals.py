@@ -50,6 +50,7 @@ from consortium_evm.contract_errors import (
     RulesWithoutCode,
     UnknownProposal,
 )
+from consortium_evm.domain.proposals import proposal_number, proposer_member_id
 from consortium_evm.domain.signatures import sign_typed
 from consortium_evm.errors import ConfigError, ContractRevertError, ProposalOutcomeError, WaitTimeoutError
 from tests.support.client import advance_to, deploy, keys, make_client, pass_proposal, voters
@@ -259,7 +260,7 @@ def test_get_reads_tally_quorum_times_and_votes(env: Env, client: ConsortiumClie
     assert p.expires_at == p.executable_at + s.expiry_period
     assert p.tally == Tally(0, 0, 0, -(-total * s.quorum_bps // 10_000), total, s.threshold_bps)
     assert (p.number, p.proposer_member_id, p.proposer) == (c.proposalCount().call(), 1, env.founders[0].admin)
-    assert (p.id >> 32) & 0xFFFFFFFF == 1 and p.id & 0xFFFFFFFF == p.number
+    assert proposer_member_id(p.id) == 1 and proposal_number(p.id) == p.number
     assert (p.description, p.description_hash) == (description, bytes(keccak(text=description)))
     assert (p.created_block, p.created_tx) == (proposed.sent.block_number, proposed.sent.tx_hash)
     assert not p.tally.quorum_reached and not p.tally.approved
@@ -380,7 +381,7 @@ def test_signed_votes_are_relayed_by_anyone(env: Env, client: ConsortiumClient, 
         relayer.proposals.submit_vote(ahead)
     assert early.value.expected == 0
     # a read-only client signs for an explicit signer; the default nonce is the current one
-    ballot = reader.proposals.sign_vote(f"#{proposals_module.proposal_number(pid)}", Support.FOR,
+    ballot = reader.proposals.sign_vote(f"#{proposal_number(pid)}", Support.FOR,
                                         signer=signers[f1.admin])
     assert relayer.proposals.submit_vote(ballot).weight == f1.weight
     assert reader.proposals.get(pid).tally.for_votes == f1.weight
@@ -444,7 +445,7 @@ def test_execute_and_cancel_refusals(env: Env, client: ConsortiumClient) -> None
     with pytest.raises(NotProposer) as not_proposer:
         other.proposals.cancel(pid)
     assert (not_proposer.value.account, not_proposer.value.proposal_id) == (env.founders[1].admin, pid)
-    sent = client.proposals.cancel(f"#{proposals_module.proposal_number(pid)}")
+    sent = client.proposals.cancel(f"#{proposal_number(pid)}")
     assert [e.args.proposalId for e in env.consortium.events.ProposalCanceled().process_receipt(sent.receipt)] == [pid]
     assert client.proposals.get(pid).state == ProposalState.CANCELED
     with pytest.raises(ProposalNotCancelable) as twice:
@@ -492,7 +493,7 @@ def test_wait_for_returns_raises_or_times_out(env: Env, client: ConsortiumClient
         env.advance(1000)
 
     monkeypatch.setattr(proposals_module.time, "sleep", pass_time)
-    reached = client.proposals.wait_for(f"#{proposals_module.proposal_number(passing)}", "succeeded",
+    reached = client.proposals.wait_for(f"#{proposal_number(passing)}", "succeeded",
                                         poll_interval=0.5)
     assert reached.state == ProposalState.SUCCEEDED == chain_state(env, passing)
     assert slept and set(slept) == {0.5}
