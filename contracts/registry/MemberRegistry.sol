@@ -6,7 +6,6 @@ import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {EnodeId} from "../libraries/EnodeId.sol";
 import {TypedSignatures} from "../utils/TypedSignatures.sol";
-import {AccountWord} from "../storage/AccountWord.sol";
 
 /// @title Member registry
 /// @notice The consortium's members (organizations), the accounts and nodes each one owns, and each
@@ -38,7 +37,7 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// @dev One storage word per account: the member it belongs to (0: none), the role flags in force
     /// (`Roles.ADMIN` only once accepted), whether an admin registration waits for its acceptance, and
     /// the nonce of its signed acceptances (kept when the account is removed, so that no consent
-    /// replays). The account registry writes it whole (bit positions and helpers: `AccountWord`).
+    /// replays).
     struct Account {
         uint32 memberId;
         uint8 flags;
@@ -51,8 +50,7 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// whichever admin signs) and the member's voted marks as a window of proposal numbers. The
     /// effective weight is `weight` while the member is active and has an admin account, else zero;
     /// every change of it (status, weight, admin accounts going from none to some or back) is
-    /// checkpointed, so `checkpointEpoch` is the epoch of the last such change. A vote reads and writes
-    /// it whole (bit positions and helpers: `MemberWord`).
+    /// checkpointed, so `checkpointEpoch` is the epoch of the last such change.
     struct MemberCore {
         MemberStatus status;
         uint32 weight;
@@ -116,6 +114,12 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
         uint32 adminCount;
         uint32 nodeCount;
     }
+
+    // Bit positions in an Account word (fields packed from the low bits in declaration order; pinned
+    // by tests/test_storage_layout.py).
+    uint256 private constant _A_FLAGS = 32;
+    uint256 private constant _A_PENDING = 40;
+    uint256 private constant _A_CONSENT_NONCE = 48;
 
     /// @notice Largest sum of member weights: proposal tallies are 40-bit numbers.
     uint256 internal constant MAX_TOTAL_WEIGHT = type(uint40).max;
@@ -651,14 +655,15 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
             assembly ("memory-safe") {
                 word := sload(acct.slot)
             }
-            uint32 owner = AccountWord.memberId(word);
-            if (owner == 0 ? AccountWord.flags(word) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
+            uint32 owner = uint32(word);
+            if (owner == 0 ? uint8(word >> _A_FLAGS) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
                 revert AccountAlreadyRegistered(account, owner);
             }
             // Outside the bootstrap an admin flag waits for the account's acceptance.
             bool pending = f & Roles.ADMIN != 0 && !bootstrapping;
             uint8 inForce = pending ? f & ~Roles.ADMIN : f;
-            word = AccountWord.withRegistration(word, memberId, inForce, pending);
+            word = ((word >> _A_CONSENT_NONCE) << _A_CONSENT_NONCE) | (pending ? 1 << _A_PENDING : 0)
+                | (uint256(inForce) << _A_FLAGS) | memberId;
             assembly ("memory-safe") {
                 sstore(acct.slot, word)
             }
@@ -711,7 +716,8 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// @dev Writes an account's whole word with one store (a struct assignment stores field by field).
     function _storeAccount(address account, uint32 memberId, uint8 flags, bool pending, uint64 consentNonce) private {
         Account storage acct = _accounts[account];
-        uint256 word = AccountWord.pack(memberId, flags, pending, consentNonce);
+        uint256 word = uint256(memberId) | (uint256(flags) << _A_FLAGS) | (pending ? 1 << _A_PENDING : 0)
+            | (uint256(consentNonce) << _A_CONSENT_NONCE);
         assembly ("memory-safe") {
             sstore(acct.slot, word)
         }
