@@ -9,7 +9,8 @@ contract) is asked instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from consortium_evm.domain.permission import connection_question, is_allowed, transaction_question
 from consortium_evm.domain.spec import enode_public_key, parse_address, parse_enode
@@ -46,6 +47,18 @@ class Access:
             gas_limit, payload,
         )
         return self._ask(question, block)
+
+    def transaction_allowed(self, tx: Mapping[str, Any], block: int | str = "latest") -> bool:
+        """Whether the rules at ``block`` allow a transaction as a node reports it (``eth_getBlock``
+        with full transactions, ``eth_getTransaction``): its sender, target, value, fee (``maxFeePerGas``
+        of an EIP-1559 transaction, else ``gasPrice``), gas and input, as a node would ask."""
+        payload = tx.get("input", b"")
+        data = bytes.fromhex(payload.removeprefix("0x")) if isinstance(payload, str) else bytes(payload)
+        price = tx.get("maxFeePerGas", tx.get("gasPrice", 0))
+        return self.account_allowed(
+            str(tx["from"]), tx.get("to"), value=int(tx.get("value", 0)), gas_price=int(price or 0),
+            gas_limit=int(tx.get("gas", 0)), payload=data, block=block,
+        )
 
     def node_allowed(self, enode: str, host: str | None = None, port: int | None = None) -> bool:
         """Whether a node may connect: an enode URL, or an enode id with the host and port it

@@ -25,9 +25,8 @@ from web3 import Web3
 from consortium_evm.chain.validators import sync_validators
 from consortium_evm.cli import main
 from consortium_evm.compiler import load_artifact
-from consortium_evm.config.consortium_file import load_consortium_file
 from consortium_evm.deploy.suite import contract_at, suite_abis
-from consortium_evm.genesis.build import generate_genesis, read_genesis
+from consortium_evm.genesis.build import read_genesis
 from consortium_evm.genesis.keys import NodeKey
 from consortium_evm.genesis.predeploy import CONSORTIUM_ADDRESS, INGRESS_ADDRESS, VALIDATOR_SET_ADDRESS
 from consortium_evm.localnet.start import start_network
@@ -35,6 +34,7 @@ from consortium_evm.localnet.stop import stop_network
 from consortium_evm.node.geth import GethBinary
 from consortium_evm.node.rpc import clique_web3, rpc_call
 from consortium_evm.node.state import NetworkState
+from tests.support.localnet import genesis_consortium
 from consortium_evm.tx.transactions import Transactor
 
 pytestmark = pytest.mark.integration
@@ -70,24 +70,7 @@ def net(geth: GethBinary, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     tmp = tmp_path_factory.mktemp("genesis-clique")
     keys = [NodeKey.generate() for _ in range(3)]
     members = [Account.create() for _ in range(3)]
-    lines = [f"governance:\n  voting_period: {VOTING_PERIOD}s\n  expiry_period: 1h\nmembers:\n"]
-    for i, (name, weight) in enumerate((("Acme Bank", 40), ("Globex Logistics", 35), ("Initech Insurance", 25))):
-        lines.append(
-            f"  - name: {name}\n    weight: {weight}\n    accounts:\n"
-            f"      - address: \"{members[i].address}\"\n        roles: [admin, transact]\n"
-            f"    nodes:\n      - enode: \"{keys[i].enode(port=30303 + i)}\"\n"
-        )
-    lines.append(
-        f"network:\n  chain_id: {CHAIN_ID}\n  block_period: 1\n"
-        f"  validators: [\"{keys[0].address}\", \"{keys[1].address}\"]\n  alloc:\n"
-        + "".join(f"    \"{m.address}\": 100 ether\n" for m in members)
-    )
-    consortium_file = tmp / "consortium.yaml"
-    consortium_file.write_text("".join(lines))
-    loaded = load_consortium_file(consortium_file)
-    assert loaded.network is not None
-    out = tmp / "genesis"
-    generate_genesis("clique", loaded.spec, loaded.network, out, consortium_sha256=loaded.sha256)
+    consortium_file, out = genesis_consortium(tmp, keys, members, chain_id=CHAIN_ID, voting_period=VOTING_PERIOD)
     root = tmp / "nodes"
     try:
         state = start_network(

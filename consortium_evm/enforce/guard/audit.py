@@ -41,14 +41,7 @@ def audit_blocks(
         block: Any = client.w3.eth.get_block(number, full_transactions=True)
         sealer: str | None = None
         for tx in block["transactions"]:
-            price = tx.get("maxFeePerGas", tx.get("gasPrice", 0))
-            payload = tx.get("input", b"")
-            data = bytes.fromhex(payload.removeprefix("0x")) if isinstance(payload, str) else bytes(payload)
-            allowed = client.access.account_allowed(
-                str(tx["from"]), tx.get("to"), value=int(tx.get("value", 0)), gas_price=int(price or 0),
-                gas_limit=int(tx.get("gas", 0)), payload=data, block=number - 1,
-            )
-            if allowed:
+            if client.access.transaction_allowed(tx, block=number - 1):
                 continue
             if sealer is None:
                 sealer = _sealer(rpc_url, number, rpc)

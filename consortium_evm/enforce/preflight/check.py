@@ -181,14 +181,7 @@ def _accounts(client: ConsortiumClient, first: int, head: int) -> tuple[tuple[Cu
             counts[sender] = counts.get(sender, 0) + 1
     refused: dict[str, CutOffAccount] = {}
     for (sender, _create), tx in latest.items():
-        price = tx.get("maxFeePerGas", tx.get("gasPrice", 0))
-        payload = tx.get("input", b"")
-        data = bytes(payload) if not isinstance(payload, str) else bytes.fromhex(payload.removeprefix("0x"))
-        allowed = client.access.account_allowed(
-            sender, tx.get("to"), value=int(tx.get("value", 0)), gas_price=int(price or 0),
-            gas_limit=int(tx.get("gas", 0)), payload=data,
-        )
-        if not allowed:
+        if not client.access.transaction_allowed(tx):
             known = refused.get(sender)
             block_number = int(tx["blockNumber"])
             if known is None or known.last_block < block_number:
