@@ -29,7 +29,7 @@ from web3 import Web3
 
 from consortium_evm.config.networks import AccountConfig, Network
 from consortium_evm.errors import ConfigError
-from consortium_evm.tx.transactions import Sender
+from consortium_evm.tx.signer import Sender
 
 PasswordPrompt = Callable[[str], str]
 """Asks a person for a password, given the prompt text."""

@@ -31,7 +31,8 @@ from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.node.tester import tester_web3
 from consortium_evm.tx.fees import transaction_fees
-from consortium_evm.tx.transactions import DEFAULT_BACKOFF, Sender, Transactor
+from consortium_evm.tx.signer import Sender
+from consortium_evm.tx.transactions import DEFAULT_BACKOFF, Transactor
 
 POA_MIDDLEWARE_NAME = "extradata_to_poa"
 """The name the PoA extra-data middleware is injected under (``w3.middleware_onion``)."""

@@ -16,7 +16,7 @@ from consortium_evm.config.consortium_file import load_consortium
 from consortium_evm.deploy.journal import set_aside
 from consortium_evm.deploy.suite import Step, deploy_suite
 from consortium_evm.tx.fees import check_funds
-from consortium_evm.tx.transactions import sender_address
+from consortium_evm.tx.signer import sender_address
 
 
 DEPLOY_GAS = 5_300_000

@@ -38,7 +38,8 @@ from consortium_evm.deploy.suite import genesis_hash
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.domain.spec import NodeMatch, parse_address
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
-from consortium_evm.tx.transactions import Fees, Sender, Transactor
+from consortium_evm.tx.signer import Sender
+from consortium_evm.tx.transactions import Fees, Transactor
 
 if TYPE_CHECKING:
     from consortium_evm.chain.connect import Connection
@@ -360,6 +361,11 @@ class ConsortiumClient:
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
                 f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
+            )
+        if not isinstance(transactor.sender, LocalAccount):
+            raise AccountRequiredError(
+                f"{what} needs a local key (a keystore or a key from the environment); account "
+                f"{transactor.sender.address} signs through a remote signer that cannot sign this"
             )
         return transactor.sender
 

@@ -37,7 +37,8 @@ from consortium_evm.deploy.journal import Journal, JournalStep
 from consortium_evm.domain.revert import decode_revert, error_table, revert_data
 from consortium_evm.domain.spec import ConsortiumSpec, NodeMatch
 from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError
-from consortium_evm.tx.transactions import Sender, replayed_revert, sender_address
+from consortium_evm.tx.signer import Sender, sender_address
+from consortium_evm.tx.transactions import replayed_revert
 from consortium_evm.util.atomic import write_json_atomic
 
 SUITE = ("Consortium", "PermissionIngress")

@@ -35,16 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import requests
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TransactionNotFound
 
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.errors import ConsortiumError, RPCError, TransactionError, TransactionTimeoutError
-
-Sender = str | LocalAccount
-"""An unlocked account address (eth-tester, a dev node) or a local signing account."""
+from consortium_evm.tx.signer import Sender, TransactionSigner, sender_address
 
 Fees = Mapping[str, int] | Callable[[], Mapping[str, int]]
 """Fee fields for each transaction (``gasPrice``, or ``maxFeePerGas`` and ``maxPriorityFeePerGas``),
@@ -54,11 +51,6 @@ DEFAULT_GAS_HEADROOM = 1.25
 DEFAULT_SEND_RETRIES = 4
 DEFAULT_BACKOFF = 0.25
 _RETRY_STATUS = frozenset({408, 429, 502, 503, 504})
-
-
-def sender_address(sender: Sender) -> str:
-    """The address of a sender."""
-    return sender if isinstance(sender, str) else str(sender.address)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -261,7 +253,7 @@ class Transactor:
     def _send_signed(self, tx: dict[str, Any]) -> str:
         """Sign once, then send those bytes until the node has them (bounded retries)."""
         unsigned = {k: v for k, v in tx.items() if k != "from"}
-        signed = cast(LocalAccount, self.sender).sign_transaction(cast(Any, unsigned))
+        signed = cast(TransactionSigner, self.sender).sign_transaction(unsigned)
         tx_hash = "0x" + bytes(signed.hash).hex()
         for attempt in range(self.retries + 1):
             try:

@@ -25,7 +25,7 @@ from consortium_evm.config.networks import Network
 from consortium_evm.deploy.journal import set_aside
 from consortium_evm.deploy.suite import Deployment, Step, contract_at, deploy_suite
 from consortium_evm.errors import ConfigError, DeploymentError
-from consortium_evm.tx.transactions import Sender
+from consortium_evm.tx.signer import Sender
 
 
 @dataclass
