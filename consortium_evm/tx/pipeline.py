@@ -30,18 +30,14 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from consortium_evm.domain.revert import decode_revert, revert_data
-from consortium_evm.errors import RPCError, TransactionError, TransactionTimeoutError
+from consortium_evm.domain.revert import ErrorTable, decode_revert, revert_data
+from consortium_evm.errors import ConsortiumError, RPCError, TransactionError, TransactionTimeoutError
 from consortium_evm.tx.answers import already_known, insufficient_funds, is_transient, nonce_taken, request_failure
 from consortium_evm.tx.signer import TransactionSigner
 
 DEFAULT_GAS_HEADROOM = 1.25
 DEFAULT_SEND_RETRIES = 4
 DEFAULT_BACKOFF = 0.25
-
-ErrorTable = dict[bytes, dict[str, Any]]
-"""Custom errors by selector (:func:`consortium_evm.domain.revert.error_table`), for decoding reverts."""
-
 
 class NonceTaken(Exception):
     """The node refused a transaction because its nonce was used by another transaction."""
@@ -254,7 +250,7 @@ def await_receipt(
                     again = receipt_of(w3, tx_hash)
                     if again is not None and again["blockHash"] == receipt["blockHash"]:
                         return again
-        except (RPCError, TransactionError):
+        except ConsortiumError:  # ours, from ``when_missing`` or a look-up: already named
             raise
         except Exception as exc:  # noqa: BLE001
             raise RPCError(
@@ -286,13 +282,16 @@ def replayed_revert(w3: Web3, tx_hash: str, block_number: int, errors: ErrorTabl
     return None
 
 
-def mined_failure(w3: Web3, tx_hash: str, receipt: Any, errors: ErrorTable, label: str = "", gas: int | None = None) -> str:
+def mined_failure(
+    w3: Web3, tx_hash: str, receipt: Any, errors: ErrorTable, label: str = "", gas: int | None = None, hint: str = ""
+) -> str:
     """Why a mined transaction failed: its call replayed on the state it ran on, decoded.
-    ``label`` (``step 'x'``) names it; ``gas`` is its gas limit, when known."""
+    ``label`` (``step 'x'``) names it; ``gas`` is its gas limit, when known; ``hint`` is added when
+    the replay gives no reason."""
     used = f"gas used {receipt['gasUsed']}" + (f" of {gas}" if gas is not None else "")
     if label:
         message = f"{label} failed in block {receipt['blockNumber']} (transaction {tx_hash}, {used})"
     else:
         message = f"transaction {tx_hash} failed in block {receipt['blockNumber']} ({used})"
     reason = replayed_revert(w3, tx_hash, int(receipt["blockNumber"]), errors)
-    return f"{message}: {reason}" if reason else message
+    return f"{message}: {reason}" if reason else message + hint
