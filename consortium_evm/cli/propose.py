@@ -8,7 +8,7 @@ import click
 from consortium_evm.cli.members import consented_nodes
 from consortium_evm.cli.options import ClientOptions, client_options, make_client, report_sent
 from consortium_evm.cli.output import ADDRESS, duration, echo_json, share, when
-from consortium_evm.client import Action, ConsortiumClient, Proposal
+from consortium_evm.client import Action, ConsortiumClient
 from consortium_evm.config.consortium_file import parse_duration, parse_share
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, Role, parse_address
 from consortium_evm.errors import ConfigError

@@ -32,7 +32,6 @@ before the next is simulated and sent.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.contract import Contract
 
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, EVM_VERSIONS, Artifact, load_artifact
+from consortium_evm.deploy.code import artifacts_hash, check_code, contract_at, masked_code, spec_hash, suite_abis
 from consortium_evm.deploy.journal import Journal, JournalStep
+from consortium_evm.deploy.manifest import ContractRecord, Manifest, StepRecord, genesis_hash, write_manifest
 from consortium_evm.deploy.plan import SUITE, VALIDATOR_SET, Plan, PlannedStep, plan_suite, suite_for
 from consortium_evm.deploy.rehearsal import rehearse
 from consortium_evm.domain.revert import ErrorTable, error_table
@@ -56,7 +55,6 @@ from consortium_evm.tx.fees import check_funds, transaction_fees
 from consortium_evm.tx.nonces import nonce_counter, pending_nonce
 from consortium_evm.tx.pipeline import DEFAULT_GAS_HEADROOM, NonceTaken, SignedTx
 from consortium_evm.tx.signer import Sender, sender_address
-from consortium_evm.util.atomic import write_json_atomic
 
 __all__ = [
     "FAULT_ENV",
@@ -70,6 +68,8 @@ __all__ = [
     "contract_at",
     "deploy_suite",
     "genesis_hash",
+    "masked_code",
+    "spec_hash",
     "suite_abis",
     "suite_for",
 ]
@@ -116,100 +116,33 @@ class Deployment:
         """Gas of the steps whose name starts with ``prefix``."""
         return sum(s.gas_used for s in self.steps if s.name.startswith(prefix))
 
-    def manifest(self) -> dict[str, Any]:
-        """The manifest as JSON-ready data."""
+    def to_manifest(self) -> Manifest:
+        """The deployment's manifest record (what ``deployments/<network>.json`` holds)."""
         by_step = {s.name: s for s in self.steps}
-        contracts = {}
         created = [("Consortium", self.consortium), ("PermissionIngress", self.ingress)]
         if self.validator_set is not None:
             created.append((VALIDATOR_SET, self.validator_set))
+        contracts = {}
         for name, address in created:
             step = by_step[f"deploy {name}"]
-            contracts[name] = {
-                "address": address,
-                "txHash": step.tx_hash,
-                "blockNumber": step.block_number,
-                "codeHash": self.code_hashes.get(name, ""),
-            }
-        return {
-            "network": self.network,
-            "chainId": self.chain_id,
-            **({"genesisHash": self.genesis_hash} if self.genesis_hash is not None else {}),
-            "deployer": self.deployer,
-            "contracts": contracts,
-            "steps": [
-                {"name": s.name, "txHash": s.tx_hash, "blockNumber": s.block_number, "gasUsed": s.gas_used,
-                 **({"address": s.address} if s.address else {})}
-                for s in self.steps
-            ],
-            "totalGas": self.total_gas,
-            "compiler": self.compiler,
-            "inputs": self.inputs,
-        }
+            contracts[name] = ContractRecord(address, step.tx_hash, step.block_number, self.code_hashes.get(name, ""))
+        return Manifest(
+            network=self.network,
+            contracts=contracts,
+            chain_id=self.chain_id,
+            deployer=self.deployer,
+            genesis_hash=self.genesis_hash,
+            steps=tuple(StepRecord(s.name, s.tx_hash, s.block_number, s.gas_used, s.address) for s in self.steps),
+            compiler=self.compiler,
+            inputs=self.inputs,
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as JSON-ready data."""
+        return self.to_manifest().to_json()
 
 
 Progress = Callable[[Step], None]
-
-
-def contract_at(w3: Web3, name: str, address: str, evm_version: str = DEFAULT_EVM_VERSION) -> Contract:
-    """A web3 contract object for artifact ``name`` at ``address``."""
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name, evm_version).abi)
-
-
-def suite_abis(evm_version: str = DEFAULT_EVM_VERSION) -> list[list[dict[str, Any]]]:
-    """The ABIs of the suite's contracts (for decoding their errors)."""
-    return [load_artifact(name, evm_version).abi for name in (*SUITE, VALIDATOR_SET)]
-
-
-def genesis_hash(w3: Web3) -> str | None:
-    """The hash of the chain's block 0 (``0x``-hex), which tells two chains with the same chain id
-    apart (a local network started again, a test network re-created); ``None`` when the node does
-    not give it (then nothing is compared)."""
-    try:
-        block = w3.eth.get_block(0)
-        value = block["hash"]
-    except Exception:  # noqa: BLE001 - each client raises its own types; unknown is acceptable
-        return None
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    return str(value) if value else None
-
-
-def spec_hash(spec: ConsortiumSpec) -> str:
-    """A hash of a consortium description (when it did not come from a file)."""
-    return hashlib.sha256(repr(spec).encode()).hexdigest()
-
-
-def artifacts_hash(evm_version: str = DEFAULT_EVM_VERSION, names: tuple[str, ...] = SUITE) -> str:
-    """A hash of the creation code of ``names``: it changes when the contracts or settings change."""
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update(load_artifact(name, evm_version).bytecode.encode())
-    return digest.hexdigest()
-
-
-def masked_code(code: bytes, artifact: Artifact) -> bytes:
-    """``code`` with the artifact's immutable slots zeroed, for comparing deployed code."""
-    out = bytearray(code)
-    for refs in artifact.immutable_references.values():
-        for ref in refs:
-            start, length = int(ref["start"]), int(ref["length"])
-            out[start : start + length] = bytes(min(length, max(0, len(out) - start)))
-    return bytes(out)
-
-
-def check_code(w3: Web3, name: str, address: str, artifact: Artifact) -> str:
-    """Check the code at ``address`` is ``artifact``'s; returns its keccak hash."""
-    code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
-    expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
-    if not code:
-        raise DeploymentError(
-            f"{name} at {address} has no code although its creation was mined: the chain could not run the "
-            f"bytecode (compiled for EVM {artifact.evm_version}; set the network's evm_version to what the chain runs)"
-        )
-    if masked_code(code, artifact) != masked_code(expected, artifact):
-        raise DeploymentError(f"the code at {address} is not {name}'s (compiled {artifact.compiler_version})")
-    return "0x" + bytes(keccak(code)).hex()
 
 
 FAULT_ENV = "CONSORTIUM_EVM_FAULT"
@@ -541,5 +474,5 @@ def deploy_suite(
         journal.genesis_hash = genesis
     journal.save()
     if manifest_path is not None:
-        write_json_atomic(manifest_path, deployment.manifest())
+        write_manifest(manifest_path, deployment.to_manifest())
     return deployment

@@ -144,6 +144,10 @@ def deploy_and_govern(tmp_path: Path, chain: Chain) -> dict[str, object]:
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "deployments" / f"{chain.name}.json").read_text())
     assert [s["name"] for s in manifest["steps"]] == STEPS
+    # Pipelined (issue 15 item 2): every step sent before the first receipt is awaited, so all of
+    # them land within 3 consecutive blocks (10 when each waited for the one before).
+    blocks = [int(s["blockNumber"]) for s in manifest["steps"]]
+    assert max(blocks) - min(blocks) <= 2, blocks
     w3 = connect(chain.name, networks_file=tmp_path / "networks.yaml").w3
     deployer_nonce = w3.eth.get_transaction_count(chain.keys[0].address)
 
@@ -154,7 +158,8 @@ def deploy_and_govern(tmp_path: Path, chain: Chain) -> dict[str, object]:
 
     governance_round(w3, manifest["contracts"]["Consortium"]["address"],
                      manifest["contracts"]["PermissionIngress"]["address"], chain.keys[1:5])
-    figures = {"chain": chain.name, "deploySeconds": round(elapsed, 1), "totalGas": manifest["totalGas"]}
+    figures = {"chain": chain.name, "deploySeconds": round(elapsed, 1), "totalGas": manifest["totalGas"],
+               "blocks": max(blocks) - min(blocks) + 1}
     recorded = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
     recorded[chain.name] = figures
     FIGURES.write_text(json.dumps(recorded, indent=2))
