@@ -31,7 +31,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from consortium_evm.chain.signers import RemoteSigner, remote_signer
-from consortium_evm.config.networks import AccountConfig, Network, SignerConfig
+from consortium_evm.config.accounts import AccountConfig, SignerConfig
+from consortium_evm.config.networks import Network
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.signer import Sender, TransactionSigner
 
