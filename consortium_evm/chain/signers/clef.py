@@ -9,6 +9,9 @@ Clef answers on its ``--http`` endpoint (default port 8550) under the ``account_
   ``--chainid`` ("requested chainid N does not match the configuration of the signer"), and its
   rules or operator may deny a request ("request denied") or change it before signing (which the
   check of the returned bytes catches);
+  The optional second parameter is the called method's signature (``castVote(uint256,uint8)``):
+  without one Clef looks the selector up in its 4byte database, and refuses data it cannot match
+  (unless started with ``--advanced``); this signer passes it for every function of our contracts;
 - ``account_signTypedData(address, typedData)`` → the 65-byte EIP-712 signature (v 27/28).
 
 Every request goes through Clef's approval: its JavaScript rules (``--rules``, attested with
@@ -22,6 +25,7 @@ from typing import Any
 from web3 import Web3
 
 from consortium_evm.chain.signers.remote import RemoteSigner, raw_bytes, transaction_request
+from consortium_evm.chain.signers.selectors import method_signature
 from consortium_evm.chain.signers.verify import TransactionFields
 from consortium_evm.errors import SignerMismatchError
 
@@ -33,7 +37,11 @@ class ClefSigner(RemoteSigner):
     label = "the Clef signer"
 
     def _sign_transaction(self, fields: TransactionFields) -> bytes:
-        result = self.call("account_signTransaction", [transaction_request(fields, self.address)])
+        params: list[Any] = [transaction_request(fields, self.address)]
+        signature = method_signature(fields.data) if fields.to is not None else None
+        if signature is not None:
+            params.append(signature)  # Clef checks the data against it instead of refusing an unknown selector
+        result = self.call("account_signTransaction", params)
         if not isinstance(result, dict) or "raw" not in result:
             raise SignerMismatchError(
                 f"{self.label} at {self.url} answered account_signTransaction for account {self.address} "
