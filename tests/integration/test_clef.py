@@ -13,7 +13,9 @@ from web3 import Web3
 
 from consortium_evm.chain.signers import ClefSigner
 from consortium_evm.client import ConsortiumClient
+from consortium_evm.deploy.suite import deploy_suite
 from consortium_evm.domain.devkeys import dev_account
+from consortium_evm.domain.spec import AccountSpec, ConsortiumSpec, GovernanceSettings, MemberSpec, NodeSpec, Role
 from consortium_evm.errors import SignerAccountError, SignerRefusedError
 from consortium_evm.node.anvil import AnvilNode, anvil_accounts
 from consortium_evm.tx.transactions import Transactor
@@ -90,3 +92,18 @@ def test_a_member_proposes_votes_and_signs_a_ballot_through_clef(
     relayed = globex.proposals.submit_vote(ballot)
     assert (relayed.member_id, relayed.voter) == (1, clef.accounts[0])
     assert globex.proposals.get(second.proposal_id).tally.against_votes == 40
+
+
+def test_the_deployment_signs_through_clef(anvil: AnvilNode, clef: Clef, tmp_path: Path) -> None:
+    w3 = Web3(Web3.HTTPProvider(anvil.url))
+    deployer = ClefSigner(clef.url, clef.accounts[0], timeout=20)
+    admin = dev_account(9).address
+    spec = ConsortiumSpec(
+        members=(MemberSpec("Solo", 1, accounts=(AccountSpec(admin, Role.ADMIN | Role.TRANSACT),),
+                            nodes=(NodeSpec("ab" * 64, "10.0.0.9"),)),),
+        settings=GovernanceSettings(voting_period=3600),
+    )
+    deployment = deploy_suite(w3, deployer, spec, network="clef", manifest_path=tmp_path / "clef.json",
+                              poll_interval=0.05)
+    for address in (deployment.consortium, deployment.ingress):
+        assert len(w3.eth.get_code(Web3.to_checksum_address(address))) > 0
