@@ -15,7 +15,8 @@ and its sources, ``EthSignTransactionResultProvider`` / ``EthSignTypedDataResult
 
 Test hooks: ``tamper`` (a function that changes the transaction before it is signed, as a
 compromised signer would), ``sign_with`` (another key), ``token`` (answers 401 without
-``Authorization: Bearer <token>``, as an authenticating proxy in front of it would), ``up``.
+``Authorization: Bearer <token>``, as an authenticating proxy in front of it would), ``up``,
+``high_s`` (typed-data signatures in their high-s form).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Web3SignerDouble:
         self.sign_with: LocalAccount | None = None
         self.token: str | None = None
         self.up = True
+        self.high_s = False
         self.requests: list[tuple[str, list[Any]]] = []
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -102,7 +104,12 @@ class Web3SignerDouble:
                 raise _RpcError(-32602, "Invalid params")
             key = self._key(params[0])
             signed = key.sign_message(encode_typed_data(full_message=json.loads(params[1])))
-            return "0x" + bytes(signed.signature).hex()
+            signature = bytes(signed.signature)
+            if self.high_s:
+                order = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+                high = order - int.from_bytes(signature[32:64], "big")
+                signature = signature[:32] + high.to_bytes(32, "big") + bytes([55 - signature[64]])
+            return "0x" + signature.hex()
         raise _RpcError(-32601, "Method not found")
 
     def _key(self, address: str) -> LocalAccount:

@@ -40,6 +40,8 @@ DEFAULT_SIGNER_TIMEOUT = 30.0
 """Seconds a signing request may take, unless the account's ``signer.timeout`` says otherwise."""
 
 _ids = itertools.count(1)
+_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_HALF_ORDER = _ORDER // 2
 
 
 class RemoteSigner(ABC):
@@ -93,6 +95,9 @@ class RemoteSigner(ABC):
                 f"{result!r}, not a 65-byte signature", self.url, self._address)
         if signature[64] < 27:  # some signers return v as 0/1; the contracts take 27/28
             signature = signature[:64] + bytes([signature[64] + 27])
+        s_value = int.from_bytes(signature[32:64], "big")
+        if s_value > _HALF_ORDER:  # the contracts take low-s signatures only (EIP-2): the same signature's other form
+            signature = signature[:32] + (_ORDER - s_value).to_bytes(32, "big") + bytes([55 - signature[64]])
         signable = encode_typed_data(full_message=dict(full_message))
         try:
             signer = Account.recover_message(signable, signature=signature)

@@ -125,6 +125,9 @@ def test_typed_data_is_signed_by_the_signer_and_checked(double: Web3SignerDouble
     consortium = OTHER.address
     remote = sign_typed(Web3Signer(double.url, KEY.address), "Ballot", message, 1337, consortium)
     assert remote == sign_typed(KEY, "Ballot", message, 1337, consortium)
+    double.high_s = True  # the same signature in its other (high-s) form, which the contracts refuse
+    assert sign_typed(Web3Signer(double.url, KEY.address), "Ballot", message, 1337, consortium) == remote
+    double.high_s = False
     double.sign_with = OTHER
     with pytest.raises(SignerMismatchError, match="typed-data signature by .*not by account"):
         sign_typed(Web3Signer(double.url, KEY.address), "Ballot", message, 1337, consortium)
