@@ -36,6 +36,38 @@ class RPCError(ConsortiumError):
     """The node could not be reached or answered with a fault."""
 
 
+class SignerError(ConsortiumError):
+    """A remote signer (Clef, Web3Signer) did not sign, or signed something else than asked.
+
+    ``url`` is the signer's endpoint and ``account`` the address it was asked to sign for; both
+    are in the message too."""
+
+    def __init__(self, message: str, url: str = "", account: str = "") -> None:
+        self.url = url
+        self.account = account
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.url, self.account))
+
+
+class SignerUnreachableError(SignerError):
+    """The signer could not be reached, timed out, or did not answer JSON-RPC."""
+
+
+class SignerRefusedError(SignerError):
+    """The signer refused or rejected the request (its rules, an operator, its policy)."""
+
+
+class SignerAccountError(SignerError):
+    """The signer does not hold (or has not unlocked) the account it was asked to sign for."""
+
+
+class SignerMismatchError(SignerError):
+    """What the signer returned is not what was asked: another transaction, another chain, or a
+    signature that is not the account's. Nothing was broadcast."""
+
+
 class ChainMismatchError(ConsortiumError):
     """The node's chain id is not the one the configuration expects."""
 

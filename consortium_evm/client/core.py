@@ -34,6 +34,7 @@ from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
 from consortium_evm.deploy.journal import genesis_changed
 from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, Manifest, genesis_hash, manifest_path, read_manifest
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
+from consortium_evm.domain.signatures import TypedDataSigner, TypedSigner
 from consortium_evm.domain.spec import NodeMatch, parse_address
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
 from consortium_evm.tx.signer import Sender
@@ -352,17 +353,20 @@ class ConsortiumClient:
             )
         return self.transactor
 
-    def signer(self, what: str = "signing a vote") -> LocalAccount:
-        """The client's local signing account (for signing votes and admin acceptances); ``what``
-        names the use in the error when there is none."""
+    def signer(self, what: str = "signing a vote") -> TypedSigner:
+        """The client's account as an EIP-712 signer (for signing votes and admin acceptances): a
+        local key, or a remote signer that signs typed data (Clef, Web3Signer); ``what`` names the
+        use in the error when there is none."""
         transactor = self.require_transactor(what)
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
                 f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
             )
-        if not isinstance(transactor.sender, LocalAccount):
-            raise AccountRequiredError(
-                f"{what} needs a local key (a keystore or a key from the environment); account "
-                f"{transactor.sender.address} signs through a remote signer that cannot sign this"
-            )
-        return transactor.sender
+        sender = transactor.sender
+        if isinstance(sender, LocalAccount) or isinstance(sender, TypedDataSigner):
+            return sender
+        raise AccountRequiredError(
+            f"{what} needs EIP-712 typed-data signing; account {sender.address} signs through "
+            f"{type(sender).__name__}, which signs transactions only: use an account with a local key, "
+            "Clef or Web3Signer, or send the transaction instead (a vote: proposals vote)"
+        )

@@ -17,14 +17,18 @@ from consortium_evm.contract_errors import (
     OnlyGovernance,
     UnknownMember,
 )
-from consortium_evm.domain.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
+from consortium_evm.domain.signatures import (
+    TypedSigner,
+    node_address,
+    sign_admin_acceptance,
+    sign_node_consent,
+    typed_message,
+)
 from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address, parse_enode
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
     from consortium_evm.client.core import ConsortiumClient
 
 PAGE_SIZE = 250
@@ -169,7 +173,7 @@ class Members:
         transactor = self._client.require_transactor("accepting an admin registration")
         return transactor.send(self._c.acceptAdmin())
 
-    def sign_admin_acceptance(self, signer: LocalAccount | None = None) -> str:
+    def sign_admin_acceptance(self, signer: TypedSigner | None = None) -> str:
         """The signing account's EIP-712 acceptance of its pending admin registration, as 0x-hex, for
         anyone to submit with ``accept_admin_by_sig`` (a pending account that the rules do not let
         transact accepts this way). It carries the account's consent nonce: it accepts this

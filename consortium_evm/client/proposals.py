@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
@@ -20,7 +19,7 @@ from consortium_evm.client.events import ProposalEvent
 from consortium_evm.client.models import Action, Proposal, Proposed, SignedVote, Support, Tally, Voted
 from consortium_evm.contract_errors import UnknownProposal
 from consortium_evm.domain.proposals import ProposalState, proposal_number, proposer_member_id
-from consortium_evm.domain.signatures import sign_typed
+from consortium_evm.domain.signatures import TypedSigner, sign_typed
 from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
 from consortium_evm.tx.transactions import Sent
@@ -193,7 +192,7 @@ class Proposals:
         proposal_id: int | str,
         support: Support | str | int,
         *,
-        signer: LocalAccount | None = None,
+        signer: TypedSigner | None = None,
         nonce: int | None = None,
     ) -> SignedVote:
         """Sign a ballot (EIP-712) for someone else to submit. ``signer`` defaults to the client's

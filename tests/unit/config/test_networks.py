@@ -288,7 +288,7 @@ def test_account_entry_shape(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + "    accounts:\n      a: {keystore: k.json, private_key_env: K}\n")
     assert error_of(path) == (
         f"{path}:7: networks.local.accounts.a: an account needs exactly one of keystore (with password_env), "
-        "private_key_env or dev_account"
+        "private_key_env, dev_account or signer"
     )
     path = write(tmp_path, BASE + "    accounts:\n      a: {private_key_env: K, password_env: P}\n")
     assert error_of(path) == f"{path}:7: networks.local.accounts.a: password_env goes with keystore"
