@@ -1,5 +1,4 @@
-"""``consortium-evm deploy`` and ``consortium-evm run``: thin layers over :mod:`consortium_evm.deploy.suite`
-and :mod:`consortium_evm.workflows.scripting`."""
+"""``consortium-evm deploy``: a thin layer over :mod:`consortium_evm.deploy.suite`."""
 
 from __future__ import annotations
 
@@ -9,11 +8,12 @@ from pathlib import Path
 import click
 
 from consortium_evm.chain.connect import connect
+from consortium_evm.cli.group import on_interrupt
 from consortium_evm.cli.options import network_or_tester_option, networks_file_option
 from consortium_evm.compiler.pipeline import compile_project
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION
 from consortium_evm.config.consortium_file import load_consortium
-from consortium_evm.deploy.journal import set_aside
+from consortium_evm.deploy.journal import Journal, set_aside
 from consortium_evm.deploy.suite import Step, deploy_suite
 from consortium_evm.tx.fees import check_funds
 from consortium_evm.tx.signer import sender_address
@@ -25,6 +25,23 @@ DEPLOY_GAS = 5_300_000
 
 MEMBER_GAS = 400_000
 """Gas of bootstrapping one founding member with a few accounts and nodes, for the funds check."""
+
+
+def interrupted_deployment(network_name: str, out_dir: str) -> str:
+    """What an interrupted deployment leaves: what its journal holds, and that a rerun resumes."""
+    if network_name == "tester":
+        return "the embedded chain ended with this process: nothing to resume"
+    path = Path(out_dir) / f"{network_name}.journal.json"
+    journal = Journal.load(path) if path.exists() else None
+    if journal is None:
+        return f"nothing was recorded in {path}: run the same `consortium-evm deploy` again to start"
+    mined = [s.name for s in journal.steps.values() if s.status == "mined"]
+    sent = [s.name for s in journal.steps.values() if s.status != "mined"]
+    held = f"{len(mined)} transaction(s) mined" + (f" ({', '.join(mined)})" if mined else "")
+    if sent:
+        held += f", {len(sent)} sent and not yet seen mined ({', '.join(sent)}: a rerun waits for them, never resends)"
+    return (f"the journal {path} holds {held}; run the same `consortium-evm deploy --network {network_name} ...` "
+            "again to resume (nothing is sent twice)")
 
 
 def _progress(step: Step) -> None:
@@ -49,6 +66,7 @@ def _progress(step: Step) -> None:
               help="Start a new deployment: the network's journal and manifest, if any, are kept aside "
                    "(renamed <file>.old-<UTC time>), never deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
+@on_interrupt(lambda params: interrupted_deployment(params["network_name"], params["out_dir"]))
 def deploy_command(
     network_name: str,
     consortium_file: str,

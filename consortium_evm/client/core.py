@@ -134,9 +134,13 @@ class ConsortiumClient:
         the client only reads. The node's chain id is checked against the file before anything else.
         """
         from consortium_evm.chain.connect import connect
+        from consortium_evm.config.networks import load_network
 
+        # The network first: an unknown name is said to be unknown (with the known ones), not
+        # to lack a deployment.
+        config = load_network(network, networks_file, environ=environ)
         manifest = read_manifest(Path(deployments_dir) / f"{network}.json", network)
-        connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)
+        connection = connect(config, environ=environ, prompt=prompt)
         return cls.for_deployment(connection, manifest, account=account)
 
     @classmethod
@@ -348,10 +352,7 @@ class ConsortiumClient:
     def require_transactor(self, what: str) -> Transactor:
         """The transactor, or an AccountRequiredError saying what needed it."""
         if self.transactor is None:
-            raise AccountRequiredError(
-                f"{what} needs a signing account: connect with account=NAME (a named account of networks.yaml) "
-                "or pass account= to from_web3"
-            )
+            raise AccountRequiredError(what)
         return self.transactor
 
     def signer(self, what: str = "signing a vote") -> LocalAccount:
@@ -360,12 +361,12 @@ class ConsortiumClient:
         transactor = self.require_transactor(what)
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
-                f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
+                what, f"needs the account's private key; {transactor.sender} is an account the node unlocks", None
             )
         if not isinstance(transactor.sender, LocalAccount):
             raise AccountRequiredError(
-                f"{what} needs a local key (a keystore or a key from the environment); account "
-                f"{transactor.sender.address} signs through a remote signer that cannot sign this"
+                what, f"needs a local key (a keystore or a key from the environment); account "
+                f"{transactor.sender.address} signs through a remote signer that cannot sign this", None
             )
         return transactor.sender
 
