@@ -125,7 +125,31 @@ def _snake(name: str) -> str:
 
 
 class AccountRequiredError(ConfigError):
-    """A transaction was asked of a client connected without a signing account."""
+    """A transaction (or a signature) was asked of a client without the account it needs.
+
+    The message is ``<what> <problem>: <remedy>``; ``what`` says what needed the account
+    (``proposing``), ``problem`` what is missing, and ``remedy`` what to do in the Python API's
+    words (``connect with account=NAME``). A program in other words (the CLI's ``--account NAME``)
+    says it with :meth:`message_with` and its own remedy, keeping the rest.
+    """
+
+    API_REMEDY = "connect with account=NAME (a named account of networks.yaml) or pass account= to from_web3"
+    """What the Python API says to do when a client has no signing account."""
+
+    def __init__(self, what: str, problem: str = "needs a signing account", remedy: str | None = API_REMEDY) -> None:
+        self.what = what
+        self.problem = problem
+        self.remedy = remedy
+        super().__init__(self.message_with(remedy))
+
+    def message_with(self, remedy: str | None) -> str:
+        """The message with ``remedy`` in place of the API's (only when it had one: a missing key
+        of an account that is there is said the same way everywhere)."""
+        shown = remedy if self.remedy is not None else None
+        return f"{self.what} {self.problem}" + (f": {shown}" if shown else "")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.problem, self.remedy))
 
 
 class DeploymentError(ConsortiumError):

@@ -1,5 +1,4 @@
-"""``consortium-evm deploy`` and ``consortium-evm run``: thin layers over the deploy service
-(:mod:`consortium_evm.workflows.deployment`) and :mod:`consortium_evm.workflows.scripting`."""
+"""``consortium-evm deploy``: a thin layer over the deploy service (:mod:`consortium_evm.workflows.deployment`)."""
 
 from __future__ import annotations
 
@@ -8,11 +7,12 @@ import json
 import click
 
 from consortium_evm.chain.connect import connect
+from consortium_evm.cli.group import on_interrupt
 from consortium_evm.cli.options import network_or_tester_option, networks_file_option
 from consortium_evm.deploy.manifest import manifest_path
 from consortium_evm.deploy.suite import Step
 from consortium_evm.tx.signer import sender_address
-from consortium_evm.workflows.deployment import deploy_network, deployer_account
+from consortium_evm.workflows.deployment import deploy_network, deployer_account, interrupted_deployment
 
 
 def _progress(step: Step) -> None:
@@ -37,6 +37,7 @@ def _progress(step: Step) -> None:
               help="Start a new deployment: the network's journal and manifest, if any, are kept aside "
                    "(renamed <file>.old-<UTC time>), never deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
+@on_interrupt(lambda params: interrupted_deployment(params["network_name"], params["out_dir"]))
 def deploy_command(
     network_name: str,
     consortium_file: str,

@@ -132,9 +132,13 @@ class ConsortiumClient:
         the client only reads. The node's chain id is checked against the file before anything else.
         """
         from consortium_evm.chain.connect import connect
+        from consortium_evm.config.networks import load_network
 
+        # The network first: an unknown name is said to be unknown (with the known ones), not
+        # to lack a deployment.
+        config = load_network(network, networks_file, environ=environ)
         manifest = read_manifest(manifest_path(deployments_dir, network), network)
-        connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)
+        connection = connect(config, environ=environ, prompt=prompt)
         return cls.for_deployment(connection, manifest, account=account)
 
     @classmethod
@@ -347,10 +351,7 @@ class ConsortiumClient:
     def require_transactor(self, what: str) -> Transactor:
         """The transactor, or an AccountRequiredError saying what needed it."""
         if self.transactor is None:
-            raise AccountRequiredError(
-                f"{what} needs a signing account: connect with account=NAME (a named account of networks.yaml) "
-                "or pass account= to from_web3"
-            )
+            raise AccountRequiredError(what)
         return self.transactor
 
     def signer(self, what: str = "signing a vote") -> TypedSigner:
@@ -360,13 +361,15 @@ class ConsortiumClient:
         transactor = self.require_transactor(what)
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
-                f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
+                what, f"needs the account's private key; {transactor.sender} is an account the node unlocks", None
             )
         sender = transactor.sender
         if isinstance(sender, LocalAccount) or isinstance(sender, TypedDataSigner):
             return sender
         raise AccountRequiredError(
-            f"{what} needs EIP-712 typed-data signing; account {sender.address} signs through "
-            f"{type(sender).__name__}, which signs transactions only: use an account with a local key, "
-            "Clef or Web3Signer, or send the transaction instead (a vote: proposals vote)"
+            what,
+            f"needs EIP-712 typed-data signing; account {sender.address} signs through {type(sender).__name__}, "
+            "which signs transactions only (use a local key, Clef or Web3Signer, or send the transaction itself: "
+            "a vote by `proposals vote`)",
+            None,
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from consortium_evm.chain.connect import Connection
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION
 from consortium_evm.config.consortium_file import load_consortium
-from consortium_evm.deploy.journal import set_aside
+from consortium_evm.deploy.journal import Journal, set_aside
 from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, manifest_path
 from consortium_evm.deploy.suite import Deployment, Progress, deploy_suite
 from consortium_evm.tx.signer import Sender
@@ -37,8 +37,34 @@ class DeploymentFiles:
 def deployment_files(connection: Connection, out_dir: str | Path = DEFAULT_DEPLOYMENTS_DIR) -> DeploymentFiles:
     """The journal and manifest paths of ``connection``'s network under ``out_dir``."""
     name = connection.network.name
-    journal = None if connection.network.is_tester else Path(out_dir) / f"{name}.journal.json"
+    journal = None if connection.network.is_tester else journal_path(out_dir, name)
     return DeploymentFiles(journal, manifest_path(out_dir, name))
+
+
+def journal_path(out_dir: str | Path, network: str) -> Path:
+    """Where network ``network``'s deployment journal is kept under ``out_dir``."""
+    return Path(out_dir) / f"{network}.journal.json"
+
+
+def interrupted_deployment(network: str, out_dir: str | Path = DEFAULT_DEPLOYMENTS_DIR) -> str:
+    """What an interrupted deployment of ``network`` leaves: what its journal holds, and that a
+    rerun resumes it."""
+    if network == "tester":
+        return "the embedded chain ended with this process: nothing to resume"
+    path = journal_path(out_dir, network)
+    journal = Journal.load(path) if path.exists() else None
+    if journal is None or not journal.steps:
+        return f"nothing was recorded in {path}: run the same `consortium-evm deploy` again to start"
+    by_status: dict[str, list[str]] = {"mined": [], "sent": [], "signed": []}
+    for step in journal.steps.values():
+        by_status.setdefault(step.status, []).append(step.name)
+    held = [f"{len(by_status['mined'])} transaction(s) mined"]
+    if by_status["sent"]:
+        held.append(f"{len(by_status['sent'])} sent and not yet seen mined (a rerun waits for them)")
+    if by_status["signed"]:
+        held.append(f"{len(by_status['signed'])} signed and not yet sent (a rerun sends exactly those bytes)")
+    return (f"the journal {path} holds {', '.join(held)}; run the same `consortium-evm deploy --network {network} ...` "
+            "again to resume (nothing is sent twice)")
 
 
 def deployer_account(connection: Connection, account: str | int = "deployer") -> Sender:

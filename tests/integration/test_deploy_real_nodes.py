@@ -235,7 +235,7 @@ def test_a_deployment_resumes_after_the_node_was_stopped(tmp_path: Path, geth: o
         assert killed.returncode == 75
         stop_network(root, timeout=10)
         down = run_cli(tmp_path, chain)
-        assert down.returncode == 1
+        assert down.returncode == 4
         assert down.stderr.strip().startswith("Error: cannot reach the JSON-RPC endpoint")
         state = start_network(root, timeout=60, log=None)
         resumed = run_cli(tmp_path, chain)
@@ -247,7 +247,7 @@ def test_a_deployment_resumes_after_the_node_was_stopped(tmp_path: Path, geth: o
 
 
 def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> None:
-    """Insufficient funds, and a receipt that never comes (the node stops mining): one line, exit 1."""
+    """Insufficient funds, and a receipt that never comes (the node stops mining): one line, exit 3 (DeploymentError: configuration, by the table in cli/group)."""
     from eth_account import Account
 
     chain = anvil_chain(anvil)
@@ -260,7 +260,7 @@ def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> N
          str(tmp_path / "deployments")],
         capture_output=True, text=True, env={**os.environ, "IT_DEPLOYER_KEY": poor.key.hex()}, timeout=120,
     )
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert f"account {poor.address} has 0 wei" in result.stderr and "Traceback" not in result.stderr
 
     idle = start_anvil(no_mining=True)
@@ -268,7 +268,7 @@ def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> N
         stalled = Chain("anvil", idle.url, idle.chain_id, "dev", chain.keys)
         networks_yaml(tmp_path / "networks.yaml", stalled)
         result = run_cli(tmp_path, stalled, "--receipt-timeout", "3")
-        assert result.returncode == 1
+        assert result.returncode == 3
         assert "no receipt for" in result.stderr and "run the deployment again to resume" in result.stderr
     finally:
         idle.stop()
@@ -287,7 +287,7 @@ def test_a_reverting_step_is_named_with_its_custom_error(tmp_path: Path, anvil: 
     journal["complete"] = False
     journal_path.write_text(json.dumps(journal))
     result = run_cli(tmp_path, chain)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "step 'start governance' would revert: reverted with NotBootstrapper(caller=" in result.stderr
 
 
@@ -301,7 +301,7 @@ def test_bytecode_the_chain_cannot_run_is_named(tmp_path: Path) -> None:
         text = (tmp_path / "networks.yaml").read_text().replace("    consensus: dev\n", "    consensus: dev\n    evm_version: shanghai\n")
         (tmp_path / "networks.yaml").write_text(text)
         result = run_cli(tmp_path, chain)
-        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.returncode == 3, result.stdout + result.stderr
         assert "step 'deploy Consortium'" in result.stderr and "compiled for EVM shanghai" in result.stderr
         assert "Traceback" not in result.stderr
         w3 = Web3(Web3.HTTPProvider(node.url))

@@ -313,12 +313,12 @@ def test_cli_compile_prints_sizes(tiny: CompileResult, monkeypatch: pytest.Monke
     assert json.loads(as_json.stdout)["contracts"]["Tiny"]["deployedSize"] == size
 
 
-def test_cli_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cli_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     make_project(tmp_path, {"contracts/Tiny.sol": TINY, "contracts/lib/Doubler.sol": DOUBLER})
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOLC_BINARY", str(tmp_path / "missing-solc"))
     result = CliRunner().invoke(main, ["compile", "--force"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith("Error: SOLC_BINARY=")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output

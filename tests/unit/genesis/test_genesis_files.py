@@ -201,7 +201,7 @@ def test_cli_errors_are_one_line_with_a_fix(tmp_path: Path) -> None:
     runner = CliRunner()
     no_network = write(tmp_path, YAML.split("network:")[0])
     result = runner.invoke(main, ["genesis", "clique", "--consortium", str(no_network), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1 and "has no network section" in result.output
+    assert result.exit_code == 3 and "has no network section" in result.output
     result = runner.invoke(main, ["genesis", "qbft", "--consortium", str(write(tmp_path)), "-o", str(tmp_path / "o"),
                                   "--validators-from", "header", "--switch-to-contract-at", "10"])
     assert result.exit_code == 2 and "--switch-to-contract-at starts in header mode" in result.output
@@ -212,8 +212,8 @@ def test_node_start_from_a_genesis_needs_its_keys(tmp_path: Path) -> None:
     genesis.write_text(json.dumps({"config": {"chainId": 1, "clique": {"period": 1}}, "alloc": {}}))
     runner = CliRunner()
     result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--data-dir", str(tmp_path / "n")])
-    assert result.exit_code == 1 and "--genesis and --keys go together" in result.output
+    assert result.exit_code == 3 and "--genesis and --keys go together" in result.output
     (tmp_path / "keys").mkdir()
     result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--keys", str(tmp_path / "keys"),
                                   "--data-dir", str(tmp_path / "n")])
-    assert result.exit_code == 1 and "no node*/nodekey files" in result.output
+    assert result.exit_code == 3 and "no node*/nodekey files" in result.output
