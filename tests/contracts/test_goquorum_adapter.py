@@ -17,6 +17,7 @@ from eth_abi.abi import decode
 from web3 import Web3
 
 from consortium_evm.compiler import load_artifact
+from consortium_evm.domain.goquorum import adapter_creation
 from consortium_evm.domain.permission import TRUE_WORD, connection_question, transaction_question
 from tests.support.consortium import enode
 from tests.support.contracts import DEPLOY, TRANSACT, ZERO, check_error, reverts, send
@@ -48,7 +49,9 @@ def selector(signature: str) -> str:
 
 
 def adapter_in_front_of(env: Any, target: str) -> Any:
-    return deploy(env, "GoQuorumPermissionAdapter", [target], env.spare[2])
+    """The adapter created as the deployment creates it (domain.goquorum.adapter_creation)."""
+    creation = adapter_creation(target)
+    return deploy(env, creation.artifact, list(creation.constructor_args), env.spare[2])
 
 
 @pytest.fixture
