@@ -75,8 +75,9 @@ def _print(output: GenesisOutput) -> None:
     for path in output.files:
         click.echo(f"  {path}")
     click.echo("pre-deployed contracts (in force from block 0):")
+    width = max(len(name) for name in output.contracts)
     for name, address in output.contracts.items():
-        click.echo(f"  {name:<18} {address}")
+        click.echo(f"  {name:<{width}} {address}")
     click.echo(f"validators: {', '.join(output.validators)}")
     if output.validator_selection is not None:
         click.echo(f"QBFT validator selection: {output.validator_selection}")

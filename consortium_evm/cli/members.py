@@ -12,7 +12,7 @@ from consortium_evm.cli.options import ClientOptions, client_options, make_clien
 from consortium_evm.cli.output import ADDRESS, echo_json, short, table, when
 from consortium_evm.client import ConsortiumClient, Member, MemberDetails
 from consortium_evm.client.members import node_url, parse_node_private_key, parse_signature
-from consortium_evm.domain.spec import MemberStatus, NodeSpec, Role, parse_address, parse_enode
+from consortium_evm.domain.spec import MemberStatus, NodeSpec, Role, parse_enode
 from consortium_evm.errors import ConfigError
 
 

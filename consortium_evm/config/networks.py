@@ -67,12 +67,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EVM_VERSIONS
 from consortium_evm.config.accounts import AccountConfig
 from consortium_evm.config.fields import AutoGasPrice, GasPolicy, GasPricePolicy, StrictModel, no_bool
 from consortium_evm.config.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
+from consortium_evm.domain.goquorum import GOQUORUM
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import TESTER_CHAIN_ID
 
@@ -147,6 +148,23 @@ class NetworkModel(StrictModel):
         if value not in EVM_VERSIONS:
             raise ValueError(f"unknown EVM version {value!r}; expected one of: {', '.join(EVM_VERSIONS)}")
         return value
+
+    @model_validator(mode="after")
+    def _goquorum(self) -> NetworkModel:
+        # GoQuorum 24.4.1 runs geth 1.10.3's EVM and transactions: nothing after berlin (the london
+        # artifacts are byte for byte the berlin ones), no type-2 transactions.
+        if self.client == GOQUORUM:
+            if EVM_VERSIONS.index(self.evm_version) > EVM_VERSIONS.index("london"):
+                raise ValueError(
+                    f"evm_version {self.evm_version} does not run on GoQuorum (its EVM is berlin-level): "
+                    "use london (the shipped artifacts, which have no london-only opcode) or berlin"
+                )
+            if self.gas_price.policy == "eip1559":
+                raise ValueError(
+                    "gas_price eip1559 does not work on GoQuorum (it refuses type-2 transactions): use zero, "
+                    "the default of a GoQuorum genesis, or legacy"
+                )
+        return self
 
 
 class _FileShape(StrictModel):

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from consortium_evm.chain.connect import connect
-from consortium_evm.cli import main
 from consortium_evm.deploy.suite import FAULT_ENV, contract_at, suite_abis
 from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import NodeSpec

@@ -16,7 +16,6 @@ from consortium_evm.chain.accounts import AccountLoader
 from consortium_evm.chain.signers import ClefSigner, Web3Signer
 from consortium_evm.chain.signers.verify import decode_signed
 from consortium_evm.cli import accounts as accounts_cli
-from consortium_evm.client import ConsortiumClient
 from consortium_evm.config.networks import load_network
 from consortium_evm.domain.devkeys import dev_account
 from consortium_evm.domain.signatures import sign_typed
