@@ -23,8 +23,9 @@ from consortium_evm.util.atomic import write_json_atomic
 if TYPE_CHECKING:
     from web3 import Web3
 
-SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
-"""The contracts a manifest may name (the ValidatorSet only when the consortium lists validators)."""
+SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet", "GoQuorumPermissionAdapter")
+"""The contracts a manifest may name (the ValidatorSet only when the consortium lists validators;
+the adapter only on a GoQuorum network)."""
 
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
 """Where manifests (and journals) are kept unless told otherwise."""
@@ -89,6 +90,12 @@ class Manifest:
     def validator_set(self) -> str | None:
         """The ValidatorSet's address, when the consortium listed validators."""
         record = self.contracts.get("ValidatorSet")
+        return record.address if record else None
+
+    @property
+    def goquorum_adapter(self) -> str | None:
+        """GoQuorum's permission adapter's address, on a GoQuorum network."""
+        record = self.contracts.get("GoQuorumPermissionAdapter")
         return record.address if record else None
 
     @property
