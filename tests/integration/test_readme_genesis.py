@@ -1,4 +1,4 @@
-"""The README's "Genesis and validators" blocks, run as a new user runs them, on real geth nodes.
+"""The README's genesis network and its how-tos, run as a new user runs them, on real geth nodes.
 
 ``genesis-start`` makes the development keys and the Clique genesis of
 consortium.genesis.example.yaml, starts a three-node network on it (two signers, one follower) and
