@@ -139,7 +139,7 @@ class Manifest:
             raise malformed("it is not a JSON object")
         contracts = data.get("contracts")
         if not isinstance(contracts, Mapping):
-            raise malformed("no contracts")
+            raise malformed(f"no contracts.{required[0]}" if required else "no contracts")
         for name in required:
             if name not in contracts:
                 raise malformed(f"no contracts.{name}")

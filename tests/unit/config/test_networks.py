@@ -213,8 +213,8 @@ def test_wrong_type_in_a_nested_policy(tmp_path: Path) -> None:
     assert error_of(path).startswith(f"{path}:8: networks.local.gas_price.price: 'lots' is not an amount of wei")
     path = write(tmp_path, BASE + "    gas_price: cheap\n")
     message = error_of(path)
-    assert message.startswith(f"{path}:6: networks.local.gas_price: Input tag 'cheap'")
-    assert "'zero', 'legacy', 'eip1559', 'auto'" in message
+    assert message.startswith(f"{path}:6: networks.local.gas_price: unknown policy 'cheap'")
+    assert "expected one of: zero, legacy, eip1559, auto" in message
     path = write(tmp_path, BASE + "    gas_price: {policy: legacy, price: 5 gwei, max_price: 1 gwei}\n")
     assert error_of(path) == f"{path}:6: networks.local.gas_price: price is above max_price"
 
