@@ -65,6 +65,7 @@ def test_shipped_file_local_anvil_consortium() -> None:
     assert (from_genesis.url, from_genesis.chain_id, from_genesis.consensus) == ("local-node", 1338, "clique")
     assert {name: a.dev_account for name, a in from_genesis.accounts.items()} == {
         "deployer": 0, "acme": 1, "globex": 2, "initech": 3,
+        "acme-deployer": 4, "hooli": 5, "acme-new": 6,  # the README's how-tos
     }
     anvil = networks["anvil"]
     assert (anvil.url, anvil.chain_id, anvil.consensus) == ("http://127.0.0.1:8545", 31337, "dev")
