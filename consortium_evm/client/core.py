@@ -32,7 +32,7 @@ from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
 from consortium_evm.deploy.journal import genesis_changed
-from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, Manifest, genesis_hash, manifest_path, read_manifest
+from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, FounderRecord, Manifest, genesis_hash, manifest_path, read_manifest
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
 from consortium_evm.domain.signatures import TypedDataSigner, TypedSigner
 from consortium_evm.domain.spec import NodeMatch, parse_address
@@ -73,8 +73,12 @@ class ConsortiumClient:
         evm_version: str = DEFAULT_EVM_VERSION,
         log_chunk: int = 5_000,
         validator_set: str | None = None,
+        founders: tuple[FounderRecord, ...] = (),
     ) -> None:
         self.w3 = w3
+        self.founders = founders
+        """The founding members of a genesis-built chain (its manifest's ``genesis.founders``): their
+        accounts and nodes have no events, so :meth:`Members.details` starts from them."""
         self.network_name = network_name
         self.from_block = int(from_block)
         self.log_chunk = int(log_chunk)
@@ -190,6 +194,7 @@ class ConsortiumClient:
             confirmations=connection.confirmations,
             evm_version=connection.network.evm_version,
             validator_set=addresses.get("ValidatorSet"),
+            founders=manifest.founders,
         )
 
     @classmethod

@@ -223,14 +223,21 @@ class Members:
         return transactor.send(self._c.acceptAdminBySig(parse_address(account, "account"), raw))
 
     def details(self, member_id: int) -> MemberDetails:
-        """A member with its current accounts and nodes (rebuilt from the registry's events, each
-        account and node checked against its record)."""
+        """A member with its current accounts and nodes (rebuilt from the registry's events, after
+        the founders a genesis pre-deployed without events, each account and node checked against
+        its record)."""
         member = self.get(member_id)
         events = self._client.events.history(
             kinds=("AccountAdded", "AccountRemoved", "NodeAdded", "NodeRemoved"), member_id=member_id
         )
         accounts: dict[str, None] = {}
         nodes: dict[str, MemberNode] = {}
+        for founder in self._client.founders:
+            if founder.member_id == member_id:
+                accounts.update(dict.fromkeys(founder.accounts))
+                for public_key, host, port in founder.nodes:
+                    key = "0x" + node_key(public_key).hex()
+                    nodes[key] = MemberNode(public_key, host, port, member_id, key)
         for event in events:
             args = event.args
             if event.name == "AccountAdded":

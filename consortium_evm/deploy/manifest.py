@@ -60,6 +60,17 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
+class FounderRecord:
+    """A founding member as a genesis pre-deployed it: a chain that starts from a genesis file has no
+    events for its founders' accounts and nodes, so its manifest (``contracts.json``) lists them."""
+
+    member_id: int
+    accounts: tuple[str, ...]
+    nodes: tuple[tuple[str, str, int], ...]
+    """(public key as 128 hex digits, host, port) of each node."""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What a finished deployment left: where its contracts are, on which chain, made how."""
 
@@ -72,6 +83,8 @@ class Manifest:
     steps: tuple[StepRecord, ...] = ()
     compiler: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, str] = field(default_factory=dict)
+    founders: tuple[FounderRecord, ...] = ()
+    """The founding members of a genesis-built chain (empty for a deployed one: it has their events)."""
 
     @property
     def consortium(self) -> str:
@@ -122,6 +135,7 @@ class Manifest:
             "totalGas": self.total_gas,
             "compiler": dict(self.compiler),
             "inputs": dict(self.inputs),
+            **({"genesis": {"founders": [founder_json(f) for f in self.founders]}} if self.founders else {}),
         }
 
     @classmethod
@@ -172,6 +186,18 @@ class Manifest:
             )
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise malformed(f"steps: {exc}") from None
+        genesis_part = data.get("genesis")
+        try:
+            founders = tuple(
+                FounderRecord(
+                    int(f["memberId"]),
+                    tuple(parse_address(a, "genesis.founders.accounts") for a in f.get("accounts", ())),
+                    tuple((str(n["publicKey"]), str(n["host"]), int(n["port"])) for n in f.get("nodes", ())),
+                )
+                for f in (genesis_part.get("founders", ()) if isinstance(genesis_part, Mapping) else ())
+            )
+        except (TypeError, KeyError, ValueError, AttributeError, ConfigError) as exc:
+            raise malformed(f"genesis.founders: {exc}") from None
         return cls(
             network=str(data.get("network", network)),
             contracts=records,
@@ -181,7 +207,17 @@ class Manifest:
             steps=steps,
             compiler=dict(data.get("compiler") or {}),
             inputs=dict(data.get("inputs") or {}),
+            founders=founders,
         )
+
+
+def founder_json(founder: FounderRecord) -> dict[str, Any]:
+    """A founder as ``contracts.json`` lists it under ``genesis.founders``."""
+    return {
+        "memberId": founder.member_id,
+        "accounts": list(founder.accounts),
+        "nodes": [{"publicKey": key, "host": host, "port": port} for key, host, port in founder.nodes],
+    }
 
 
 def read_manifest(path: Path, network: str, required: tuple[str, ...] = ("Consortium",)) -> Manifest:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from eth_utils.crypto import keccak
 
+from consortium_evm.deploy.manifest import FounderRecord, founder_json
 from consortium_evm.domain.goquorum import (
     ADAPTER,
     PERMISSION_CONFIG_FILE,
@@ -117,10 +118,20 @@ def genesis_alloc_with_contracts(
 
 
 def contracts_manifest(
-    consensus: Consensus, network: NetworkSpec, predeployed: Predeployment, consortium_sha256: str | None
+    consensus: Consensus,
+    network: NetworkSpec,
+    predeployed: Predeployment,
+    consortium_sha256: str | None,
+    spec: ConsortiumSpec | None = None,
 ) -> dict[str, Any]:
     """``contracts.json``: the deployment manifest's shape (``contracts.<name>.address``), so that
-    the tools that read ``deployments/<network>.json`` can read it too."""
+    the tools that read ``deployments/<network>.json`` can read it too; with ``spec``, its founding
+    members' accounts and nodes (``genesis.founders``: the chain has no events for them)."""
+    founders = [
+        founder_json(FounderRecord(index, tuple(a.address for a in member.accounts),
+                                   tuple((n.enode_id, n.host, n.port) for n in member.nodes)))
+        for index, member in enumerate(spec.members if spec is not None else (), start=1)
+    ]
     contracts = {
         name: {
             "address": address,
@@ -141,6 +152,7 @@ def contracts_manifest(
             "timestamp": network.timestamp,
             "bootstrapSteps": list(predeployed.steps),
             "bootstrapGas": predeployed.gas_used,
+            **({"founders": founders} if founders else {}),
             "how": "the bootstrap (deploy_suite) ran on anvil with this chain id and fork as the "
             "deployer above (impersonated; nobody has its key); code and storage were read back "
             "with anvil_dumpState",
@@ -245,7 +257,7 @@ def generate_genesis(
     enodes = consortium_enodes(spec)
     files[out_dir / "static-nodes.json"] = enodes
     texts[out_dir / "bootnodes.txt"] = ",".join(enodes) + "\n"
-    files[out_dir / "contracts.json"] = contracts_manifest(consensus, network, predeployed, consortium_sha256)
+    files[out_dir / "contracts.json"] = contracts_manifest(consensus, network, predeployed, consortium_sha256, spec)
 
     for path, data in files.items():
         write_json_atomic(path, data)

@@ -115,6 +115,11 @@ def test_clique_genesis_for_geth(tmp_path: Path) -> None:
     manifest = read(out / "contracts.json")
     assert manifest["contracts"]["PermissionIngress"]["address"] == INGRESS_ADDRESS
     assert manifest["genesis"]["bootstrapSteps"][-1] == "start governance"
+    # the founders, which the chain has no events for (members show starts from them)
+    from consortium_evm.deploy.manifest import Manifest
+
+    founders = Manifest.from_json(manifest).founders
+    assert founders and founders[0].member_id == 1 and founders[0].nodes[0][0] == ID
 
 
 def test_ibft2_genesis_for_besu(tmp_path: Path) -> None:
