@@ -2,10 +2,11 @@
 
 Three things depend on where the compiler puts the Consortium's state and how it packs its structs:
 
-* ``_castVote`` and ``propose`` read and write a proposal's and a member's word as whole words, with
-  hand-written bit positions (the ``_P_*`` and ``_M_*`` constants of ConsortiumGovernance.sol, the
-  ``_A_*`` ones of MemberRegistry.sol for the account word, and the
-  ``uint72(c)`` and ``uint16(p >> _P_FLAGS)`` masks next to them);
+* ``_castVote`` and ``propose`` read and write a proposal's and a member's word as whole words, the
+  account registry the account word, and the settings history keeps the settings as one value, all
+  through the named bit positions and pack and unpack helpers of the storage libraries
+  (contracts/storage/: ``ProposalWord``, ``MemberWord``, ``AccountWord``, ``SettingsWord``), whose
+  positions and masks are checked here against the compiler's offsets;
 * a genesis file pre-deploys the Consortium with the storage a bootstrap left, so a later build must
   read that storage the same way;
 * the client reads nothing from raw storage, but an upgrade or audit compares layouts.
@@ -36,6 +37,7 @@ from tests.support.consortium import Env
 ROOT = resolve_root(Path(__file__).resolve().parents[2])
 GOVERNANCE_SOL = ROOT / "contracts" / "governance" / "ConsortiumGovernance.sol"
 REGISTRY_SOL = ROOT / "contracts" / "registry" / "MemberRegistry.sol"
+STORAGE_DIR = ROOT / "contracts" / "storage"
 
 STATE_VARIABLES = [
     # (label, slot, offset in bytes): MemberRegistry's, then ConsortiumGovernance's, then Consortium's.
@@ -94,24 +96,43 @@ STRUCTS: dict[str, list[tuple[str, int, int, int]]] = {
 }
 """The packed structs the hand-written code and the genesis depend on: each is one word."""
 
-BIT_CONSTANTS = {
-    # constant in ConsortiumGovernance.sol -> (struct, member whose offset it is)
-    "_P_VOTE_END": ("ProposalCore", "voteEnd"),
-    "_P_SNAPSHOT": ("ProposalCore", "snapshot"),
-    "_P_FLAGS": ("ProposalCore", "executed"),
-    "_P_FOR": ("ProposalCore", "forVotes"),
-    "_P_AGAINST": ("ProposalCore", "againstVotes"),
-    "_P_ABSTAIN": ("ProposalCore", "abstainVotes"),
-    "_M_WEIGHT": ("MemberCore", "weight"),
-    "_M_CHECKPOINT": ("MemberCore", "checkpointEpoch"),
-    "_M_VOTE_BASE": ("MemberCore", "voteBase"),
-    "_M_BALLOT_NONCE": ("MemberCore", "ballotNonce"),
-    "_M_VOTE_BITS": ("MemberCore", "voteBits"),
-    # constant in MemberRegistry.sol (the account word written whole by _addAccounts/_storeAccount)
-    "_A_FLAGS": ("Account", "flags"),
-    "_A_PENDING": ("Account", "adminPending"),
-    "_A_CONSENT_NONCE": ("Account", "consentNonce"),
+WORD_LIBRARIES: dict[str, tuple[str, dict[str, str]]] = {
+    # library in contracts/storage/ -> (struct it describes, {named position: struct member})
+    "ProposalWord": ("ProposalCore", {
+        "VOTE_START": "voteStart",
+        "VOTE_END": "voteEnd",
+        "SNAPSHOT": "snapshot",
+        "EXECUTED": "executed",
+        "CANCELED": "canceled",
+        "FOR_VOTES": "forVotes",
+        "AGAINST_VOTES": "againstVotes",
+        "ABSTAIN_VOTES": "abstainVotes",
+    }),
+    "MemberWord": ("MemberCore", {
+        "STATUS": "status",
+        "WEIGHT": "weight",
+        "CHECKPOINT_EPOCH": "checkpointEpoch",
+        "VOTE_BASE": "voteBase",
+        "BALLOT_NONCE": "ballotNonce",
+        "VOTE_BITS": "voteBits",
+    }),
+    "AccountWord": ("Account", {
+        "MEMBER_ID": "memberId",
+        "FLAGS": "flags",
+        "ADMIN_PENDING": "adminPending",
+        "CONSENT_NONCE": "consentNonce",
+    }),
+    # The settings history's value is laid out as the governor word's low 160 bits.
+    "SettingsWord": ("GovernorState", {
+        "QUORUM_BPS": "quorumBps",
+        "THRESHOLD_BPS": "thresholdBps",
+        "VOTING_DELAY": "votingDelay",
+        "VOTING_PERIOD": "votingPeriod",
+        "EXECUTION_DELAY": "executionDelay",
+        "EXPIRY_PERIOD": "expiryPeriod",
+    }),
 }
+"""Each packed word's one description: the library's named bit positions, and the member each names."""
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +151,16 @@ def struct_type(layout: dict[str, Any], name: str) -> dict[str, Any]:
     return entry
 
 
-def source_constants() -> dict[str, int]:
-    text = GOVERNANCE_SOL.read_text(encoding="utf-8") + REGISTRY_SOL.read_text(encoding="utf-8")
-    found = re.findall(r"uint256\s+private\s+constant\s+(_[PMA]_[A-Z_]+)\s*=\s*(\d+)\s*;", text)
+def library_source(library: str) -> str:
+    """The text of ``library``'s body in contracts/storage/."""
+    text = (STORAGE_DIR / f"{library}.sol").read_text(encoding="utf-8")
+    match = re.search(rf"^library\s+{library}\s*\{{(.*?)^\}}", text, re.S | re.M)
+    assert match, f"library {library} not found in contracts/storage/{library}.sol"
+    return match.group(1)
+
+
+def library_positions(library: str) -> dict[str, int]:
+    found = re.findall(r"uint256\s+internal\s+constant\s+([A-Z_]+)\s*=\s*(\d+)\s*;", library_source(library))
     return {name: int(value) for name, value in found}
 
 
@@ -152,28 +180,52 @@ def test_the_packed_structs_keep_their_member_offsets(layout: dict[str, Any], st
     assert int(entry["numberOfBytes"]) == 32, f"{struct} must stay one storage word"
 
 
-def test_the_hand_packed_bit_positions_are_the_compilers_offsets(layout: dict[str, Any]) -> None:
-    constants = source_constants()
-    assert sorted(constants) == sorted(BIT_CONSTANTS), "a _P_/_M_/_A_ constant was added or removed: pin it here"
-    for name, (struct, member) in BIT_CONSTANTS.items():
-        (entry,) = [m for m in struct_type(layout, struct)["members"] if m["label"] == member]
-        assert int(entry["slot"]) == 0
-        assert constants[name] == int(entry["offset"]) * 8, f"{name} = {constants[name]}, {struct}.{member} at byte {entry['offset']}"
+@pytest.mark.parametrize("library", sorted(WORD_LIBRARIES))
+def test_the_libraries_named_positions_are_the_compilers_offsets(layout: dict[str, Any], library: str) -> None:
+    struct, named = WORD_LIBRARIES[library]
+    positions = library_positions(library)
+    assert sorted(positions) == sorted(named), f"a position of {library} was added or removed: pin it here"
+    offsets = {m["label"]: (int(m["slot"]), int(m["offset"])) for m in struct_type(layout, struct)["members"]}
+    for name, member in named.items():
+        slot, offset = offsets[member]
+        assert slot == 0
+        assert positions[name] == offset * 8, f"{library}.{name} = {positions[name]}, {struct}.{member} at byte {offset}"
+    if library != "SettingsWord":  # the settings value covers only the governor word's settings
+        assert sorted(named.values()) == sorted(offsets), f"every member of {struct} has its position in {library}"
 
 
-def test_the_masks_next_to_the_bit_positions_match_the_layout(layout: dict[str, Any]) -> None:
-    """``_castVote`` keeps the member word's low bits with ``uint72(c)`` (status, weight, checkpoint
-    epoch: everything below ``voteBase``) and reads both proposal flags with ``uint16(p >> _P_FLAGS)``
-    (``executed`` and ``canceled``, adjacent bytes); ``ballotNonce`` is read as ``uint24``."""
-    text = GOVERNANCE_SOL.read_text(encoding="utf-8")
-    members = {m["label"]: int(m["offset"]) for m in struct_type(layout, "MemberCore")["members"]}
+def test_the_libraries_widths_and_masks_match_the_layout(layout: dict[str, Any]) -> None:
+    """Each unpack helper reads its field with the field's width, and the masks derived from the
+    positions cover what they say: ``MemberWord.withVoteWindow`` keeps everything below ``voteBase``
+    (status, weight, checkpoint epoch), ``ProposalWord.isClosed`` reads ``executed`` and ``canceled``
+    (adjacent bytes) as one 16-bit value."""
+    sizes = {
+        struct: {m["label"]: int(layout["types"][m["type"]]["numberOfBytes"]) * 8 for m in struct_type(layout, struct)["members"]}
+        for struct, _ in WORD_LIBRARIES.values()
+    }
+    for library, (struct, named) in WORD_LIBRARIES.items():
+        source = library_source(library)
+        for name, member in named.items():
+            for bits, operand in re.findall(rf"uint(\d+)\((\w+) >> {name}\)", source):
+                if library == "ProposalWord" and name == "EXECUTED":
+                    continue
+                assert int(bits) == sizes[struct][member], f"{library} reads {member} as uint{bits} ({operand})"
+    member = {m["label"]: int(m["offset"]) for m in struct_type(layout, "MemberCore")["members"]}
+    assert "(word & ((1 << VOTE_BASE) - 1))" in library_source("MemberWord")
+    assert sorted(member, key=member.__getitem__)[:3] == ["status", "weight", "checkpointEpoch"]
+    assert "uint24(word >> BALLOT_NONCE)" in library_source("MemberWord")
+    assert member["voteBits"] - member["ballotNonce"] == 3
     proposal = {m["label"]: int(m["offset"]) for m in struct_type(layout, "ProposalCore")["members"]}
-    assert "uint72(c) | (base << _M_VOTE_BASE)" in text
-    assert members["voteBase"] * 8 == 72
-    assert "uint16(p >> _P_FLAGS)" in text
+    assert "uint16(word >> EXECUTED)" in library_source("ProposalWord")
     assert (proposal["executed"], proposal["canceled"], proposal["forVotes"]) == (14, 15, 16)
-    assert "uint24(c >> _M_BALLOT_NONCE)" in text
-    assert members["voteBits"] - members["ballotNonce"] == 3
+
+
+def test_no_hand_written_bit_positions_or_shifts_are_left_in_the_contracts() -> None:
+    """The words are described once, in contracts/storage/: the contracts that use them name them."""
+    for path in (GOVERNANCE_SOL, REGISTRY_SOL):
+        code = "\n".join(line.split("//")[0] for line in path.read_text(encoding="utf-8").splitlines())
+        assert "<<" not in code and ">>" not in code, f"{path.name} shifts by hand"
+        assert not re.search(r"constant\s+_[PMA]_", code), f"{path.name} declares its own bit positions"
 
 
 def _word(env: Env, slot: int) -> int:
