@@ -380,14 +380,14 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
     function settingsAt(uint32 atEpoch) public view returns (Settings memory) {
-        uint224 packed = _settingsHistory.upperLookupRecent(atEpoch);
+        uint256 value = _settingsHistory.upperLookupRecent(atEpoch);
         return Settings({
-            quorumBps: SettingsWord.quorumBps(packed),
-            thresholdBps: SettingsWord.thresholdBps(packed),
-            votingDelay: SettingsWord.votingDelay(packed),
-            votingPeriod: SettingsWord.votingPeriod(packed),
-            executionDelay: SettingsWord.executionDelay(packed),
-            expiryPeriod: SettingsWord.expiryPeriod(packed)
+            quorumBps: SettingsWord.quorumBps(value),
+            thresholdBps: SettingsWord.thresholdBps(value),
+            votingDelay: SettingsWord.votingDelay(value),
+            votingPeriod: SettingsWord.votingPeriod(value),
+            executionDelay: SettingsWord.executionDelay(value),
+            expiryPeriod: SettingsWord.expiryPeriod(value)
         });
     }
 
@@ -531,17 +531,20 @@ abstract contract ConsortiumGovernance is MemberRegistry {
                 || s.votingDelay > _MAX_DELAY || s.votingPeriod < _minVotingPeriod || s.votingPeriod > _MAX_PERIOD
                 || s.executionDelay > _MAX_DELAY || s.expiryPeriod < _minExpiryPeriod || s.expiryPeriod > _MAX_PERIOD
         ) revert InvalidSettings(s);
-        GovernorState storage g = _governor;
-        g.quorumBps = s.quorumBps;
-        g.thresholdBps = s.thresholdBps;
-        g.votingDelay = s.votingDelay;
-        g.votingPeriod = s.votingPeriod;
-        g.executionDelay = s.executionDelay;
-        g.expiryPeriod = s.expiryPeriod;
-        uint224 packed = SettingsWord.pack(
+        uint224 value = SettingsWord.pack(
             s.quorumBps, s.thresholdBps, s.votingDelay, s.votingPeriod, s.executionDelay, s.expiryPeriod
         );
-        _settingsHistory.push(_advanceEpoch(), packed);
+        // The governor word starts with the settings in force, laid out as a settings value.
+        GovernorState storage g = _governor;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(g.slot)
+        }
+        word = SettingsWord.inGovernorWord(word, value);
+        assembly ("memory-safe") {
+            sstore(g.slot, word)
+        }
+        _settingsHistory.push(_advanceEpoch(), value);
         emit SettingsChanged(s);
     }
 }

@@ -19,8 +19,10 @@ library SettingsWord {
     uint256 internal constant VOTING_PERIOD = 64;
     /// @dev Position of `executionDelay` (32 bits).
     uint256 internal constant EXECUTION_DELAY = 96;
-    /// @dev Position of `expiryPeriod` (32 bits; a settings value ends at bit 160).
+    /// @dev Position of `expiryPeriod` (32 bits).
     uint256 internal constant EXPIRY_PERIOD = 128;
+    /// @dev Where a settings value ends: the governor word's fields from here on are not settings.
+    uint256 internal constant END = 160;
 
     /// @dev A settings value, as the settings history stores it.
     /// @param quorumBps The quorum, in basis points.
@@ -43,45 +45,53 @@ library SettingsWord {
             | (uint224(executionDelay) << EXECUTION_DELAY) | (uint224(expiryPeriod) << EXPIRY_PERIOD);
     }
 
+    /// @dev `governorWord` with its settings replaced by `value`, its other fields kept.
+    /// @param governorWord The governor word (`ConsortiumGovernance.GovernorState`) before.
+    /// @param value A settings value.
+    /// @return The governor word after.
+    function inGovernorWord(uint256 governorWord, uint224 value) internal pure returns (uint256) {
+        return ((governorWord >> END) << END) | value;
+    }
+
     /// @dev A settings value's quorum, in basis points.
     /// @param value A settings value.
     /// @return The quorum.
-    function quorumBps(uint224 value) internal pure returns (uint16) {
+    function quorumBps(uint256 value) internal pure returns (uint16) {
         return uint16(value >> QUORUM_BPS);
     }
 
     /// @dev A settings value's approval threshold, in basis points.
     /// @param value A settings value.
     /// @return The threshold.
-    function thresholdBps(uint224 value) internal pure returns (uint16) {
+    function thresholdBps(uint256 value) internal pure returns (uint16) {
         return uint16(value >> THRESHOLD_BPS);
     }
 
     /// @dev A settings value's voting delay, in seconds.
     /// @param value A settings value.
     /// @return The delay.
-    function votingDelay(uint224 value) internal pure returns (uint32) {
+    function votingDelay(uint256 value) internal pure returns (uint32) {
         return uint32(value >> VOTING_DELAY);
     }
 
     /// @dev A settings value's voting period, in seconds.
     /// @param value A settings value.
     /// @return The period.
-    function votingPeriod(uint224 value) internal pure returns (uint32) {
+    function votingPeriod(uint256 value) internal pure returns (uint32) {
         return uint32(value >> VOTING_PERIOD);
     }
 
     /// @dev A settings value's execution delay, in seconds.
     /// @param value A settings value.
     /// @return The delay.
-    function executionDelay(uint224 value) internal pure returns (uint32) {
+    function executionDelay(uint256 value) internal pure returns (uint32) {
         return uint32(value >> EXECUTION_DELAY);
     }
 
     /// @dev A settings value's expiry period, in seconds.
     /// @param value A settings value.
     /// @return The period.
-    function expiryPeriod(uint224 value) internal pure returns (uint32) {
+    function expiryPeriod(uint256 value) internal pure returns (uint32) {
         return uint32(value >> EXPIRY_PERIOD);
     }
 }
