@@ -408,13 +408,21 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     /// @dev Checks the proposer, takes the next proposal number and returns the new proposal's
     /// proposal word (see `ProposalWord`).
     function _openProposal() private returns (uint32 memberId, uint32 number, uint256 word) {
-        GovernorState memory g = _governor;
-        if (!g.started) revert GovernanceNotStarted();
+        // The governor word, read and written once as a whole (its layout: `SettingsWord`).
+        GovernorState storage stored = _governor;
+        uint256 g;
+        assembly ("memory-safe") {
+            g := sload(stored.slot)
+        }
+        if (!SettingsWord.started(g)) revert GovernanceNotStarted();
         memberId = _requireActiveAdmin(msg.sender);
-        number = g.proposalCount + 1;
-        _governor.proposalCount = number;
-        uint256 voteStart = block.timestamp + g.votingDelay;
-        word = ProposalWord.pack(voteStart, voteStart + g.votingPeriod, g.epoch);
+        number = SettingsWord.proposalCount(g) + 1;
+        g = SettingsWord.withProposalCount(g, number);
+        assembly ("memory-safe") {
+            sstore(stored.slot, g)
+        }
+        uint256 voteStart = block.timestamp + SettingsWord.votingDelay(g);
+        word = ProposalWord.pack(voteStart, voteStart + SettingsWord.votingPeriod(g), SettingsWord.epoch(g));
     }
 
     function _requireActiveAdmin(address account) internal view returns (uint32 memberId) {
@@ -540,7 +548,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         assembly ("memory-safe") {
             word := sload(g.slot)
         }
-        word = SettingsWord.inGovernorWord(word, value);
+        word = SettingsWord.withSettings(word, value);
         assembly ("memory-safe") {
             sstore(g.slot, word)
         }

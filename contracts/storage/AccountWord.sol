@@ -38,7 +38,7 @@ library AccountWord {
     /// @param consentNonce The nonce of the account's next signed acceptance.
     /// @return The word.
     function pack(uint32 memberId_, uint8 flags_, bool pending, uint64 consentNonce) internal pure returns (uint256) {
-        return (uint256(memberId_) << MEMBER_ID) | (uint256(flags_) << FLAGS) | (pending ? 1 << ADMIN_PENDING : 0)
+        return (uint256(memberId_) << MEMBER_ID) | (uint256(flags_) << FLAGS) | (_bit(pending) << ADMIN_PENDING)
             | (uint256(consentNonce) << CONSENT_NONCE);
     }
 
@@ -54,7 +54,15 @@ library AccountWord {
         pure
         returns (uint256)
     {
-        return ((word >> CONSENT_NONCE) << CONSENT_NONCE) | (pending ? 1 << ADMIN_PENDING : 0)
+        return ((word >> CONSENT_NONCE) << CONSENT_NONCE) | (_bit(pending) << ADMIN_PENDING)
             | (uint256(flags_) << FLAGS) | (uint256(memberId_) << MEMBER_ID);
+    }
+
+    /// @dev 1 for true, 0 for false (without a branch, so that the helpers above stay one expression
+    /// the optimizer inlines).
+    function _bit(bool value) private pure returns (uint256 bit) {
+        assembly ("memory-safe") {
+            bit := value
+        }
     }
 }

@@ -2,12 +2,14 @@
 pragma solidity ^0.8.24;
 
 /// @title The settings word
-/// @notice The named bit positions and the pack and unpack helpers of a settings value: the 160 bits
-/// the settings history keeps per epoch (a `Checkpoints.Trace224` value), laid out as the low 160 bits
-/// of `ConsortiumGovernance.GovernorState`.
-/// @dev Fields from the low bits: `quorumBps` (16 bits), `thresholdBps` (16), `votingDelay` (32),
-/// `votingPeriod` (32), `executionDelay` (32), `expiryPeriod` (32). The positions are the compiler's
-/// offsets for `GovernorState`'s settings, pinned by tests/contracts/test_storage_layout.py.
+/// @notice The named bit positions and the pack and unpack helpers of the governor word
+/// (`ConsortiumGovernance.GovernorState`), whose low 160 bits are the settings in force laid out as a
+/// settings value: the value the settings history keeps per epoch (a `Checkpoints.Trace224` value).
+/// @dev Fields from the low bits: the settings `quorumBps` (16 bits), `thresholdBps` (16), `votingDelay`
+/// (32), `votingPeriod` (32), `executionDelay` (32), `expiryPeriod` (32); then, in the governor word
+/// only, `proposalCount` (32), `epoch` (32) and `started` (8, 0 or 1). The positions are the compiler's
+/// offsets for `GovernorState`, pinned by tests/contracts/test_storage_layout.py. The settings getters
+/// read a settings value and a governor word alike.
 library SettingsWord {
     /// @dev Position of `quorumBps` (16 bits).
     uint256 internal constant QUORUM_BPS = 0;
@@ -19,10 +21,14 @@ library SettingsWord {
     uint256 internal constant VOTING_PERIOD = 64;
     /// @dev Position of `executionDelay` (32 bits).
     uint256 internal constant EXECUTION_DELAY = 96;
-    /// @dev Position of `expiryPeriod` (32 bits).
+    /// @dev Position of `expiryPeriod` (32 bits; a settings value ends at bit 160).
     uint256 internal constant EXPIRY_PERIOD = 128;
-    /// @dev Where a settings value ends: the governor word's fields from here on are not settings.
-    uint256 internal constant END = 160;
+    /// @dev Position of the governor word's `proposalCount` (32 bits), right above the settings.
+    uint256 internal constant PROPOSAL_COUNT = 160;
+    /// @dev Position of the governor word's `epoch` (32 bits).
+    uint256 internal constant EPOCH = 192;
+    /// @dev Position of the governor word's `started` (one byte, 0 or 1).
+    uint256 internal constant STARTED = 224;
 
     /// @dev A settings value, as the settings history stores it.
     /// @param quorumBps The quorum, in basis points.
@@ -46,11 +52,40 @@ library SettingsWord {
     }
 
     /// @dev `governorWord` with its settings replaced by `value`, its other fields kept.
-    /// @param governorWord The governor word (`ConsortiumGovernance.GovernorState`) before.
+    /// @param governorWord The governor word before.
     /// @param value A settings value.
     /// @return The governor word after.
-    function inGovernorWord(uint256 governorWord, uint224 value) internal pure returns (uint256) {
-        return ((governorWord >> END) << END) | value;
+    function withSettings(uint256 governorWord, uint224 value) internal pure returns (uint256) {
+        return ((governorWord >> PROPOSAL_COUNT) << PROPOSAL_COUNT) | value;
+    }
+
+    /// @dev How many proposals a governor word counts.
+    /// @param governorWord A governor word.
+    /// @return The count.
+    function proposalCount(uint256 governorWord) internal pure returns (uint32) {
+        return uint32(governorWord >> PROPOSAL_COUNT);
+    }
+
+    /// @dev `governorWord` with its proposal count set to `count`, its other fields kept.
+    /// @param governorWord A governor word.
+    /// @param count The new count.
+    /// @return The governor word after.
+    function withProposalCount(uint256 governorWord, uint32 count) internal pure returns (uint256) {
+        return (governorWord & ~(uint256(type(uint32).max) << PROPOSAL_COUNT)) | (uint256(count) << PROPOSAL_COUNT);
+    }
+
+    /// @dev A governor word's epoch.
+    /// @param governorWord A governor word.
+    /// @return The epoch.
+    function epoch(uint256 governorWord) internal pure returns (uint32) {
+        return uint32(governorWord >> EPOCH);
+    }
+
+    /// @dev Whether a governor word says that governance has taken over from the bootstrapper.
+    /// @param governorWord A governor word.
+    /// @return Whether it has.
+    function started(uint256 governorWord) internal pure returns (bool) {
+        return uint8(governorWord >> STARTED) != 0;
     }
 
     /// @dev A settings value's quorum, in basis points.
