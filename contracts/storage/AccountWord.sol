@@ -48,14 +48,20 @@ library AccountWord {
     /// @param memberId_ The member the account now belongs to.
     /// @param flags_ The role flags in force.
     /// @param pending Whether an admin registration waits for the account's acceptance.
-    /// @return The word after.
+    /// @return result The word after.
     function withRegistration(uint256 word, uint32 memberId_, uint8 flags_, bool pending)
         internal
         pure
-        returns (uint256)
+        returns (uint256 result)
     {
-        return ((word >> CONSENT_NONCE) << CONSENT_NONCE) | (_bit(pending) << ADMIN_PENDING)
-            | (uint256(flags_) << FLAGS) | (uint256(memberId_) << MEMBER_ID);
+        // One expression, so that the optimizer inlines it into the registration loop.
+        assembly ("memory-safe") {
+            result :=
+                or(
+                    or(shl(CONSENT_NONCE, shr(CONSENT_NONCE, word)), shl(ADMIN_PENDING, pending)),
+                    or(shl(FLAGS, flags_), shl(MEMBER_ID, memberId_))
+                )
+        }
     }
 
     /// @dev 1 for true, 0 for false (without a branch, so that the helpers above stay one expression
