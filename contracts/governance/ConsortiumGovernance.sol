@@ -374,21 +374,13 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice The settings in force now.
     function settings() public view returns (Settings memory) {
-        GovernorState storage stored = _governor;
-        uint256 g;
-        assembly ("memory-safe") {
-            g := sload(stored.slot)
-        }
-        return _settingsOf(g);
+        // Every change of the settings is recorded at the epoch it opens: the latest is in force.
+        return settingsAt(_governor.epoch);
     }
 
     /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
     function settingsAt(uint32 atEpoch) public view returns (Settings memory) {
-        return _settingsOf(_settingsHistory.upperLookupRecent(atEpoch));
-    }
-
-    /// @dev The settings of a settings value or of a governor word (their layout: `SettingsWord`).
-    function _settingsOf(uint256 value) private pure returns (Settings memory) {
+        uint256 value = _settingsHistory.upperLookupRecent(atEpoch);
         return Settings({
             quorumBps: SettingsWord.quorumBps(value),
             thresholdBps: SettingsWord.thresholdBps(value),
