@@ -374,8 +374,8 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice The settings in force now.
     function settings() public view returns (Settings memory) {
-        // Every change of the settings is recorded at the epoch it opens: the latest is in force.
-        return settingsAt(_governor.epoch);
+        GovernorState memory g = _governor;
+        return Settings(g.quorumBps, g.thresholdBps, g.votingDelay, g.votingPeriod, g.executionDelay, g.expiryPeriod);
     }
 
     /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
