@@ -36,6 +36,38 @@ class RPCError(ConsortiumError):
     """The node could not be reached or answered with a fault."""
 
 
+class SignerError(ConsortiumError):
+    """A remote signer (Clef, Web3Signer) did not sign, or signed something else than asked.
+
+    ``url`` is the signer's endpoint and ``account`` the address it was asked to sign for; both
+    are in the message too."""
+
+    def __init__(self, message: str, url: str = "", account: str = "") -> None:
+        self.url = url
+        self.account = account
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.url, self.account))
+
+
+class SignerUnreachableError(SignerError):
+    """The signer could not be reached, timed out, or did not answer JSON-RPC."""
+
+
+class SignerRefusedError(SignerError):
+    """The signer refused or rejected the request (its rules, an operator, its policy)."""
+
+
+class SignerAccountError(SignerError):
+    """The signer does not hold (or has not unlocked) the account it was asked to sign for."""
+
+
+class SignerMismatchError(SignerError):
+    """What the signer returned is not what was asked: another transaction, another chain, or a
+    signature that is not the account's. Nothing was broadcast."""
+
+
 class ChainMismatchError(ConsortiumError):
     """The node's chain id is not the one the configuration expects."""
 
@@ -93,7 +125,31 @@ def _snake(name: str) -> str:
 
 
 class AccountRequiredError(ConfigError):
-    """A transaction was asked of a client connected without a signing account."""
+    """A transaction (or a signature) was asked of a client without the account it needs.
+
+    The message is ``<what> <problem>: <remedy>``; ``what`` says what needed the account
+    (``proposing``), ``problem`` what is missing, and ``remedy`` what to do in the Python API's
+    words (``connect with account=NAME``). A program in other words (the CLI's ``--account NAME``)
+    says it with :meth:`message_with` and its own remedy, keeping the rest.
+    """
+
+    API_REMEDY = "connect with account=NAME (a named account of networks.yaml) or pass account= to from_web3"
+    """What the Python API says to do when a client has no signing account."""
+
+    def __init__(self, what: str, problem: str = "needs a signing account", remedy: str | None = API_REMEDY) -> None:
+        self.what = what
+        self.problem = problem
+        self.remedy = remedy
+        super().__init__(self.message_with(remedy))
+
+    def message_with(self, remedy: str | None) -> str:
+        """The message with ``remedy`` in place of the API's (only when it had one: a missing key
+        of an account that is there is said the same way everywhere)."""
+        shown = remedy if self.remedy is not None else None
+        return f"{self.what} {self.problem}" + (f": {shown}" if shown else "")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.problem, self.remedy))
 
 
 class DeploymentError(ConsortiumError):

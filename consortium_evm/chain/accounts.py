@@ -8,6 +8,9 @@
 - ``dev_account: N``: account ``N`` of the well-known development mnemonic
   (:mod:`consortium_evm.domain.devkeys`), funded by the local network (0 to 4), anvil (0 to 9) or a
   genesis whose ``alloc`` names it; its key is public: development only.
+- ``signer: {kind: clef|web3signer, url: URL, address: 0x...}``: a remote signer holds the key
+  (:mod:`consortium_evm.chain.signers`); a bearer token, if any, is ``$token_env``. Nothing is asked
+  of the signer until it signs.
 - On the built-in ``tester`` network, accounts are the embedded chain's unlocked accounts, named by
   index (``"0"``, ``"1"``, ...); :meth:`AccountLoader.get` returns their addresses.
 
@@ -27,9 +30,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from consortium_evm.config.networks import AccountConfig, Network
+from consortium_evm.chain.signers import RemoteSigner, remote_signer
+from consortium_evm.config.accounts import AccountConfig, SignerConfig
+from consortium_evm.config.networks import Network
 from consortium_evm.errors import ConfigError
-from consortium_evm.tx.signer import Sender
+from consortium_evm.tx.signer import Sender, TransactionSigner
 
 PasswordPrompt = Callable[[str], str]
 """Asks a person for a password, given the prompt text."""
@@ -125,6 +130,7 @@ class AccountLoader:
         self.prompt = prompt or click_password_prompt
         self.interactive = interactive
         self._loaded: dict[str, LocalAccount] = {}
+        self._signers: dict[str, RemoteSigner] = {}
 
     def names(self) -> list[str]:
         """The account names of the network (indexes as strings on ``tester``)."""
@@ -133,13 +139,83 @@ class AccountLoader:
         return list(self.network.accounts)
 
     def get(self, name: str | int) -> Sender:
-        """The account ``name``: a LocalAccount, or an unlocked address on ``tester``."""
+        """The account ``name``: a LocalAccount, a remote signer, or an unlocked address on ``tester``."""
         if self.network.is_tester:
             return self._tester_account(name)
+        config = self._config(str(name))
+        if config.signer is not None:
+            return self.remote_signer(str(name))
         return self.local_account(str(name))
 
+    def signer(self, name: str) -> TransactionSigner:
+        """The account ``name`` as a transaction signer (a local key or a remote signer); not for
+        ``tester``, whose accounts the node unlocks."""
+        sender = self.get(name)
+        if isinstance(sender, str):
+            raise ConfigError(
+                f"network {self.network.name!r} has unlocked node accounts (by index), not signers"
+            )
+        return sender
+
+    def remote_signer(self, name: str) -> RemoteSigner:
+        """The remote signer (Clef, Web3Signer) of account ``name``, made without asking it anything."""
+        if name in self._signers:
+            return self._signers[name]
+        config = self._config(name)
+        if config.signer is None:
+            raise ConfigError(f"{self._where(name)}: account {name!r} has no signer: entry")
+        signer = self._remote(name, config.signer)
+        self._signers[name] = signer
+        return signer
+
+    def _remote(self, name: str, config: SignerConfig) -> RemoteSigner:
+        token = None
+        if config.token_env is not None:
+            env = os.environ if self.environ is None else self.environ
+            token = env.get(config.token_env)
+            if not token:
+                raise ConfigError(
+                    f"{self._where(name)}: environment variable {config.token_env} (signer.token_env) is not "
+                    f"set; it must hold the bearer token for the {config.kind} signer at {config.url}"
+                )
+        return remote_signer(config.kind, config.url, config.address, timeout=config.timeout, token=token)
+
+    def describe(self, name: str) -> tuple[str, str | None, str]:
+        """``(kind, address or None, where)`` of account ``name``, read from the configuration only
+        (nothing decrypted, no signer asked): kind is ``keystore``, ``private_key_env``,
+        ``dev_account``, ``clef`` or ``web3signer``; the address is known for a dev account, a
+        signer, an entry with ``address:``, and a keystore file that names it."""
+        config = self._config(name)
+        if config.signer is not None:
+            return config.signer.kind, config.signer.address, config.signer.url
+        if config.dev_account is not None:
+            from consortium_evm.domain.devkeys import dev_account
+
+            return "dev_account", dev_account(config.dev_account).address, f"dev_account {config.dev_account}"
+        if config.private_key_env is not None:
+            return "private_key_env", config.address, f"${config.private_key_env}"
+        assert config.keystore is not None
+        path = Path(config.keystore).expanduser()
+        if not path.is_absolute():
+            path = self.network.base_dir / path
+        address = config.address
+        if address is None:
+            try:
+                raw = read_keystore(path).get("address")
+                address = Web3.to_checksum_address("0x" + str(raw).removeprefix("0x")) if raw else None
+            except (ConfigError, ValueError):
+                address = None
+        return "keystore", address, str(path)
+
+    def _config(self, name: str) -> AccountConfig:
+        config = self.network.accounts.get(name)
+        if config is None:
+            known = ", ".join(self.network.accounts) or "none configured"
+            raise ConfigError(f"network {self.network.name!r} has no account named {name!r}; its accounts: {known}")
+        return config
+
     def address(self, name: str | int) -> str:
-        """The checksummed address of account ``name``."""
+        """The checksummed address of account ``name`` (a remote signer's from the configuration)."""
         sender = self.get(name)
         return Web3.to_checksum_address(sender if isinstance(sender, str) else sender.address)
 
@@ -151,10 +227,12 @@ class AccountLoader:
             )
         if name in self._loaded:
             return self._loaded[name]
-        config = self.network.accounts.get(name)
-        if config is None:
-            known = ", ".join(self.network.accounts) or "none configured"
-            raise ConfigError(f"network {self.network.name!r} has no account named {name!r}; its accounts: {known}")
+        config = self._config(name)
+        if config.signer is not None:
+            raise ConfigError(
+                f"{self._where(name)}: account {name!r} signs through the {config.signer.kind} signer at "
+                f"{config.signer.url}; it has no local key"
+            )
         account = self._load(name, config)
         self._loaded[name] = account
         return account

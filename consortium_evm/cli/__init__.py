@@ -2,8 +2,9 @@
 named after it (``consortium-evm members ...`` is :mod:`consortium_evm.cli.members`).
 
 Every group is a :class:`~consortium_evm.cli.group.ConsortiumGroup`, which turns any
-:class:`~consortium_evm.errors.ConsortiumError` into ``Error: <message>`` on stderr and exit
-code 1, without a traceback. The commands below are imported only when one runs, so that
+:class:`~consortium_evm.errors.ConsortiumError` (and a usage mistake, and Ctrl-C) into
+``Error: <message>`` on stderr, or one JSON object under ``--json``, with the exit code of its kind
+(:data:`~consortium_evm.cli.group.EXIT_CODES`; docs/cli.md), without a traceback. The commands below are imported only when one runs, so that
 ``--help`` and ``--version`` start without web3: a new command is a module of this folder and a
 row of :data:`COMMANDS` (its summary is checked against its help by a test). The connection options
 the client commands share are in :mod:`~consortium_evm.cli.options`, the output helpers in

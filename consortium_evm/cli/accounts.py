@@ -97,11 +97,35 @@ def import_command(name: str, directory: str, password_env: str, as_json: bool, 
 @accounts_group.command("list")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="keys", show_default=True,
               help="Where the keystores are.")
+@click.option("--network", "network_name", default=None,
+              help="List this network's named accounts from networks.yaml instead (keystores, keys from the "
+                   "environment, development keys, Clef and Web3Signer signers).")
+@click.option("--networks", "networks_file", type=click.Path(dir_okay=False), default=None,
+              help="The networks file (default: ./networks.yaml).")
+@click.option("--check", is_flag=True, help="With --network: ask each remote signer whether it is up and "
+                                            "offers the account.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def list_command(directory: str, as_json: bool) -> None:
-    """The keystores in --dir and the address each holds (nothing is decrypted)."""
-    from consortium_evm.chain.keystores import list_keystores
+def list_command(directory: str, network_name: str | None, networks_file: str | None, check: bool,
+                 as_json: bool) -> None:
+    """The keystores in --dir and the address each holds (nothing is decrypted); with --network,
+    that network's named accounts, how each signs and its address."""
     from consortium_evm.cli.output import table
+
+    if network_name is not None:
+        rows = _network_accounts(network_name, networks_file, check)
+        if as_json:
+            echo_json(rows)
+            return
+        if not rows:
+            click.echo(f"Network {network_name} names no account.")
+            return
+        headers = ["NAME", "KIND", "ADDRESS", "SOURCE"] + (["STATUS"] if check else [])
+        click.echo(table(headers, [[r["name"], r["kind"], r["address"] or "-", r["source"]]
+                                   + ([r["status"]] if check else []) for r in rows]))
+        return
+    if check:
+        raise click.UsageError("--check goes with --network")
+    from consortium_evm.chain.keystores import list_keystores
 
     found = list_keystores(Path(directory))
     if as_json:
@@ -111,3 +135,31 @@ def list_command(directory: str, as_json: bool) -> None:
         click.echo(f"No keystore in {directory}.")
         return
     click.echo(table(["NAME", "ADDRESS", "FILE"], [[k.path.stem, k.address, str(k.path)] for k in found]))
+
+
+def _network_accounts(network_name: str, networks_file: str | None, check: bool) -> list[dict[str, Any]]:
+    """One row per named account of the network (nothing decrypted; signers asked only with ``check``)."""
+    from consortium_evm.chain.accounts import AccountLoader
+    from consortium_evm.config.networks import load_network
+    from consortium_evm.errors import ConsortiumError
+
+    network = load_network(network_name, networks_file)
+    if network.is_tester:
+        raise ConfigError("the tester network's accounts are the embedded chain's unlocked accounts, by index "
+                          "(0 to 9); it has no named accounts")
+    loader = AccountLoader(network, interactive=False)
+    rows: list[dict[str, Any]] = []
+    for name in loader.names():
+        kind, address, source = loader.describe(name)
+        row: dict[str, Any] = {"name": name, "kind": kind, "address": address, "source": source}
+        if check:
+            if kind in ("clef", "web3signer"):
+                try:
+                    loader.remote_signer(name).check()
+                    row["status"] = "ok"
+                except ConsortiumError as exc:
+                    row["status"] = f"error: {exc}"
+            else:
+                row["status"] = "-"
+        rows.append(row)
+    return rows

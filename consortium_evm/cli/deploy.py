@@ -1,30 +1,18 @@
-"""``consortium-evm deploy`` and ``consortium-evm run``: thin layers over :mod:`consortium_evm.deploy.suite`
-and :mod:`consortium_evm.workflows.scripting`."""
+"""``consortium-evm deploy``: a thin layer over the deploy service (:mod:`consortium_evm.workflows.deployment`)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from consortium_evm.chain.connect import connect
+from consortium_evm.cli.group import on_interrupt
 from consortium_evm.cli.options import network_or_tester_option, networks_file_option
-from consortium_evm.compiler.pipeline import compile_project
-from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION
-from consortium_evm.config.consortium_file import load_consortium
-from consortium_evm.deploy.journal import set_aside
-from consortium_evm.deploy.suite import Step, deploy_suite
-from consortium_evm.tx.fees import check_funds
+from consortium_evm.deploy.manifest import manifest_path
+from consortium_evm.deploy.suite import Step
 from consortium_evm.tx.signer import sender_address
-
-
-DEPLOY_GAS = 5_300_000
-"""Gas of the two contract creations (measured: 5.17 million), for the funds check."""
-
-
-MEMBER_GAS = 400_000
-"""Gas of bootstrapping one founding member with a few accounts and nodes, for the funds check."""
+from consortium_evm.workflows.deployment import deploy_network, deployer_account, interrupted_deployment
 
 
 def _progress(step: Step) -> None:
@@ -49,6 +37,7 @@ def _progress(step: Step) -> None:
               help="Start a new deployment: the network's journal and manifest, if any, are kept aside "
                    "(renamed <file>.old-<UTC time>), never deleted.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of progress.")
+@on_interrupt(lambda params: interrupted_deployment(params["network_name"], params["out_dir"]))
 def deploy_command(
     network_name: str,
     consortium_file: str,
@@ -66,37 +55,14 @@ def deploy_command(
     A journal of another chain (same chain id, another block 0: a network reset) or of other inputs
     stops it; --fresh keeps those files aside and deploys anew.
     """
-    spec, file_hash = load_consortium(consortium_file)
     connection = connect(network_name, networks_file=networks_file)
-    network = connection.network
-    if network.evm_version != DEFAULT_EVM_VERSION:
-        compile_project(evm_version=network.evm_version)  # the network's EVM; cached after the first time
-    deployer = connection.account(0 if network.is_tester and account == "deployer" else account)
-    address = sender_address(deployer)
-    fees = connection.fees()
-    check_funds(connection.w3, address, DEPLOY_GAS + MEMBER_GAS * len(spec.members), fees)
-    out = Path(out_dir)
-    journal_path = None if network.is_tester else out / f"{network.name}.journal.json"
-    manifest_path = out / f"{network.name}.json"
-    if fresh:
-        for old, kept in set_aside(*(p for p in (journal_path, manifest_path) if p is not None)):
-            click.echo(f"Kept {old} aside as {kept}", err=as_json)
     if not as_json:
-        click.echo(f"Deploying to {network.name} (chain id {connection.chain_id}) from {address}")
-    deployment = deploy_suite(
-        connection.w3,
-        deployer,
-        spec,
-        network=network.name,
-        # The embedded chain lives as long as this process: nothing to resume there.
-        journal_path=journal_path,
-        manifest_path=manifest_path,
-        inputs={"consortiumFile": file_hash},
-        evm_version=network.evm_version,
-        fees=fees,
-        confirmations=connection.confirmations,
-        receipt_timeout=receipt_timeout,
+        address = sender_address(deployer_account(connection, account))
+        click.echo(f"Deploying to {connection.network.name} (chain id {connection.chain_id}) from {address}")
+    deployment = deploy_network(
+        connection, consortium_file, account=account, out_dir=out_dir, fresh=fresh, receipt_timeout=receipt_timeout,
         progress=None if as_json else _progress,
+        kept_aside=lambda old, kept: click.echo(f"Kept {old} aside as {kept}", err=as_json),
     )
     if as_json:
         click.echo(json.dumps(deployment.manifest(), indent=2))
@@ -107,4 +73,4 @@ def deploy_command(
     click.echo(f"PermissionIngress  {deployment.ingress}   <- configure every node with this address")
     if deployment.validator_set is not None:
         click.echo(f"ValidatorSet       {deployment.validator_set}   <- `consortium-evm validators sync` reads it")
-    click.echo(f"Total gas {deployment.total_gas:,}; manifest written to {out / f'{network.name}.json'}")
+    click.echo(f"Total gas {deployment.total_gas:,}; manifest written to {manifest_path(out_dir, connection.network.name)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from consortium_evm.errors import ConfigError
@@ -42,10 +44,12 @@ def _listen(value: str) -> tuple[str, int]:
               help="The domain sign-in messages must name (default the --listen HOST:PORT).")
 @click.option("--token-ttl", type=click.FloatRange(min=1), default=3600.0, show_default=True,
               help="Bearer token lifetime, seconds.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what is served (network, chain id, ingress, URL) as one JSON line on stdout when it starts.")
 def gateway_command(
     network_name: str, listen: str, networks_file: str | None, deployments_dir: str, ingress: str | None,
     upstream_ws: str | None, max_body: int, refuse_prefix: tuple[str, ...], allow_method: tuple[str, ...],
-    only_method: tuple[str, ...], members_only: bool, auth_domain: str | None, token_ttl: float,
+    only_method: tuple[str, ...], members_only: bool, auth_domain: str | None, token_ttl: float, as_json: bool,
 ) -> None:
     """A JSON-RPC gateway in front of the network's node: every raw transaction's sender is asked
     of the PermissionIngress at the head (refused: error -32007, never forwarded), node-admin
@@ -66,6 +70,9 @@ def gateway_command(
                                       token_ttl=token_ttl)
     config = config_for_network(network_name, networks_file=networks_file, deployments_dir=deployments_dir,
                                 ingress=ingress, settings=settings)
+    if as_json:
+        click.echo(json.dumps({"network": network_name, "chainId": config.chain_id, "ingress": config.ingress,
+                               "url": f"http://{host}:{port}", "membersOnly": config.auth is not None}))
     click.echo(f"gateway for {network_name} (chain id {config.chain_id}, ingress {config.ingress}) on "
                f"http://{host}:{port} (WebSocket on the same address)"
                + (f"; members only (sign-in domain {config.auth.domain})" if config.auth else ""), err=True)

@@ -2,7 +2,7 @@
 
     consortium-evm genesis clique|ibft2|qbft --consortium consortium.yaml -o DIR [--node-keys N] [--json]
     consortium-evm genesis qbft ... [--validators-from contract|header] [--switch-to-contract-at BLOCK]
-    consortium-evm genesis keys -n N -o DIR [--dev]
+    consortium-evm genesis keys -n N -o DIR [--dev] [--json]
 """
 
 from __future__ import annotations
@@ -75,8 +75,9 @@ def _print(output: GenesisOutput) -> None:
     for path in output.files:
         click.echo(f"  {path}")
     click.echo("pre-deployed contracts (in force from block 0):")
+    width = max(len(name) for name in output.contracts)
     for name, address in output.contracts.items():
-        click.echo(f"  {name:<18} {address}")
+        click.echo(f"  {name:<{width}} {address}")
     click.echo(f"validators: {', '.join(output.validators)}")
     if output.validator_selection is not None:
         click.echo(f"QBFT validator selection: {output.validator_selection}")
@@ -124,12 +125,22 @@ def qbft_command(consortium_file: str, out_dir: Path, node_keys: int, as_json: b
 @click.option("--dev", is_flag=True,
               help=f"The PUBLIC development keys (the \"test test ... junk\" mnemonic's accounts {DEV_NODE_KEY_FIRST_INDEX} "
                    "on, as consortium.genesis.example.yaml names them) instead of random ones.")
-def keys_command(count: int, out_dir: Path, dev: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the keys' addresses and enode URLs as JSON (never the private keys).")
+def keys_command(count: int, out_dir: Path, dev: bool, as_json: bool) -> None:
     """Generate node keys (development and tests only) and print what goes into consortium.yaml."""
     keys = dev_node_keys(count) if dev else generate_node_keys(count)
     warning = DEV_KEYS_WARNING if dev else PRODUCTION_KEYS_WARNING
     write_node_keys(keys, out_dir, warning=warning)
     click.echo(warning, err=True)
+    if as_json:
+        click.echo(json.dumps({
+            "outDir": str(out_dir),
+            "dev": dev,
+            "nodes": [{"nodekey": str(out_dir / f"node{i + 1}" / "nodekey"), "address": key.address,
+                       "enode": key.enode(port=30303 + i)} for i, key in enumerate(keys)],
+        }, indent=2))
+        return
     kind = (f"public development node key(s) (mnemonic accounts {DEV_NODE_KEY_FIRST_INDEX} to "
             f"{DEV_NODE_KEY_FIRST_INDEX + count - 1})" if dev else "node key(s)")
     click.echo(f"{count} {kind} written to {out_dir} (nodeN/nodekey, mode 600; nodes.json)")

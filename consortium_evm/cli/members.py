@@ -12,7 +12,7 @@ from consortium_evm.cli.options import ClientOptions, client_options, make_clien
 from consortium_evm.cli.output import ADDRESS, echo_json, short, table, when
 from consortium_evm.client import ConsortiumClient, Member, MemberDetails
 from consortium_evm.client.members import node_url, parse_node_private_key, parse_signature
-from consortium_evm.domain.spec import MemberStatus, NodeSpec, Role, parse_address, parse_enode
+from consortium_evm.domain.spec import MemberStatus, NodeSpec, Role, parse_enode
 from consortium_evm.errors import ConfigError
 
 
@@ -43,28 +43,14 @@ def members_list(options: ClientOptions, status_filter: str | None) -> None:
     click.echo(f"{len(members)} member(s)")
 
 
-def _find(client: ConsortiumClient, member: str) -> int:
-    """A member id from an id, one of its accounts or one of its nodes."""
-    text = member.strip()
-    if text.isdigit():
-        return int(text)
-    if text.startswith("0x") and len(text) == 42:
-        found = client.members.by_account(parse_address(text, "MEMBER"))
-    else:
-        found = client.members.by_node(text)
-    if found is None:
-        raise ConfigError(f"no member has {text}")
-    return found.id
-
-
 @members_group.command("show")
 @click.argument("member")
 @client_options
 def members_show(options: ClientOptions, member: str) -> None:
-    """A member with its accounts and nodes. MEMBER is an id, one of its accounts or one of its
-    nodes (enode URL, id or key)."""
+    """A member with its accounts and nodes. MEMBER is its name, its id, one of its accounts or one
+    of its nodes (enode URL, id or key)."""
     client = make_client(options)
-    details = client.members.details(_find(client, member))
+    details = client.members.details(client.members.find(member).id)
     if options.as_json:
         echo_json(details.to_json())
         return

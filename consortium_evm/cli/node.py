@@ -1,9 +1,9 @@
 """``consortium-evm node``: a local Clique network of geth 1.13 signers on 127.0.0.1.
 
-    consortium-evm node start [--signers N] [--chain-id ID] [--period S] [--data-dir DIR] [--reset]
+    consortium-evm node start [--signers N] [--chain-id ID] [--period S] [--data-dir DIR] [--reset] [--json]
     consortium-evm node start --genesis geth/genesis.json --keys KEYS_DIR [--data-dir DIR]
     consortium-evm node status [--json] [--data-dir DIR]
-    consortium-evm node stop [--data-dir DIR]
+    consortium-evm node stop [--json] [--data-dir DIR]
 
 Listed on the main group in :data:`consortium_evm.cli.COMMANDS`.
 """
@@ -73,6 +73,8 @@ def node_group() -> None:
 @click.option("--reset", is_flag=True, help="Delete a stopped network in the folder and create a new one.")
 @click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds to wait for the nodes.")
 @_data_dir_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the network's record (as in its state file, plus the state file's path) as JSON.")
 def start_command(
     signers: int | None,
     chain_id: int | None,
@@ -83,6 +85,7 @@ def start_command(
     reset: bool,
     timeout: float,
     data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Start a local network (or resume the stopped one in the folder) and wait until it seals."""
     genesis, keys = _genesis_and_keys(genesis_file, keys_dir)
@@ -98,6 +101,10 @@ def start_command(
         genesis=genesis,
         keys=keys,
     )
+    if as_json:
+        click.echo(json.dumps({**state.to_json(), "stateFile": str(state.state_file), "rpcUrl": state.rpc_url},
+                              indent=2))
+        return
     if state.from_genesis:
         genesis_signers = {s.lower() for s in state.signers}
         click.echo(
@@ -168,10 +175,18 @@ def _print_status(status: NetworkStatus) -> None:
 @node_group.command("stop")
 @click.option("--timeout", type=click.FloatRange(1), default=15.0, show_default=True, help="Seconds before SIGKILL.")
 @_data_dir_option
-def stop_command(timeout: float, data_dir: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print each recorded node and what became of it as JSON.")
+def stop_command(timeout: float, data_dir: Path | None, as_json: bool) -> None:
     """Stop the network's geth processes (exactly the recorded PIDs); harmless when none runs."""
     results = stop_network(data_dir, timeout=timeout, log=_err)
     ended = [r for r in results if r.outcome in ("terminated", "killed")]
+    if as_json:
+        click.echo(json.dumps({
+            "dataDir": str(_shown_dir(data_dir)),
+            "stopped": len(ended),
+            "nodes": [{"name": r.name, "pid": r.pid, "outcome": r.outcome} for r in results],
+        }, indent=2))
+        return
     if not ended:
         click.echo(f"no local network running in {_shown_dir(data_dir)}")
         return

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import click
 
 from consortium_evm.domain.spec import parse_address
+from consortium_evm.util.times import utc
 
 
 def param_label(param: click.Parameter | None) -> str:
@@ -57,9 +57,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
     return "\n".join(out)
 
 
-def when(timestamp: int) -> str:
-    """A unix time as ``2026-12-01 19:37:38 UTC``."""
-    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+when = utc
+"""A unix time as ``2026-12-01 19:37:38 UTC`` (:func:`consortium_evm.util.times.utc`)."""
 
 
 def duration(seconds: int) -> str:

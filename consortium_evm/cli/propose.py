@@ -1,5 +1,8 @@
-"""``consortium-evm propose ...``: create a proposal from a typed action (add, remove, suspend or
-reinstate a member, a weight, a setting, a validator, the permission rules, or any call)."""
+"""``consortium-evm propose ...``: create a proposal from a typed action of
+:class:`~consortium_evm.client.actions.Actions`, one command each (add, remove, suspend or reinstate a
+member, a weight, member limits, settings, an account allowed on its own, the node matching mode,
+the permission rules, a validator, any call, raw calldata), or from a proposal file of several
+(``propose file``, :mod:`consortium_evm.config.proposal_file`)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import click
 from consortium_evm.cli.members import consented_nodes
 from consortium_evm.cli.options import ClientOptions, client_options, make_client, report_sent
 from consortium_evm.cli.output import ADDRESS, duration, echo_json, share, when
-from consortium_evm.client import Action, ConsortiumClient, Proposal
+from consortium_evm.client import Action, ConsortiumClient
 from consortium_evm.config.consortium_file import parse_duration, parse_share
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, Role, parse_address
 from consortium_evm.errors import ConfigError
@@ -19,9 +22,11 @@ def propose_group() -> None:
     """Create a proposal from a typed action; members then vote on it."""
 
 
-def _propose(options: ClientOptions, client: ConsortiumClient, action: Action, description: str | None) -> None:
-    text = description or action.summary
-    proposed = client.proposals.create(action, text)
+def _propose(options: ClientOptions, client: ConsortiumClient, action: Action | list[Action],
+             description: str | None) -> None:
+    actions = [action] if isinstance(action, Action) else action
+    text = description or "; ".join(a.summary for a in actions)
+    proposed = client.proposals.create(actions, text)
     proposal = client.proposals.get(proposed.proposal_id)
     if options.as_json:
         echo_json({**proposed.to_json(), "proposal": proposal.to_json()})
@@ -173,3 +178,103 @@ def propose_call(options: ClientOptions, target: str, signature: str, args: tupl
     """Propose any contract call: TARGET address, SIGNATURE such as 'setFee(uint256)', then its ARGS."""
     client = make_client(options)
     _propose(options, client, client.actions.call(target, signature, list(args), value), description)
+
+
+@propose_group.command("set-settings")
+@click.option("--quorum", default=None, help="Share of the total weight that must vote (basis points or 60%).")
+@click.option("--threshold", default=None, help="Share of the for and against weight that must be for.")
+@click.option("--voting-delay", default=None, help="From a proposal to its vote (seconds or 30m, 6h, 3d, 1w).")
+@click.option("--voting-period", default=None, help="How long the vote lasts.")
+@click.option("--execution-delay", default=None, help="From the end of the vote to when it may execute.")
+@click.option("--expiry-period", default=None, help="How long a passed proposal stays executable.")
+@DESCRIPTION
+@client_options
+def propose_set_settings(options: ClientOptions, quorum: str | None, threshold: str | None, voting_delay: str | None,
+                         voting_period: str | None, execution_delay: str | None, expiry_period: str | None,
+                         description: str | None) -> None:
+    """Propose to change several governance parameters at once; those not given stay as they are."""
+    given = {"quorum": quorum, "threshold": threshold, "voting-delay": voting_delay, "voting-period": voting_period,
+             "execution-delay": execution_delay, "expiry-period": expiry_period}
+    changes: dict[str, int] = {}
+    for name, text in given.items():
+        if text is not None:
+            key, kind = PARAMETERS[name]
+            changes[key] = parse_share(text) if kind == "share" else parse_duration(text)
+    if not changes:
+        raise ConfigError("give at least one of --quorum, --threshold, --voting-delay, --voting-period, "
+                          "--execution-delay, --expiry-period")
+    client = make_client(options)
+    _propose(options, client, client.actions.change_settings(**changes), description)
+
+
+@propose_group.command("set-member-limits")
+@click.argument("max_accounts", type=click.IntRange(1, 2**32 - 1))
+@click.argument("max_nodes", type=click.IntRange(1, 2**32 - 1))
+@DESCRIPTION
+@client_options
+def propose_set_member_limits(options: ClientOptions, max_accounts: int, max_nodes: int, description: str | None) -> None:
+    """Propose that one member may own at most MAX_ACCOUNTS accounts and MAX_NODES nodes."""
+    client = make_client(options)
+    _propose(options, client, client.actions.set_member_limits(max_accounts, max_nodes),
+             description or f"Limit each member to {max_accounts} accounts and {max_nodes} nodes")
+
+
+@propose_group.command("allow-account")
+@click.argument("address", type=ADDRESS)
+@click.option("--roles", default="transact", show_default=True, help="transact and/or deploy, comma-separated.")
+@DESCRIPTION
+@client_options
+def propose_allow_account(options: ClientOptions, address: str, roles: str, description: str | None) -> None:
+    """Propose to allow ADDRESS, an account of no member (a service, a bridge), with --roles."""
+    client = make_client(options)
+    _propose(options, client, client.actions.allow_account(address, roles),
+             description or f"Allow account {address} ({roles})")
+
+
+@propose_group.command("disallow-account")
+@click.argument("address", type=ADDRESS)
+@DESCRIPTION
+@client_options
+def propose_disallow_account(options: ClientOptions, address: str, description: str | None) -> None:
+    """Propose to withdraw ADDRESS, an account allowed on its own."""
+    client = make_client(options)
+    _propose(options, client, client.actions.disallow_account(address), description or f"Disallow account {address}")
+
+
+@propose_group.command("set-node-match")
+@click.argument("mode", type=click.Choice(["enode-id", "enode-id-host-port"]))
+@DESCRIPTION
+@client_options
+def propose_set_node_match(options: ClientOptions, mode: str, description: str | None) -> None:
+    """Propose how connecting nodes are matched: by enode id alone, or by id, host and port."""
+    client = make_client(options)
+    _propose(options, client, client.actions.set_node_match(mode), description or f"Match nodes by {mode}")
+
+
+@propose_group.command("raw")
+@click.argument("target", type=ADDRESS)
+@click.argument("data")
+@click.option("--value", type=click.IntRange(min=0), default=0, help="Wei the Consortium sends with the call.")
+@DESCRIPTION
+@client_options
+def propose_raw(options: ClientOptions, target: str, data: str, value: int, description: str | None) -> None:
+    """Propose a call of TARGET with calldata DATA (0x-hex) you encoded yourself."""
+    client = make_client(options)
+    _propose(options, client, client.actions.raw(target, data, value), description)
+
+
+@propose_group.command("file")
+@click.argument("path", type=click.Path(dir_okay=False))
+@DESCRIPTION
+@client_options
+def propose_file(options: ClientOptions, path: str, description: str | None) -> None:
+    """Propose every action of the YAML file PATH in one proposal (`actions:`, each named like its
+    propose command; see docs/cli.md). Members vote on them together; they execute in order, all or none."""
+    from consortium_evm.config.proposal_file import load_proposal_file
+
+    plan = load_proposal_file(path)
+    text = description or plan.description
+    if not text:
+        raise ConfigError(f"{path}: the proposal needs a description: give --description or `description:` in the file")
+    client = make_client(options)
+    _propose(options, client, client.actions.planned(plan.actions), text)

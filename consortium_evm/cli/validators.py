@@ -18,7 +18,6 @@ import click
 from consortium_evm.cli.group import ConsortiumGroup
 from consortium_evm.cli.options import networks_file_option
 from consortium_evm.cli.output import ADDRESS
-from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -79,24 +78,15 @@ def _target(network_name: str, networks_file: str | None, rpc_url: str | None, v
     w3 = http_web3(network)
     check_chain_id(w3, network)
     if validator_set is None:
-        manifest = deployments_dir / f"{network.name}.json"
-        try:
-            contracts = json.loads(manifest.read_text())["contracts"]
-        except FileNotFoundError:
-            raise ConfigError(f"no deployment manifest {manifest}: deploy first, or pass --validator-set") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"cannot read {manifest}: {exc}") from None
-        if "ValidatorSet" not in contracts:
+        from consortium_evm.deploy.manifest import manifest_path, read_manifest
+
+        manifest = read_manifest(manifest_path(deployments_dir, network.name), network.name, required=())
+        if manifest.validator_set is None:
             raise ConfigError(
-                f"{manifest} has no ValidatorSet: the consortium file listed no validators when it was deployed "
-                "(add network.validators and deploy again, or pass --validator-set)"
+                f"{manifest_path(deployments_dir, network.name)} has no ValidatorSet: the consortium file listed no "
+                "validators when it was deployed (add network.validators and deploy again, or pass --validator-set)"
             )
-        entry = contracts["ValidatorSet"]
-        try:
-            validator_set = parse_address(entry.get("address") if isinstance(entry, dict) else None,
-                                          "contracts.ValidatorSet.address")
-        except ConfigError as exc:
-            raise ConfigError(f"{manifest}: {exc}") from None
+        validator_set = manifest.validator_set
     return _Target(w3, urls, network.consensus, validator_set, network.client)
 
 

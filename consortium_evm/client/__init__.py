@@ -15,7 +15,8 @@ configuration faults those of :mod:`consortium_evm.errors`.
 
 from __future__ import annotations
 
-from consortium_evm.client.core import ConsortiumClient, read_manifest
+from consortium_evm.client.core import ConsortiumClient
+from consortium_evm.deploy.manifest import Manifest, read_manifest
 from consortium_evm.client.events import Event, EventWatch, MemberEvent, ProposalEvent, VoteEvent
 from consortium_evm.client.models import (
     Action,
@@ -66,5 +67,6 @@ __all__ = [
     "Totals",
     "VoteEvent",
     "Voted",
+    "Manifest",
     "read_manifest",
 ]

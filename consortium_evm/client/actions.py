@@ -9,6 +9,7 @@ readable summary) to pass to ``client.proposals.create``. One proposal may carry
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
@@ -21,7 +22,8 @@ from web3.contract import Contract
 from consortium_evm.client.members import node_key_of
 from consortium_evm.client.models import SETTINGS_PARAMETERS, Action, Member, MemberNode, Settings
 from consortium_evm.domain.spec import MemberSpec, MemberStatus, NodeMatch, NodeSpec, Role, parse_address, parse_enode
-from consortium_evm.errors import ConfigError
+from consortium_evm.config.proposal_file import PlannedAction
+from consortium_evm.errors import AccountRequiredError, ConfigError, ConsortiumError, ContractRevertError
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -85,10 +87,20 @@ class Actions:
     def set_param(self, name: str, value: int) -> Action:
         """Change one governance parameter (``quorum_bps``, ``threshold_bps``, ``voting_delay``,
         ``voting_period``, ``execution_delay``, ``expiry_period``), keeping the others as they are now."""
-        key = name.replace("-", "_")
-        if key not in SETTINGS_PARAMETERS:
-            raise ConfigError(f"unknown governance parameter {name!r}; parameters are {', '.join(SETTINGS_PARAMETERS)}")
-        return self.set_settings(replace(self._client.settings(), **{key: int(value)}))
+        return self.change_settings(**{name: value})
+
+    def change_settings(self, **changes: int) -> Action:
+        """Change several governance parameters at once (names as :meth:`set_param` takes them),
+        keeping the others as they are now."""
+        values: dict[str, int] = {}
+        for name, value in changes.items():
+            key = name.replace("-", "_")
+            if key not in SETTINGS_PARAMETERS:
+                raise ConfigError(f"unknown governance parameter {name!r}; parameters are {', '.join(SETTINGS_PARAMETERS)}")
+            values[key] = int(value)
+        if not values:
+            raise ConfigError(f"no governance parameter to change; parameters are {', '.join(SETTINGS_PARAMETERS)}")
+        return self.set_settings(replace(self._client.settings(), **values))
 
     # -- permissioning -----------------------------------------------------------------------------
 
@@ -183,6 +195,68 @@ class Actions:
         """Remove a validator from the ValidatorSet (the last one is refused)."""
         return self._on(self._validator_set(), "ValidatorSet", "removeValidator", parse_address(address, "validator"))
 
+    # -- a proposal file --------------------------------------------------------------------------
+
+    def planned(self, plan: Sequence[PlannedAction]) -> list[Action]:
+        """The actions of a proposal file (:func:`consortium_evm.config.proposal_file.load_proposal_file`),
+        in its order. A member to admit gets the next member id, a second one the id after it (the
+        order the proposal executes them), and its nodes' consents are signed or checked for that
+        id before anything is sent. Any problem is a ConfigError (or the chain's named error) led
+        by the action's ``file:line``."""
+        next_id = None
+        actions: list[Action] = []
+        for item in plan:
+            try:
+                if item.name == "add-member":
+                    next_id = self._client.members.next_member_id() if next_id is None else next_id
+                    actions.append(self.add_member(self._consented(item, next_id)))
+                    next_id += 1
+                else:
+                    actions.append(self._planned(item))
+            except ConsortiumError as exc:
+                raise _located(exc, item.where) from None
+        return actions
+
+    def _consented(self, item: PlannedAction, member_id: int) -> MemberSpec:
+        from consortium_evm.client.members import parse_node_private_key
+
+        member: MemberSpec = item.values["member"]
+        members, nodes = self._client.members, []
+        for consent in item.values["consents"]:
+            if consent.node_key_file is not None:
+                try:
+                    text = consent.node_key_file.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError(f"cannot read the node key file {consent.node_key_file}: "
+                                      f"{getattr(exc, 'strerror', None) or exc}") from None
+                key = parse_node_private_key(text, f"the node key file {consent.node_key_file}")
+                nodes.append(members.signed_node(consent.node, key, member_id))
+            else:
+                nodes.append(members.with_node_signature(consent.node, consent.signature, member_id))
+        return replace(member, nodes=tuple(nodes))
+
+    def _planned(self, item: PlannedAction) -> Action:
+        v = item.values
+        simple = {
+            "remove-member": lambda: self.remove_member(v["member"]),
+            "suspend": lambda: self.suspend_member(v["member"]),
+            "reinstate": lambda: self.reinstate_member(v["member"]),
+            "set-weight": lambda: self.set_weight(v["member"], v["weight"]),
+            "set-settings": lambda: self.change_settings(**{SETTINGS_KEYS[k]: n for k, n in v.items()}),
+            "set-member-limits": lambda: self.set_member_limits(v["max_accounts"], v["max_nodes"]),
+            "allow-account": lambda: self.allow_account(v["address"], v["roles"]),
+            "disallow-account": lambda: self.disallow_account(v["address"]),
+            "set-node-match": lambda: self.set_node_match(v["mode"]),
+            "set-rules": lambda: self.set_rules(v["rules"], v["node"]),
+            "add-validator": lambda: self.add_validator(v["address"]),
+            "remove-validator": lambda: self.remove_validator(v["address"]),
+            "call": lambda: self.call(v["target"], v["signature"], v["args"], v["value"]),
+            "raw": lambda: self.raw(v["target"], v["data"], v["value"]),
+        }
+        if item.name not in simple:
+            raise ConfigError(f"unknown action {item.name!r}")
+        return simple[item.name]()
+
     # -- anything else -----------------------------------------------------------------------------
 
     def call(self, target: str, signature: str, args: Sequence[Any] = (), value: int = 0) -> Action:
@@ -209,7 +283,10 @@ class Actions:
     def raw(self, target: str, data: bytes | str, value: int = 0, summary: str = "") -> Action:
         """A call with calldata you encoded yourself (bytes or 0x-hex)."""
         address = parse_address(target, "target")
-        payload = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+        try:
+            payload = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+        except ValueError:
+            raise ConfigError(f"calldata {data!r} is not 0x-hex") from None
         return Action(address, int(value), payload, summary or self.summary(address, payload) or f"{address} <{len(payload)} bytes>")
 
     def summary(self, target: str, data: bytes) -> str:
@@ -222,6 +299,24 @@ class Actions:
         return ""
 
 
+
+
+SETTINGS_KEYS = {"quorum": "quorum_bps", "threshold": "threshold_bps", "voting_delay": "voting_delay",
+                 "voting_period": "voting_period", "execution_delay": "execution_delay",
+                 "expiry_period": "expiry_period"}
+"""The governance parameters as a person names them (proposal files, ``propose set-settings``) →
+their names in :class:`~consortium_evm.client.models.Settings`."""
+
+
+def _located(exc: ConsortiumError, where: str) -> ConsortiumError:
+    """``exc`` (its own class, so a named revert stays one) with ``where:`` before its message."""
+    located = copy.copy(exc)
+    located.args = (f"{where}: {exc}",)
+    if isinstance(located, ContractRevertError):
+        return type(located)(located.name, located.args_by_name, f"{where}: {exc}")
+    if isinstance(located, AccountRequiredError):
+        return ConfigError(f"{where}: {exc}")
+    return located
 
 
 def describe_call(contract: Contract, data: bytes, label: str) -> str:

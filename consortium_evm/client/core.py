@@ -12,8 +12,6 @@ needs one and raises :class:`~consortium_evm.errors.AccountRequiredError` otherw
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -34,8 +32,9 @@ from consortium_evm.client.models import Settings, Status, Totals
 from consortium_evm.client.proposals import Proposals
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, load_artifact
 from consortium_evm.deploy.journal import genesis_changed
-from consortium_evm.deploy.suite import genesis_hash
+from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, Manifest, genesis_hash, manifest_path, read_manifest
 from consortium_evm.domain.revert import decode_revert, error_table, is_revert, revert_data
+from consortium_evm.domain.signatures import TypedDataSigner, TypedSigner
 from consortium_evm.domain.spec import NodeMatch, parse_address
 from consortium_evm.errors import AccountRequiredError, ConfigError, DeploymentError, RPCError
 from consortium_evm.tx.signer import Sender
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
     from consortium_evm.chain.connect import Connection
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
 ERROR_ABIS = ("PermissionRules", "NoticeBoard")
 """Shipped contracts a proposal may call, besides the suite: their custom errors are decoded too."""
 
@@ -134,36 +132,41 @@ class ConsortiumClient:
         the client only reads. The node's chain id is checked against the file before anything else.
         """
         from consortium_evm.chain.connect import connect
+        from consortium_evm.config.networks import load_network
 
-        manifest = read_manifest(Path(deployments_dir) / f"{network}.json", network)
-        connection = connect(network, networks_file=networks_file, environ=environ, prompt=prompt)
+        # The network first: an unknown name is said to be unknown (with the known ones), not
+        # to lack a deployment.
+        config = load_network(network, networks_file, environ=environ)
+        manifest = read_manifest(manifest_path(deployments_dir, network), network)
+        connection = connect(config, environ=environ, prompt=prompt)
         return cls.for_deployment(connection, manifest, account=account)
 
     @classmethod
     def for_deployment(
-        cls, connection: Connection, manifest: Mapping[str, Any], *, account: str | int | None = None,
+        cls, connection: Connection, manifest: Manifest | Mapping[str, Any], *, account: str | int | None = None,
     ) -> ConsortiumClient:
-        """A client for the deployment ``manifest`` (as :func:`read_manifest` gives it) on a
-        connected network, with the network's fees and confirmations; the manifest must be of this
-        chain and its contracts must have code on it."""
+        """A client for the deployment ``manifest`` (as :func:`read_manifest` gives it, or its JSON
+        data) on a connected network, with the network's fees and confirmations; the manifest must be
+        of this chain and its contracts must have code on it."""
         network = connection.name
-        if int(manifest.get("chainId", connection.chain_id)) != connection.chain_id:
+        if not isinstance(manifest, Manifest):
+            manifest = Manifest.from_json(manifest, f"the deployment manifest of {network}", network)
+        if manifest.chain_id is not None and manifest.chain_id != connection.chain_id:
             raise ConfigError(
-                f"the deployment manifest of {network} is for chain id {manifest['chainId']}, but the network's "
+                f"the deployment manifest of {network} is for chain id {manifest.chain_id}, but the network's "
                 f"chain id is {connection.chain_id}"
             )
-        recorded = manifest.get("genesisHash")
+        recorded = manifest.genesis_hash
         if recorded is not None:
             current = genesis_hash(connection.w3)
-            if genesis_changed(str(recorded), current):
+            if genesis_changed(recorded, current):
                 raise DeploymentError(
                     f"the deployment manifest of {network} is from another chain: same chain id {connection.chain_id}, "
                     f"but its block 0 was {recorded} and the node's is {current} (the network was reset or "
                     f"replaced); deploy again (`consortium-evm deploy --network {network} --fresh ...`) or use "
                     "the right manifest"
                 )
-        contracts = manifest["contracts"]
-        addresses = {name: str(entry["address"]) for name, entry in contracts.items() if name in SUITE_NAMES}
+        addresses = {name: record.address for name, record in manifest.contracts.items()}
         for name, address in addresses.items():
             try:
                 code = bytes(connection.w3.eth.get_code(Web3.to_checksum_address(address)))
@@ -181,7 +184,7 @@ class ConsortiumClient:
             addresses["Consortium"],
             addresses.get("PermissionIngress"),
             transactor=transactor,
-            from_block=int(contracts["Consortium"].get("blockNumber", 0)),
+            from_block=manifest.contracts["Consortium"].block_number,
             network_name=network,
             fees=connection.fees,
             confirmations=connection.confirmations,
@@ -348,74 +351,25 @@ class ConsortiumClient:
     def require_transactor(self, what: str) -> Transactor:
         """The transactor, or an AccountRequiredError saying what needed it."""
         if self.transactor is None:
-            raise AccountRequiredError(
-                f"{what} needs a signing account: connect with account=NAME (a named account of networks.yaml) "
-                "or pass account= to from_web3"
-            )
+            raise AccountRequiredError(what)
         return self.transactor
 
-    def signer(self, what: str = "signing a vote") -> LocalAccount:
-        """The client's local signing account (for signing votes and admin acceptances); ``what``
-        names the use in the error when there is none."""
+    def signer(self, what: str = "signing a vote") -> TypedSigner:
+        """The client's account as an EIP-712 signer (for signing votes and admin acceptances): a
+        local key, or a remote signer that signs typed data (Clef, Web3Signer); ``what`` names the
+        use in the error when there is none."""
         transactor = self.require_transactor(what)
         if isinstance(transactor.sender, str):
             raise AccountRequiredError(
-                f"{what} needs the account's private key; {transactor.sender} is an account the node unlocks"
+                what, f"needs the account's private key; {transactor.sender} is an account the node unlocks", None
             )
-        if not isinstance(transactor.sender, LocalAccount):
-            raise AccountRequiredError(
-                f"{what} needs a local key (a keystore or a key from the environment); account "
-                f"{transactor.sender.address} signs through a remote signer that cannot sign this"
-            )
-        return transactor.sender
-
-
-_BLOCK_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
-
-SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
-"""The contracts of a deployment manifest the client uses (the ValidatorSet only when deployed)."""
-
-
-def read_manifest(path: Path, network: str) -> dict[str, Any]:
-    """A deployment manifest (``deployments/<network>.json``); a clear error when there is none or
-    when it lacks what the client needs (``contracts.Consortium.address``; the ingress's address
-    and the numbers, where present, well formed)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DeploymentError(
-            f"no deployment of network {network!r} at {path}: run `consortium-evm deploy --network {network} ...` "
-            "first, or pass --deployments DIR"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DeploymentError(f"cannot read the deployment manifest {path}: {exc}") from exc
-
-    def malformed(what: str) -> DeploymentError:
-        return DeploymentError(f"{path} is not a consortium deployment manifest: {what}")
-
-    if not isinstance(data, dict):
-        raise malformed("it is not a JSON object")
-    contracts = data.get("contracts")
-    if not isinstance(contracts, dict) or "Consortium" not in contracts:
-        raise malformed("no contracts.Consortium")
-    for name in SUITE_NAMES:
-        if name not in contracts:
-            continue
-        entry = contracts[name]
-        if not isinstance(entry, dict) or "address" not in entry:
-            raise malformed(f"contracts.{name}.address is missing")
-        try:
-            entry["address"] = parse_address(entry["address"], f"contracts.{name}.address")
-        except ConfigError as exc:
-            raise malformed(str(exc)) from None
-        if not _whole_number(entry.get("blockNumber", 0)):
-            raise malformed(f"contracts.{name}.blockNumber is not a block number")
-    if "chainId" in data and not _whole_number(data["chainId"]):
-        raise malformed(f"chainId {data['chainId']!r} is not a chain id")
-    if "genesisHash" in data and not (isinstance(data["genesisHash"], str) and _BLOCK_HASH.match(data["genesisHash"])):
-        raise malformed(f"genesisHash {data['genesisHash']!r} is not a block hash (0x and 64 hex digits)")
-    return data
-
-
-def _whole_number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        sender = transactor.sender
+        if isinstance(sender, LocalAccount) or isinstance(sender, TypedDataSigner):
+            return sender
+        raise AccountRequiredError(
+            what,
+            f"needs EIP-712 typed-data signing; account {sender.address} signs through {type(sender).__name__}, "
+            "which signs transactions only (use a local key, Clef or Web3Signer, or send the transaction itself: "
+            "a vote by `proposals vote`)",
+            None,
+        )

@@ -17,14 +17,18 @@ from consortium_evm.contract_errors import (
     OnlyGovernance,
     UnknownMember,
 )
-from consortium_evm.domain.signatures import node_address, sign_admin_acceptance, sign_node_consent, typed_message
+from consortium_evm.domain.signatures import (
+    TypedSigner,
+    node_address,
+    sign_admin_acceptance,
+    sign_node_consent,
+    typed_message,
+)
 from consortium_evm.domain.spec import AccountSpec, MemberStatus, NodeSpec, Role, node_key, parse_address, parse_enode
 from consortium_evm.errors import ConfigError
 from consortium_evm.tx.transactions import Sent, Transactor
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
     from consortium_evm.client.core import ConsortiumClient
 
 PAGE_SIZE = 250
@@ -33,6 +37,8 @@ PAGE_SIZE = 250
 _KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _PRIVATE_KEY = re.compile(r"^(0x)?([0-9a-fA-F]{64})$")
 _SIGNATURE = re.compile(r"^(0x)?([0-9a-fA-F]{130})$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ENODE_ID = re.compile(r"^[0-9a-fA-F]{128}$")
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -143,6 +149,32 @@ class Members:
         member_id, _active, _host, _port = self._client.call(self._c.nodeAccess(node_key_of(node)))
         return self.get(int(member_id)) if member_id else None
 
+    def find(self, selector: int | str) -> Member:
+        """The member a person names: its id (``3``), its name (exact, case and surrounding spaces
+        aside), one of its accounts (an address), or one of its nodes (an enode URL, an enode id or
+        a node key). A ConfigError saying what is accepted when nothing matches;
+        :class:`~consortium_evm.contract_errors.UnknownMember` for an id nobody has."""
+        if isinstance(selector, int) and not isinstance(selector, bool):
+            return self.get(selector)
+        text = str(selector).strip()
+        accepted = "give a member name, id, account address or enode (URL, id or node key)"
+        if text.isdigit():
+            return self.get(int(text))
+        found: Member | None = None
+        if _ADDRESS.match(text):
+            found = self.by_account(text)
+        elif text.startswith("enode://") or _KEY.match(text) or _ENODE_ID.match(text):
+            found = self.by_node(text)
+        else:
+            named = [m for m in self.list() if m.name.strip().casefold() == text.casefold()]
+            if len(named) > 1:
+                ids = ", ".join(str(m.id) for m in named)
+                raise ConfigError(f"{len(named)} members are named {text!r} (ids {ids}): give the id")
+            found = named[0] if named else None
+        if found is None:
+            raise ConfigError(f"no member matches {text!r}: {accepted}")
+        return found
+
     def account(self, address: str) -> MemberAccount:
         """An account's registration and whether it has its roles now."""
         checksummed = parse_address(address, "account")
@@ -169,7 +201,7 @@ class Members:
         transactor = self._client.require_transactor("accepting an admin registration")
         return transactor.send(self._c.acceptAdmin())
 
-    def sign_admin_acceptance(self, signer: LocalAccount | None = None) -> str:
+    def sign_admin_acceptance(self, signer: TypedSigner | None = None) -> str:
         """The signing account's EIP-712 acceptance of its pending admin registration, as 0x-hex, for
         anyone to submit with ``accept_admin_by_sig`` (a pending account that the rules do not let
         transact accepts this way). It carries the account's consent nonce: it accepts this

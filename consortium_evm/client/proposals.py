@@ -10,20 +10,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
 
 from consortium_evm.client.events import ProposalEvent
 from consortium_evm.client.models import Action, Proposal, Proposed, SignedVote, Support, Tally, Voted
-from consortium_evm.contract_errors import UnknownProposal
+from consortium_evm.contract_errors import ProposalNotExecutable, UnknownProposal
 from consortium_evm.domain.proposals import ProposalState, proposal_number, proposer_member_id
-from consortium_evm.domain.signatures import sign_typed
+from consortium_evm.domain.signatures import TypedSigner, sign_typed
 from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ConfigError, ProposalOutcomeError, WaitTimeoutError
 from consortium_evm.tx.transactions import Sent
+from consortium_evm.util.times import utc
 
 if TYPE_CHECKING:
     from consortium_evm.client.core import ConsortiumClient
@@ -193,7 +193,7 @@ class Proposals:
         proposal_id: int | str,
         support: Support | str | int,
         *,
-        signer: LocalAccount | None = None,
+        signer: TypedSigner | None = None,
         nonce: int | None = None,
     ) -> SignedVote:
         """Sign a ballot (EIP-712) for someone else to submit. ``signer`` defaults to the client's
@@ -244,7 +244,11 @@ class Proposals:
         values = [int(v) for v in args["values"]]
         fn = self._c.execute(pid, list(args["targets"]), values, list(args["calldatas"]),
                              bytes(keccak(text=str(args["description"]))))
-        return self._client.require_transactor("executing").send(fn, value=sum(values) if value is None else value)
+        transactor = self._client.require_transactor("executing")
+        try:
+            return transactor.send(fn, value=sum(values) if value is None else value)
+        except ProposalNotExecutable as exc:
+            raise self._not_executable(pid, exc) from None
 
     def cancel(self, proposal_id: int | str) -> Sent:
         """Cancel a pending or active proposal (an admin of the proposing member only)."""
@@ -252,6 +256,26 @@ class Proposals:
         return self._client.require_transactor("canceling").send(self._c.cancel(pid))
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _not_executable(self, pid: int, exc: ProposalNotExecutable) -> ProposalNotExecutable:
+        """``exc`` with the proposal's times, as the client knows them, in its message."""
+        proposal = self.get(pid)
+        state, name = proposal.state, f"proposal #{proposal.number}"
+        ends, executable, expires = utc(proposal.vote_end), utc(proposal.executable_at), utc(proposal.expires_at)
+        if state == ProposalState.PENDING:
+            why = (f"{name} is pending: voting starts at {utc(proposal.vote_start)} and ends at {ends}; if it passes "
+                   f"it is executable at {executable} and expires at {expires}")
+        elif state == ProposalState.ACTIVE:
+            why = (f"{name} is active: voting ends at {ends}; if it passes it is executable at {executable} and "
+                   f"expires at {expires}")
+        elif state == ProposalState.QUEUED:
+            why = f"{name} passed and waits for its execution delay: executable at {executable}, expires at {expires}"
+        elif state == ProposalState.EXPIRED:
+            why = f"{name} expired at {expires} without being executed"
+        else:
+            why = f"{name} is {state.label}"
+        return ProposalNotExecutable(exc.name, exc.args_by_name, f"{exc}; {why}")
+
 
     def _scan(self) -> None:
         # Proposals are read from ProposalCreated events once, up to the latest block seen.

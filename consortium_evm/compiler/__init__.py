@@ -23,7 +23,7 @@ a compiler. Compiling is :func:`consortium_evm.compiler.pipeline.compile_project
 """
 
 from consortium_evm.compiler.artifacts import Artifact, available_artifacts, load_artifact
-from consortium_evm.compiler.bytecode import code_size, contains_push0
+from consortium_evm.compiler.bytecode import BASEFEE, code_size, contains_opcode, contains_push0
 from consortium_evm.compiler.project import artifacts_dir, find_project_root
 from consortium_evm.compiler.settings import (
     DEFAULT_EVM_VERSION,
@@ -34,6 +34,7 @@ from consortium_evm.compiler.settings import (
 )
 
 __all__ = [
+    "BASEFEE",
     "DEFAULT_EVM_VERSION",
     "EIP170_CODE_SIZE_LIMIT",
     "EVM_VERSIONS",
@@ -43,6 +44,7 @@ __all__ = [
     "available_artifacts",
     "build_settings",
     "code_size",
+    "contains_opcode",
     "contains_push0",
     "find_project_root",
     "load_artifact",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+BASEFEE = 0x48
+"""The opcode london introduced (EIP-3198): code that runs on berlin-level chains (GoQuorum) has none."""
 PUSH0 = 0x5F
 PUSH1 = 0x60
 PUSH32 = 0x7F
@@ -34,11 +36,21 @@ def contains_push0(code_hex: str) -> bool:
     0x5f byte inside push data (or in a truncated trailing push) is not mistaken for PUSH0.
     Like any linear disassembler, it walks trailing data (the metadata CBOR) as if it were code.
     """
+    return contains_opcode(code_hex, PUSH0)
+
+
+def contains_opcode(code_hex: str, opcode: int) -> bool:
+    """Whether the bytecode executes ``opcode`` (e.g. BASEFEE, 0x48, which london introduced).
+
+    Walks the code as :func:`contains_push0` does (push data skipped). Bytes that solc appends after
+    the code (constant data, the metadata) are walked too, so a ``True`` may come from data: read
+    the code at that point before concluding; ``False`` is certain.
+    """
     code = code_bytes(code_hex)
     i = 0
     while i < len(code):
         op = code[i]
-        if op == PUSH0:
+        if op == opcode:
             return True
         i += 1 + (op - PUSH1 + 1 if PUSH1 <= op <= PUSH32 else 0)
     return False

@@ -17,6 +17,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
           deployer: {keystore: keys/deployer.json, password_env: DEPLOYER_PASSWORD}
           ci: {private_key_env: CI_DEPLOYER_KEY}
           dev: {dev_account: 1}         # development mnemonic account 1 (public key: dev only)
+          acme: {signer: {kind: clef, url: http://127.0.0.1:8550, address: "0x..."}}  # docs/signers.md
 
 ``gas_price`` is a policy name, or a mapping with ``policy:`` and that policy's settings:
 
@@ -69,10 +70,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EVM_VERSIONS
-from consortium_evm.config.fields import AutoGasPrice, EnvName, GasPolicy, GasPricePolicy, StrictModel, no_bool
+from consortium_evm.config.accounts import AccountConfig
+from consortium_evm.config.fields import AutoGasPrice, GasPolicy, GasPricePolicy, StrictModel, no_bool
 from consortium_evm.config.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
-from consortium_evm.domain.devkeys import MAX_DEV_INDEX
-from consortium_evm.domain.spec import parse_address
+from consortium_evm.domain.goquorum import GOQUORUM
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import TESTER_CHAIN_ID
 
@@ -108,49 +109,6 @@ def default_confirmations(consensus: str) -> int:
 
 
 # -- accounts -----------------------------------------------------------------------------------
-
-
-class AccountConfig(StrictModel):
-    """A named account: a keystore file with its password, or a private key in the environment."""
-
-    keystore: str | None = None
-    """An eth-account JSON keystore file, relative to the networks file."""
-    password_env: EnvName | None = None
-    """The environment variable holding the keystore's password (else an interactive prompt)."""
-    private_key_env: EnvName | None = None
-    """The environment variable holding the private key (for CI)."""
-    address: str | None = None
-    """Optional: the address the key must have (checked when the account is loaded)."""
-    dev_account: Annotated[int, BeforeValidator(no_bool), Field(ge=0, le=MAX_DEV_INDEX)] | None = None
-    """Account N of the well-known development mnemonic (:mod:`consortium_evm.domain.devkeys`), funded by
-    the local network (0 to 4), anvil (0 to 9) or a genesis that names it; development only."""
-
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_quoted(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError("write the address in quotes: YAML reads an unquoted 0x... as a number")
-        return value
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return parse_address(value, "account address")
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> AccountConfig:
-        if sum(x is not None for x in (self.keystore, self.private_key_env, self.dev_account)) != 1:
-            raise ValueError(
-                "an account needs exactly one of keystore (with password_env), private_key_env or dev_account"
-            )
-        if self.password_env is not None and self.keystore is None:
-            raise ValueError("password_env goes with keystore")
-        return self
 
 
 # -- networks -----------------------------------------------------------------------------------
@@ -190,6 +148,23 @@ class NetworkModel(StrictModel):
         if value not in EVM_VERSIONS:
             raise ValueError(f"unknown EVM version {value!r}; expected one of: {', '.join(EVM_VERSIONS)}")
         return value
+
+    @model_validator(mode="after")
+    def _goquorum(self) -> NetworkModel:
+        # GoQuorum 24.4.1 runs geth 1.10.3's EVM and transactions: nothing after berlin (the london
+        # artifacts are byte for byte the berlin ones), no type-2 transactions.
+        if self.client == GOQUORUM:
+            if EVM_VERSIONS.index(self.evm_version) > EVM_VERSIONS.index("london"):
+                raise ValueError(
+                    f"evm_version {self.evm_version} does not run on GoQuorum (its EVM is berlin-level): "
+                    "use london (the shipped artifacts, which have no london-only opcode) or berlin"
+                )
+            if self.gas_price.policy == "eip1559":
+                raise ValueError(
+                    "gas_price eip1559 does not work on GoQuorum (it refuses type-2 transactions): use zero, "
+                    "the default of a GoQuorum genesis, or legacy"
+                )
+        return self
 
 
 class _FileShape(StrictModel):

@@ -299,6 +299,12 @@ def _message(err: Any) -> str:
         return "unknown key (not allowed here)"
     if err["type"] == "missing":
         return "required key is missing"
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx") or {}
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        key = ctx.get("discriminator", "tag").strip("'")
+        given = f"unknown {key} {ctx['tag']!r}" if "tag" in ctx else f"no {key} given"
+        return f"{given}; expected one of: {expected}" if expected else given
     return msg.removeprefix("Value error, ")
 
 

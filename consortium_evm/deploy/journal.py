@@ -1,9 +1,10 @@
 """The deployment journal: what was sent, and what came of it, written before and after each
 transaction so that an interrupted deployment resumes without sending anything twice.
 
-Each step is recorded twice. Before its transaction is sent: the signed transaction, its nonce and
-its hash (a signed transaction's hash is known before it is sent). After it is mined: the block, the
-gas used and, for a deployment, the contract's address. The file is rewritten whole, atomically
+Each step is recorded three times. Before any transaction is sent, every step at once: the signed
+transaction, its nonce and its hash (a signed transaction's hash is known before it is sent), status
+``signed``. Once the node has it: status ``sent``. After it is mined: the block, the gas used and, for
+a contract creation, the contract's address, status ``mined``. The file is rewritten whole, atomically
 (a temporary file, fsync, rename), so a process killed at any moment leaves either the old or the
 new journal, never half of one.
 """
@@ -32,7 +33,8 @@ class JournalStep:
     tx_hash: str
     raw_tx: str
     status: str = "sent"
-    """``sent`` (recorded, maybe not yet mined) or ``mined``."""
+    """``signed`` (recorded, maybe not yet sent), ``sent`` (the node had it; journals of earlier
+    versions also wrote ``sent`` just before sending), or ``mined``."""
     block_number: int | None = None
     gas_used: int | None = None
     address: str | None = None

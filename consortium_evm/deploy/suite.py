@@ -1,4 +1,4 @@
-"""Deploying the consortium suite and bootstrapping its founding members, resumably.
+"""Deploying the consortium suite and bootstrapping its founding members: pipelined and resumable.
 
 The suite is two contracts: ``Consortium`` (member registry, governance, and the first permission
 rules) and ``PermissionIngress`` (the fixed address nodes are configured with); a consortium that
@@ -6,50 +6,73 @@ lists validators also gets a ``ValidatorSet`` holding them, owned by governance.
 the founding members, sets the node matching mode, and hands control to governance for good, after
 which the deployer can do nothing.
 
-Every step is one transaction, simulated first (a revert stops the deployment with the contract's
-named error, spending nothing), then recorded in the :mod:`journal <consortium_evm.deploy.journal>` before
-it is sent and after it is mined. Run again after an interruption, the deployment looks up what it
-recorded and carries on; it never sends a step twice. Run on a finished deployment, it verifies the
-code on chain and changes nothing. Each created contract's code is compared with the artifact's, so
-a chain that cannot run the bytecode (PUSH0 before Shanghai, say) is caught even when its receipt
-claims success.
+A deployment goes through the phases of the one transaction pipeline (:mod:`consortium_evm.tx.pipeline`),
+for all of its steps at once:
+
+1. **plan** (:mod:`~consortium_evm.deploy.plan`): every step written down, the contracts' addresses
+   following from the deployer's nonces;
+2. **simulate**: the first step not yet mined is simulated on the node (the chain can run the
+   code; a resumed step would not revert), and the whole plan is rehearsed on the embedded chain with
+   the network's EVM rules (:mod:`~consortium_evm.deploy.rehearsal`), which gives each step's gas;
+   a revert stops the deployment with the contract's named error, spending nothing;
+3. **prepare and sign** every step, and check the deployer can pay for all of them;
+4. **journal** the signed transactions (:mod:`~consortium_evm.deploy.journal`), in one atomic write,
+   before the first is sent;
+5. **broadcast** them one after the other without waiting (each marked ``sent`` once the node has it);
+6. **await** each receipt in order, recording it, and check each created contract's code against its
+   artifact (a chain that cannot run the bytecode, PUSH0 before Shanghai say, is caught even when its
+   receipt claims success).
+
+Killed anywhere, a rerun finds the journal and carries on: it sends the recorded bytes (never new
+ones: nothing can be sent twice), waits for what was sent, and re-sends what a node lost. Run on a
+finished deployment, it verifies the code on chain and changes nothing. An account the node unlocks
+(the embedded chain, a development node) cannot sign ahead; its steps go one at a time, each awaited
+before the next is simulated and sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.contract import Contract
-from web3.exceptions import TransactionNotFound
 
 from consortium_evm.compiler import DEFAULT_EVM_VERSION, EVM_VERSIONS, Artifact, load_artifact
+from consortium_evm.deploy.code import artifacts_hash, check_code, contract_at, masked_code, spec_hash, suite_abis
 from consortium_evm.deploy.journal import Journal, JournalStep
-from consortium_evm.domain.revert import decode_revert, error_table, revert_data
-from consortium_evm.domain.spec import ConsortiumSpec, NodeMatch
-from consortium_evm.errors import ConsortiumError, DeploymentError, RPCError, TransactionError
+from consortium_evm.deploy.manifest import ContractRecord, Manifest, StepRecord, genesis_hash, write_manifest
+from consortium_evm.deploy.plan import SUITE, VALIDATOR_SET, Plan, PlannedStep, plan_suite, suite_for
+from consortium_evm.deploy.rehearsal import rehearse
+from consortium_evm.domain.revert import ErrorTable, error_table
+from consortium_evm.domain.spec import ConsortiumSpec
+from consortium_evm.errors import ContractRevertError, DeploymentError, RPCError, TransactionError, TransactionTimeoutError
+from consortium_evm.tx import pipeline
+from consortium_evm.tx.fees import check_funds, transaction_fees
+from consortium_evm.tx.nonces import nonce_counter, pending_nonce
+from consortium_evm.tx.pipeline import DEFAULT_GAS_HEADROOM, NonceTaken, SignedTx
 from consortium_evm.tx.signer import Sender, sender_address
-from consortium_evm.tx.transactions import replayed_revert
-from consortium_evm.util.atomic import write_json_atomic
 
-SUITE = ("Consortium", "PermissionIngress")
-"""The contracts every deployment creates, in order."""
-VALIDATOR_SET = "ValidatorSet"
-"""Created third, owned by the Consortium, when the consortium lists validators."""
-
-
-def suite_for(spec: ConsortiumSpec) -> tuple[str, ...]:
-    """The contracts a deployment of ``spec`` creates, in order."""
-    return (*SUITE, VALIDATOR_SET) if spec.validators else SUITE
+__all__ = [
+    "FAULT_ENV",
+    "SUITE",
+    "VALIDATOR_SET",
+    "Deployment",
+    "Progress",
+    "Step",
+    "artifacts_hash",
+    "check_code",
+    "contract_at",
+    "deploy_suite",
+    "genesis_hash",
+    "masked_code",
+    "spec_hash",
+    "suite_abis",
+    "suite_for",
+]
 
 
 @dataclass(frozen=True)
@@ -62,7 +85,8 @@ class Step:
     block_number: int
     address: str | None = None
     resumed: bool = False
-    """True when this step was already done by an earlier run."""
+    """True when an earlier run sent this step's transaction (this run only waited for it, or found
+    it mined)."""
 
 
 @dataclass(frozen=True)
@@ -92,100 +116,33 @@ class Deployment:
         """Gas of the steps whose name starts with ``prefix``."""
         return sum(s.gas_used for s in self.steps if s.name.startswith(prefix))
 
-    def manifest(self) -> dict[str, Any]:
-        """The manifest as JSON-ready data."""
+    def to_manifest(self) -> Manifest:
+        """The deployment's manifest record (what ``deployments/<network>.json`` holds)."""
         by_step = {s.name: s for s in self.steps}
-        contracts = {}
         created = [("Consortium", self.consortium), ("PermissionIngress", self.ingress)]
         if self.validator_set is not None:
             created.append((VALIDATOR_SET, self.validator_set))
+        contracts = {}
         for name, address in created:
             step = by_step[f"deploy {name}"]
-            contracts[name] = {
-                "address": address,
-                "txHash": step.tx_hash,
-                "blockNumber": step.block_number,
-                "codeHash": self.code_hashes.get(name, ""),
-            }
-        return {
-            "network": self.network,
-            "chainId": self.chain_id,
-            **({"genesisHash": self.genesis_hash} if self.genesis_hash is not None else {}),
-            "deployer": self.deployer,
-            "contracts": contracts,
-            "steps": [
-                {"name": s.name, "txHash": s.tx_hash, "blockNumber": s.block_number, "gasUsed": s.gas_used,
-                 **({"address": s.address} if s.address else {})}
-                for s in self.steps
-            ],
-            "totalGas": self.total_gas,
-            "compiler": self.compiler,
-            "inputs": self.inputs,
-        }
+            contracts[name] = ContractRecord(address, step.tx_hash, step.block_number, self.code_hashes.get(name, ""))
+        return Manifest(
+            network=self.network,
+            contracts=contracts,
+            chain_id=self.chain_id,
+            deployer=self.deployer,
+            genesis_hash=self.genesis_hash,
+            steps=tuple(StepRecord(s.name, s.tx_hash, s.block_number, s.gas_used, s.address) for s in self.steps),
+            compiler=self.compiler,
+            inputs=self.inputs,
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as JSON-ready data."""
+        return self.to_manifest().to_json()
 
 
 Progress = Callable[[Step], None]
-
-
-def contract_at(w3: Web3, name: str, address: str, evm_version: str = DEFAULT_EVM_VERSION) -> Contract:
-    """A web3 contract object for artifact ``name`` at ``address``."""
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name, evm_version).abi)
-
-
-def suite_abis(evm_version: str = DEFAULT_EVM_VERSION) -> list[list[dict[str, Any]]]:
-    """The ABIs of the suite's contracts (for decoding their errors)."""
-    return [load_artifact(name, evm_version).abi for name in (*SUITE, VALIDATOR_SET)]
-
-
-def genesis_hash(w3: Web3) -> str | None:
-    """The hash of the chain's block 0 (``0x``-hex), which tells two chains with the same chain id
-    apart (a local network started again, a test network re-created); ``None`` when the node does
-    not give it (then nothing is compared)."""
-    try:
-        block = w3.eth.get_block(0)
-        value = block["hash"]
-    except Exception:  # noqa: BLE001 - each client raises its own types; unknown is acceptable
-        return None
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    return str(value) if value else None
-
-
-def spec_hash(spec: ConsortiumSpec) -> str:
-    """A hash of a consortium description (when it did not come from a file)."""
-    return hashlib.sha256(repr(spec).encode()).hexdigest()
-
-
-def artifacts_hash(evm_version: str = DEFAULT_EVM_VERSION, names: tuple[str, ...] = SUITE) -> str:
-    """A hash of the creation code of ``names``: it changes when the contracts or settings change."""
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update(load_artifact(name, evm_version).bytecode.encode())
-    return digest.hexdigest()
-
-
-def masked_code(code: bytes, artifact: Artifact) -> bytes:
-    """``code`` with the artifact's immutable slots zeroed, for comparing deployed code."""
-    out = bytearray(code)
-    for refs in artifact.immutable_references.values():
-        for ref in refs:
-            start, length = int(ref["start"]), int(ref["length"])
-            out[start : start + length] = bytes(min(length, max(0, len(out) - start)))
-    return bytes(out)
-
-
-def check_code(w3: Web3, name: str, address: str, artifact: Artifact) -> str:
-    """Check the code at ``address`` is ``artifact``'s; returns its keccak hash."""
-    code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
-    expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
-    if not code:
-        raise DeploymentError(
-            f"{name} at {address} has no code although its creation was mined: the chain could not run the "
-            f"bytecode (compiled for EVM {artifact.evm_version}; set the network's evm_version to what the chain runs)"
-        )
-    if masked_code(code, artifact) != masked_code(expected, artifact):
-        raise DeploymentError(f"the code at {address} is not {name}'s (compiled {artifact.compiler_version})")
-    return "0x" + bytes(keccak(code)).hex()
 
 
 FAULT_ENV = "CONSORTIUM_EVM_FAULT"
@@ -199,185 +156,222 @@ def _fault_point(moment: str, step: str) -> None:
 
 
 class _Sender:
-    """Signs, records, sends and waits for one deployment step at a time."""
+    """Carries a deployment's steps through the pipeline's phases, recording each in the journal."""
 
     def __init__(
         self,
         w3: Web3,
         deployer: Sender,
         journal: Journal,
-        errors: dict[bytes, dict[str, Any]],
+        errors: ErrorTable,
+        *,
         fees: dict[str, int],
         confirmations: int,
         receipt_timeout: float,
         poll: float,
         evm_version: str = DEFAULT_EVM_VERSION,
     ) -> None:
-        self.evm_version = evm_version
         self.w3 = w3
         self.deployer = deployer
-        self.address = sender_address(deployer)
+        self.address = Web3.to_checksum_address(sender_address(deployer))
         self.journal = journal
         self.errors = errors
         self.fees = fees
         self.confirmations = max(1, confirmations)
         self.receipt_timeout = receipt_timeout
         self.poll = poll
+        self.evm_version = evm_version
+        self.nonces = nonce_counter(w3, self.address)
 
-    def run(self, name: str, to: str | None, data: str) -> tuple[JournalStep, bool]:
-        """Carry out step ``name`` (or find it done); returns it and whether it was done before."""
-        step = self.journal.steps.get(name)
-        if step is not None and step.status == "mined":
-            return step, True
-        if step is None:
-            step = self._send_new(name, to, data)
-        # else: recorded by an interrupted run and not known to be mined: find it (or re-send it).
-        receipt = self._await(step)
-        step.status = "mined"
-        step.block_number = int(receipt["blockNumber"])
-        step.gas_used = int(receipt["gasUsed"])
-        created = receipt.get("contractAddress")
-        step.address = str(created) if created else None
-        self.journal.record(step)
-        return step, False
+    # -- plan ------------------------------------------------------------------------------------
 
-    def _simulate(self, name: str, tx: dict[str, Any]) -> None:
+    def plan(self, spec: ConsortiumSpec, artifacts: dict[str, Artifact]) -> Plan:
+        """The deployment's steps, from the journal's first nonce (a resumed deployment) or the
+        deployer's next one."""
+        recorded = [step.nonce for step in self.journal.steps.values()]
+        if recorded:
+            first = min(recorded)
+        else:
+            try:
+                with self.nonces.lock:
+                    first = self.nonces.peek(lambda: pending_nonce(self.w3, self.address))
+            except Exception as exc:  # noqa: BLE001
+                raise RPCError(f"cannot read the deployer {self.address}'s nonce from the node: {exc}") from exc
+        plan = plan_suite(spec, artifacts, self.address, first)
+        for index, step in enumerate(plan.steps):
+            done = self.journal.steps.get(step.name)
+            if done is not None and done.nonce != first + index:
+                raise DeploymentError(
+                    f"the journal{self._where()} records step '{step.name}' at nonce {done.nonce}, but this deployment "
+                    f"has it at nonce {first + index}: it was written by another plan; deploy again with --fresh"
+                )
+        return plan
+
+    def _where(self) -> str:
+        return f" ({self.journal.path})" if self.journal.path else ""
+
+    # -- simulate, prepare, sign, journal --------------------------------------------------------
+
+    def _simulate(self, step: PlannedStep, tx: dict[str, Any]) -> None:
+        """``step`` simulated on the node; only for a step whose earlier steps are all mined."""
         try:
-            self.w3.eth.call(cast(Any, tx))
-        except Exception as exc:  # noqa: BLE001 - each client raises its own types
-            data = revert_data(exc)
-            if data is None and "revert" not in str(exc).lower():
-                if name.startswith("deploy "):
-                    raise DeploymentError(
-                        f"step '{name}': the chain cannot run the creation code ({exc}); it was compiled for "
-                        f"EVM {self.evm_version} (PUSH0 needs shanghai): set the network's evm_version in "
-                        "networks.yaml to the chain's fork"
-                    ) from exc
-                raise RPCError(f"step '{name}': the node failed the simulation: {exc}") from exc
-            error = decode_revert(data or b"", self.errors)
-            raise DeploymentError(f"step '{name}' would revert: {error}") from exc
+            pipeline.simulate(self.w3, tx, self.errors)
+        except ContractRevertError as error:
+            raise DeploymentError(f"step '{step.name}' would revert: {error}") from error
+        except RPCError as exc:
+            if step.creates is not None:
+                raise DeploymentError(
+                    f"step '{step.name}': the chain cannot run the creation code ({exc.__cause__ or exc}); it was "
+                    f"compiled for EVM {self.evm_version} (PUSH0 needs shanghai): set the network's evm_version in "
+                    "networks.yaml to the chain's fork"
+                ) from exc
+            raise RPCError(f"step '{step.name}': the node failed the simulation: {exc.__cause__ or exc}") from exc
 
-    def _send_new(self, name: str, to: str | None, data: str) -> JournalStep:
-        tx: dict[str, Any] = {"from": self.address, "data": data, "value": 0, "chainId": self.journal.chain_id}
-        if to is not None:
-            tx["to"] = to
-        self._simulate(name, tx)
-        try:
-            estimate = int(self.w3.eth.estimate_gas(cast(Any, tx)))
-            nonce = int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(self.address), "pending"))
-        except Exception as exc:  # noqa: BLE001
-            raise RPCError(f"step '{name}': {exc}") from exc
-        tx.update(self.fees)
-        tx["gas"] = estimate * 5 // 4
-        tx["nonce"] = nonce
-        if isinstance(self.deployer, str):
-            # An unlocked node account (embedded chain, dev node): the hash is known only once sent.
-            sent = self.w3.eth.send_transaction(cast(Any, tx))
-            step = JournalStep(name, nonce, "0x" + bytes(sent).hex().removeprefix("0x"), "")
+    def _tx(self, step: PlannedStep, nonce: int) -> dict[str, Any]:
+        tx: dict[str, Any] = {"from": self.address, "data": step.data, "value": 0, "nonce": nonce,
+                              "chainId": self.journal.chain_id}
+        if step.to is not None:
+            tx["to"] = step.to
+        return tx
+
+    def simulate_next(self, plan: Plan) -> None:
+        """Simulate on the node the first step not yet mined, when it is also not yet sent: the
+        only one whose state the node already has."""
+        for index, step in enumerate(plan.steps):
+            done = self.journal.steps.get(step.name)
+            if done is not None and done.status == "mined":
+                continue
+            if done is None:
+                self._simulate(step, self._tx(step, plan.first_nonce + index))
+            return
+
+    def sign_missing(self, plan: Plan, make_plan: Callable[[str, int], Plan]) -> None:
+        """Sign every step the journal lacks, after a rehearsal gave their gas and a funds check
+        passed, and journal them all in one write, before any of them is sent."""
+        missing = [(index, step) for index, step in enumerate(plan.steps) if step.name not in self.journal.steps]
+        if not missing:
+            return
+        rehearsed = rehearse(make_plan, self.evm_version, self.errors)
+        limits = {step.name: int(rehearsed[step.name] * DEFAULT_GAS_HEADROOM) for _, step in missing}
+        check_funds(self.w3, self.address, sum(limits.values()), self.fees)
+        signer = self.deployer
+        if isinstance(signer, str):
+            raise DeploymentError(f"{signer} is an account the node unlocks: it cannot sign ahead")
+        with self.nonces.lock:
+            for index, step in missing:
+                tx = {**self._tx(step, plan.first_nonce + index), "gas": limits[step.name], **self.fees}
+                signed = pipeline.sign(signer, tx)
+                self.journal.steps[step.name] = JournalStep(step.name, signed.nonce, signed.tx_hash, signed.raw, "signed")
+            self.journal.save()  # every step recorded before the first is sent
+            self.nonces.used(plan.first_nonce + len(plan.steps) - 1)
+
+    # -- broadcast -------------------------------------------------------------------------------
+
+    def broadcast_signed(self, plan: Plan) -> None:
+        """Send every step that is signed and not yet sent, in nonce order, without waiting."""
+        for planned in plan.steps:
+            step = self.journal.steps[planned.name]
+            if step.status != "signed":
+                continue
+            _fault_point("before-send", step.name)
+            self._broadcast(step)
+            _fault_point("after-send", step.name)
+            step.status = "sent"
             self.journal.record(step)
-            return step
-        tx.pop("from")
-        signed = self.deployer.sign_transaction(cast(Any, tx))
-        raw = "0x" + bytes(signed.raw_transaction).hex()
-        step = JournalStep(name, nonce, "0x" + bytes(signed.hash).hex(), raw)
-        self.journal.record(step)  # before sending: a crash from here on is resumed from the journal
-        _fault_point("before-send", name)
-        self._broadcast(step)
-        _fault_point("after-send", name)
-        return step
 
     def _broadcast(self, step: JournalStep) -> None:
         try:
-            self.w3.eth.send_raw_transaction(HexStr(step.raw_tx))
-        except Exception as exc:  # noqa: BLE001
-            text = str(exc).lower()
-            if "already known" in text or "known transaction" in text or "already imported" in text:
-                return
-            if "insufficient funds" in text:
-                raise DeploymentError(f"step '{step.name}': the deployer {self.address} has too little ether for it") from exc
-            raise RPCError(f"step '{step.name}': the node refused the transaction: {exc}") from exc
+            pipeline.broadcast(
+                self.w3, SignedTx(step.tx_hash, step.raw_tx, step.nonce), self.address, self.errors,
+                label=f"step '{step.name}'",
+            )
+        except NonceTaken as exc:
+            raise DeploymentError(
+                f"step '{step.name}': the deployer's nonce {step.nonce} was used by another transaction than the "
+                f"recorded {step.tx_hash} ({exc}); check the deployer's transactions before going on"
+            ) from None
 
-    def _receipt(self, tx_hash: str) -> Any | None:
+    def send_unlocked(self, plan: Plan, index: int) -> None:
+        """An account the node unlocks: simulate, estimate and send step ``index`` (the earlier
+        ones are mined), recording its hash once the node gives it."""
+        planned = plan.steps[index]
+        tx = self._tx(planned, plan.first_nonce + index)
+        self._simulate(planned, tx)
+        pipeline.prepare(self.w3, tx, self.errors, fees=self.fees, chain_id=self.journal.chain_id)
         try:
-            return self.w3.eth.get_transaction_receipt(cast(Any, tx_hash))
-        except TransactionNotFound:
-            return None
+            tx_hash = pipeline.send_unlocked(self.w3, tx, self.errors)
+        except NonceTaken as exc:
+            raise DeploymentError(
+                f"step '{planned.name}': the deployer's nonce {tx['nonce']} was used by another transaction ({exc})"
+            ) from None
+        self.journal.record(JournalStep(planned.name, int(tx["nonce"]), tx_hash, "", "sent"))
 
-    def _pending(self, tx_hash: str) -> bool:
-        try:
-            self.w3.eth.get_transaction(cast(Any, tx_hash))
-            return True
-        except TransactionNotFound:
-            return False
+    # -- await -----------------------------------------------------------------------------------
+
+    def finish(self, planned: PlannedStep) -> JournalStep:
+        """Wait for ``planned``'s transaction (unless mined before) and record its receipt."""
+        step = self.journal.steps[planned.name]
+        if step.status != "mined":
+            receipt = self._await(step)
+            step.status = "mined"
+            step.block_number = int(receipt["blockNumber"])
+            step.gas_used = int(receipt["gasUsed"])
+            created = receipt.get("contractAddress")
+            step.address = str(created) if created else None
+            self.journal.record(step)
+        if planned.creates is not None and (step.address or "").lower() != str(planned.address).lower():
+            raise DeploymentError(
+                f"step '{step.name}' created its contract at {step.address}, not at {planned.address} where the "
+                "deployment expects it: check the deployer's transactions, then deploy again with --fresh"
+            )
+        return step
 
     def _await(self, step: JournalStep) -> Any:
         """Wait for ``step``'s receipt and its confirmations; re-broadcast a lost transaction."""
-        deadline = time.monotonic() + self.receipt_timeout
         rebroadcast = False
-        while True:
-            try:
-                receipt = self._receipt(step.tx_hash)
-                if receipt is None and not rebroadcast and not self._pending(step.tx_hash):
-                    used = int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(self.address), "latest"))
-                    if used > step.nonce:
-                        raise DeploymentError(
-                            f"step '{step.name}': the deployer's nonce {step.nonce} was used by another transaction "
-                            f"than the recorded {step.tx_hash}; check the deployer's transactions before going on"
-                        )
-                    if not step.raw_tx:
-                        raise DeploymentError(
-                            f"step '{step.name}': transaction {step.tx_hash} is neither mined nor pending and was "
-                            "sent from an unlocked account, so it cannot be re-sent; start the deployment over"
-                        )
-                    self._broadcast(step)
-                    rebroadcast = True
-                if receipt is not None:
-                    if receipt.get("status", 1) != 1:
-                        raise TransactionError(self._failure(step, receipt))
-                    latest = int(self.w3.eth.block_number)
-                    if latest >= int(receipt["blockNumber"]) + self.confirmations - 1:
-                        again = self._receipt(step.tx_hash)  # still there after the confirmations
-                        if again is not None and again["blockHash"] == receipt["blockHash"]:
-                            return again
-            except ConsortiumError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise RPCError(f"step '{step.name}': lost the node while waiting for {step.tx_hash}: {exc}") from exc
-            if time.monotonic() > deadline:
-                raise DeploymentError(
-                    f"step '{step.name}': no receipt for {step.tx_hash} after {self.receipt_timeout:.0f} s; "
-                    "run the deployment again to resume from the journal"
-                )
-            self._tick()
 
-    def _tick(self) -> None:
-        tester = getattr(self.w3.provider, "ethereum_tester", None)
-        if tester is not None:  # the embedded chain mines on demand
-            tester.mine_blocks()
-        else:
-            time.sleep(self.poll)
+        def when_missing() -> None:
+            nonlocal rebroadcast
+            if rebroadcast:
+                return
+            used = int(self.w3.eth.get_transaction_count(self.address, "latest"))
+            if used > step.nonce:
+                raise DeploymentError(
+                    f"step '{step.name}': the deployer's nonce {step.nonce} was used by another transaction "
+                    f"than the recorded {step.tx_hash}; check the deployer's transactions before going on"
+                )
+            if not step.raw_tx:
+                raise DeploymentError(
+                    f"step '{step.name}': transaction {step.tx_hash} is neither mined nor pending and was "
+                    "sent from an unlocked account, so it cannot be re-sent; start the deployment over"
+                )
+            self._broadcast(step)
+            rebroadcast = True
+
+        try:
+            receipt = pipeline.await_receipt(
+                self.w3, step.tx_hash, sender=self.address, confirmations=self.confirmations,
+                timeout=self.receipt_timeout, poll_interval=self.poll, when_missing=when_missing,
+                label=f"step '{step.name}'",
+            )
+        except TransactionTimeoutError as exc:
+            raise DeploymentError(
+                f"step '{step.name}': no receipt for {step.tx_hash} after {self.receipt_timeout:.0f} s; "
+                "run the deployment again to resume from the journal"
+            ) from exc
+        if receipt.get("status", 1) != 1:
+            raise TransactionError(self._failure(step, receipt))
+        return receipt
 
     def _failure(self, step: JournalStep, receipt: Any) -> str:
-        message = f"step '{step.name}' failed in block {receipt['blockNumber']} (transaction {step.tx_hash})"
-        reason = replayed_revert(self.w3, step.tx_hash, int(receipt["blockNumber"]), self.errors)
-        if reason:
-            return f"{message}: {reason}"
+        hint = ""
         if step.name.startswith("deploy "):
-            message += (
+            hint = (
                 f"; a contract creation that fails without a reason often means the chain cannot run code "
                 f"compiled for EVM {self.evm_version} (PUSH0 needs shanghai): set the network's evm_version "
                 "in networks.yaml to the chain's fork"
             )
-        return message
-
-
-def _node_fees(w3: Web3) -> dict[str, int]:
-    """The node's suggested fees: EIP-1559 where blocks have a base fee, else its gas price."""
-    base = w3.eth.get_block("latest").get("baseFeePerGas")
-    if base is None:
-        return {"gasPrice": int(w3.eth.gas_price)}
-    tip = int(w3.eth.max_priority_fee)
-    return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+        return pipeline.mined_failure(self.w3, step.tx_hash, receipt, self.errors, label=f"step '{step.name}'", hint=hint)
 
 
 def deploy_suite(
@@ -403,7 +397,7 @@ def deploy_suite(
     ``manifest_path`` the finished deployment's manifest is written there, atomically. ``inputs``
     names what the deployment is made from (e.g. the consortium file's hash); a rerun with other
     inputs stops. ``fees`` are the fee fields of each transaction (``gasPrice`` or the EIP-1559
-    pair; default: the node's suggestion).
+    pair; default: the node's suggestion, as for every transaction).
     """
     if network_evm_version is not None and EVM_VERSIONS.index(evm_version) > EVM_VERSIONS.index(network_evm_version):
         raise DeploymentError(
@@ -423,77 +417,50 @@ def deploy_suite(
     else:
         journal.check_matches(chain_id, address, all_inputs, genesis)
     artifacts = {name: load_artifact(name, evm_version) for name in names}
-    sender = _Sender(
-        w3, deployer, journal, error_table(a.abi for a in artifacts.values()),
-        dict(fees) if fees is not None else _node_fees(w3), confirmations, receipt_timeout, poll_interval,
-        evm_version,
-    )
-    steps: list[Step] = []
+    if fees is None:
+        from consortium_evm.config.fields import AutoGasPrice
 
-    def run(name: str, to: str | None, data: str) -> JournalStep:
-        done, resumed = sender.run(name, to, data)
-        step = Step(name, done.tx_hash, int(done.gas_used or 0), int(done.block_number or 0), done.address, resumed)
+        fees = transaction_fees(w3, AutoGasPrice())
+    sender = _Sender(
+        w3, deployer, journal, error_table(a.abi for a in artifacts.values()), fees=dict(fees),
+        confirmations=confirmations, receipt_timeout=receipt_timeout, poll=poll_interval, evm_version=evm_version,
+    )
+    sent_before = {name for name, step in journal.steps.items() if step.status in ("sent", "mined")}
+    plan = sender.plan(spec, artifacts)
+    sender.simulate_next(plan)
+    steps: list[Step] = []
+    code_hashes: dict[str, str] = {}
+
+    def finish(index: int) -> None:
+        planned = plan.steps[index]
+        done = sender.finish(planned)
+        if planned.creates is not None:
+            code_hashes[planned.creates] = check_code(w3, planned.creates, str(done.address), artifacts[planned.creates])
+        step = Step(done.name, done.tx_hash, int(done.gas_used or 0), int(done.block_number or 0), done.address,
+                    done.name in sent_before)
         steps.append(step)
         if progress is not None:
             progress(step)
-        return done
+
+    if isinstance(deployer, str):
+        for index, planned in enumerate(plan.steps):
+            if planned.name not in journal.steps:
+                sender.send_unlocked(plan, index)
+            finish(index)
+    else:
+        sender.sign_missing(plan, lambda who, nonce: plan_suite(spec, artifacts, who, nonce))
+        sender.broadcast_signed(plan)
+        for index in range(len(plan.steps)):
+            finish(index)
 
     consortium_art = artifacts["Consortium"]
-    factory = w3.eth.contract(abi=consortium_art.abi, bytecode=consortium_art.bytecode)
-    created = run(
-        "deploy Consortium", None,
-        factory.constructor(
-            spec.settings.as_tuple(), spec.settings_floors.as_tuple(), spec.limits.as_tuple()
-        ).data_in_transaction,
-    )
-    consortium_address = Web3.to_checksum_address(str(created.address))
-    code_hashes = {"Consortium": check_code(w3, "Consortium", consortium_address, consortium_art)}
-    consortium = w3.eth.contract(address=consortium_address, abi=consortium_art.abi)
-
-    ingress_art = artifacts["PermissionIngress"]
-    factory = w3.eth.contract(abi=ingress_art.abi, bytecode=ingress_art.bytecode)
-    created = run(
-        "deploy PermissionIngress", None,
-        factory.constructor(consortium_address, consortium_address).data_in_transaction,
-    )
-    ingress_address = Web3.to_checksum_address(str(created.address))
-    code_hashes["PermissionIngress"] = check_code(w3, "PermissionIngress", ingress_address, ingress_art)
-
-    validator_set_address: str | None = None
-    if spec.validators:
-        set_art = artifacts[VALIDATOR_SET]
-        factory = w3.eth.contract(abi=set_art.abi, bytecode=set_art.bytecode)
-        created = run(
-            f"deploy {VALIDATOR_SET}", None,
-            factory.constructor(consortium_address, list(spec.validators)).data_in_transaction,
-        )
-        validator_set_address = Web3.to_checksum_address(str(created.address))
-        code_hashes[VALIDATOR_SET] = check_code(w3, VALIDATOR_SET, validator_set_address, set_art)
-
-    # The suite's own contracts can never act as a member's account (the Consortium refuses itself;
-    # the ingress and the ValidatorSet could neither propose nor vote): a file naming one has a typo.
-    suite_addresses = {consortium_address, ingress_address, validator_set_address} - {None}
-    for member in spec.members:
-        for account in member.accounts:
-            if account.address in suite_addresses:
-                raise DeploymentError(
-                    f"member {member.name!r} lists {account.address}, an address of this deployment's own "
-                    "contracts, as an account: correct the consortium file"
-                )
-    for member in spec.members:
-        run(f"add member {member.name}", consortium_address,
-            consortium.encode_abi("addMember", list(member.add_member_args())))
-    if spec.node_match != NodeMatch.ENODE_ID:
-        run("set node matching", consortium_address, consortium.encode_abi("setNodeMatch", [int(spec.node_match)]))
-    run("start governance", consortium_address, consortium.encode_abi("startGovernance", []))
-
     deployment = Deployment(
         network=network,
         chain_id=chain_id,
         deployer=to_checksum_address(address),
-        consortium=consortium_address,
-        ingress=ingress_address,
-        validator_set=validator_set_address,
+        consortium=plan.consortium,
+        ingress=str(plan.address_of("PermissionIngress")),
+        validator_set=plan.address_of(VALIDATOR_SET),
         steps=tuple(steps),
         code_hashes=code_hashes,
         compiler={"version": consortium_art.compiler_version, "settings": consortium_art.settings},
@@ -507,5 +474,5 @@ def deploy_suite(
         journal.genesis_hash = genesis
     journal.save()
     if manifest_path is not None:
-        write_json_atomic(manifest_path, deployment.manifest())
+        write_manifest(manifest_path, deployment.to_manifest())
     return deployment

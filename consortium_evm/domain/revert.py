@@ -39,6 +39,10 @@ def _abi_type(param: dict[str, Any]) -> str:
     return kind
 
 
+ErrorTable = dict[bytes, dict[str, Any]]
+"""Custom errors by selector (:func:`error_table`), for decoding reverts."""
+
+
 def error_table(abis: Iterable[list[dict[str, Any]]]) -> dict[bytes, dict[str, Any]]:
     """Custom errors of the given ABIs, by 4-byte selector."""
     table: dict[bytes, dict[str, Any]] = {}

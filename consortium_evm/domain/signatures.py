@@ -10,7 +10,8 @@ mirroring a typehash of the contracts (``TypedSignatures``, ``MemberRegistry``,
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, Protocol, cast, runtime_checkable
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -45,6 +46,26 @@ TYPES: dict[str, list[dict[str, str]]] = {
 """The primary types, field for field as the contracts hash them."""
 
 
+@runtime_checkable
+class TypedDataSigner(Protocol):
+    """Anything that signs EIP-712 typed data for one account without giving out its key: a remote
+    signer (Clef's ``account_signTypedData``, Web3Signer's ``eth_signTypedData``). It returns the
+    65-byte signature (r, s, v with v 27 or 28) and raises a ConsortiumError when it does not sign."""
+
+    @property
+    def address(self) -> str:
+        """The account's address (EIP-55)."""
+        ...
+
+    def sign_typed_message(self, full_message: Mapping[str, Any]) -> bytes:
+        """The signature of ``full_message`` (``types``, ``primaryType``, ``domain``, ``message``)."""
+        ...
+
+
+TypedSigner = LocalAccount | TypedDataSigner
+"""Who can sign a ballot or an admin acceptance: a local key or a typed-data signer."""
+
+
 def typed_message(primary: str, message: dict[str, Any], chain_id: int, consortium: str) -> dict[str, Any]:
     """The full EIP-712 message of type ``primary`` for the Consortium at ``consortium`` on ``chain_id``."""
     return {
@@ -55,10 +76,13 @@ def typed_message(primary: str, message: dict[str, Any], chain_id: int, consorti
     }
 
 
-def sign_typed(signer: LocalAccount, primary: str, message: dict[str, Any], chain_id: int, consortium: str) -> bytes:
-    """``signer``'s 65-byte signature (r, s, v) of the typed message."""
+def sign_typed(signer: TypedSigner, primary: str, message: dict[str, Any], chain_id: int, consortium: str) -> bytes:
+    """``signer``'s 65-byte signature (r, s, v) of the typed message: the one path for local keys
+    and remote signers alike."""
     full = typed_message(primary, message, chain_id, consortium)
-    return bytes(signer.sign_message(encode_typed_data(full_message=cast(Any, full))).signature)
+    if isinstance(signer, LocalAccount):
+        return bytes(signer.sign_message(encode_typed_data(full_message=cast(Any, full))).signature)
+    return signer.sign_typed_message(full)
 
 
 def node_address(public_key: bytes) -> str:
@@ -76,7 +100,7 @@ def sign_node_consent(node_private_key: bytes | str, member_id: int, chain_id: i
     return sign_typed(account, "NodeConsent", message, chain_id, consortium)
 
 
-def sign_admin_acceptance(signer: LocalAccount, member_id: int, nonce: int, chain_id: int, consortium: str) -> bytes:
+def sign_admin_acceptance(signer: TypedSigner, member_id: int, nonce: int, chain_id: int, consortium: str) -> bytes:
     """``signer``'s acceptance of its admin registration for ``member_id`` (``acceptAdminBySig``)."""
     message = {"account": signer.address, "memberId": member_id, "nonce": nonce}
     return sign_typed(signer, "AdminAcceptance", message, chain_id, consortium)

@@ -6,9 +6,11 @@ Layout of the output folder::
     geth/genesis.json                 clique: geth-style genesis (geth 1.13)
     besu/genesis.json                 ibft2, qbft: Besu's format
     besu/permissioning.toml           ibft2, qbft: Besu's contract-permissioning options
-    goquorum/genesis.json             qbft: GoQuorum's format
-    goquorum/permission-config.json   qbft: GoQuorum enhanced permissions v2
+    goquorum/genesis.json             qbft: GoQuorum's format (berlin, no base fee; ValidatorSet from block 1)
+    goquorum/permission-config.json   qbft: GoQuorum enhanced permissions v2 (the adapter at every address)
     static-nodes.json                 the founding members' enode URLs (the nodes the rules allow)
+    permissioned-nodes.json           qbft: the same list, for GoQuorum ``--permissioned`` until its
+                                      permission service is ready
     bootnodes.txt                     the same, comma-separated, for --bootnodes
     contracts.json                    the pre-deployed contracts, in the deployment manifest's shape
     keys/                             only with node_keys: generated node keys (development only)
@@ -27,6 +29,13 @@ from typing import Any, Literal
 
 from eth_utils.crypto import keccak
 
+from consortium_evm.domain.goquorum import (
+    ADAPTER,
+    PERMISSION_CONFIG_FILE,
+    PERMISSIONED_NODES_FILE,
+    permission_config,
+    permissioned_nodes,
+)
 from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec, Role
 from consortium_evm.errors import ConfigError
 from consortium_evm.genesis.besu import (
@@ -38,7 +47,7 @@ from consortium_evm.genesis.besu import (
 )
 from consortium_evm.genesis.bft import QbftSelection, ValidatorSelection
 from consortium_evm.genesis.clique import GenesisAccount, clique_genesis
-from consortium_evm.genesis.goquorum import goquorum_permission_config, goquorum_qbft_genesis
+from consortium_evm.genesis.goquorum import goquorum_qbft_genesis, goquorum_selection
 from consortium_evm.genesis.keys import (
     PRODUCTION_KEYS_WARNING,
     NodeKey,
@@ -85,11 +94,14 @@ class GenesisOutput:
 
 
 def genesis_alloc_with_contracts(
-    network: NetworkSpec, predeployed: Predeployment
+    network: NetworkSpec, predeployed: Predeployment, *, goquorum_adapter: bool = True
 ) -> dict[str, int | GenesisAccount]:
-    """The funded accounts of ``network`` and the pre-deployed contracts, as one ``alloc``."""
+    """The funded accounts of ``network`` and the pre-deployed contracts, as one ``alloc`` (without
+    the GoQuorum adapter unless ``goquorum_adapter``)."""
     alloc: dict[str, int | GenesisAccount] = {address: balance for address, balance in network.alloc}
     for account in predeployed.accounts:
+        if not goquorum_adapter and account is predeployed.goquorum_adapter:
+            continue
         if account.address in alloc:
             raise ConfigError(
                 f"network.alloc funds {account.address}, the address of a pre-deployed contract: remove it"
@@ -164,8 +176,8 @@ def generate_genesis(
     if contract_from_block is not None:
         selection = ValidatorSelection.TRANSITION
 
-    predeployed = predeploy(spec, network)
-    alloc = genesis_alloc_with_contracts(network, predeployed)
+    predeployed = predeploy(spec, network, goquorum_adapter=consensus == "qbft")
+    alloc = genesis_alloc_with_contracts(network, predeployed, goquorum_adapter=False)
     validators = list(spec.validators)
     ingress = predeployed.ingress.address
     files: dict[Path, Any] = {}
@@ -201,9 +213,26 @@ def generate_genesis(
             )
             qbft_mode = selection.value
             files[out_dir / "besu" / "genesis.json"] = besu_qbft_genesis(network, validators, alloc, chosen)
-            files[out_dir / "goquorum" / "genesis.json"] = goquorum_qbft_genesis(network, validators, alloc, chosen)
+            goquorum_alloc = genesis_alloc_with_contracts(network, predeployed)
+            files[out_dir / "goquorum" / "genesis.json"] = goquorum_qbft_genesis(
+                network, validators, goquorum_alloc, chosen
+            )
             admins = [a.address for m in spec.members for a in m.accounts if a.roles & Role.ADMIN]
-            files[out_dir / "goquorum" / "permission-config.json"] = goquorum_permission_config(ingress, admins)
+            adapter = predeployed.addresses()[ADAPTER]
+            files[out_dir / "goquorum" / PERMISSION_CONFIG_FILE] = permission_config(adapter, admins)
+            files[out_dir / PERMISSIONED_NODES_FILE] = permissioned_nodes(consortium_enodes(spec))
+            switched = goquorum_selection(chosen)
+            if switched != chosen:
+                notes.append(
+                    f"GoQuorum: header validator selection at block 0, the ValidatorSet from block "
+                    f"{switched.from_block} (a node started with --permissioned on contract selection from "
+                    "block 0 never starts); Besu: the ValidatorSet from block 0"
+                )
+            notes.append(
+                "GoQuorum: start with --permissioned and permission-config.json and permissioned-nodes.json "
+                f"in each data directory; {ADAPTER} at {adapter} answers its start-up reads and forwards "
+                "both rules to the PermissionIngress; gas price 0, berlin (no London)"
+            )
         texts[out_dir / "besu" / "permissioning.toml"] = besu_permissioning_toml(ingress)
         besu_flags = tuple(besu_permissioning_flags(ingress))
         notes.append(BESU_PLUGIN_NOTE)

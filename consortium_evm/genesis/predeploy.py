@@ -13,6 +13,11 @@ address's first CREATE addresses, the same for every network:
 ``ValidatorSet``        :data:`VALIDATOR_SET_ADDRESS` (deployer nonce 2)
 ======================  ==============================================
 
+With ``goquorum_adapter``, the GoQuorumPermissionAdapter (:mod:`consortium_evm.domain.goquorum`) is
+created after the bootstrap by a second label-derived sender, :data:`ADAPTER_DEPLOYER`, at its nonce
+0: :data:`ADAPTER_ADDRESS`, also the same for every network (the first deployer's nonce after the
+bootstrap depends on the consortium file).
+
 Immutables come out right because nothing moves: ``GovernanceOwned.governance`` is the
 Consortium's address, the EIP-712 domain caches the chain id anvil ran with (the target's) and the
 contract's own address, and the Consortium's bootstrapper (the deployer) has no power once
@@ -29,12 +34,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import rlp
+from eth_abi.abi import encode
+from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from consortium_evm.compiler import load_artifact
+from consortium_evm.deploy.plan import create_address
 from consortium_evm.deploy.suite import VALIDATOR_SET, Deployment, deploy_suite
+from consortium_evm.domain.goquorum import ADAPTER, adapter_creation
 from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec
 from consortium_evm.errors import DeploymentError
 from consortium_evm.node.anvil import start_anvil
@@ -62,15 +71,13 @@ ANVIL_HARDFORKS = {
 """solc's EVM version names -> anvil's ``--hardfork`` names."""
 
 
-def create_address(sender: str, nonce: int) -> str:
-    """The address a CREATE from ``sender`` with ``nonce`` makes (keccak(rlp([sender, nonce])))."""
-    raw = rlp.encode([bytes.fromhex(sender.removeprefix("0x")), nonce])
-    return to_checksum_address(bytes(keccak(raw))[-20:])
-
-
 CONSORTIUM_ADDRESS = create_address(GENESIS_DEPLOYER, 0)
 INGRESS_ADDRESS = create_address(GENESIS_DEPLOYER, 1)
 VALIDATOR_SET_ADDRESS = create_address(GENESIS_DEPLOYER, 2)
+ADAPTER_DEPLOYER_LABEL = "consortium-evm.genesis.goquorum-adapter"
+ADAPTER_DEPLOYER = to_checksum_address(bytes(keccak(text=ADAPTER_DEPLOYER_LABEL))[-20:])
+"""The sender of the GoQuorum adapter's creation in the genesis bootstrap (no one has its key)."""
+ADAPTER_ADDRESS = create_address(ADAPTER_DEPLOYER, 0)
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,12 @@ class Predeployment:
     gas_used: int
     """Gas of the bootstrap on anvil (deployments, members, hand-over), for the record."""
     steps: tuple[str, ...] = field(default=())
+    goquorum_adapter: PredeployedAccount | None = None
+    """The GoQuorumPermissionAdapter in front of the ingress (QBFT genesis files, for GoQuorum)."""
 
     @property
     def accounts(self) -> tuple[PredeployedAccount, ...]:
-        found = (self.consortium, self.ingress, self.validator_set)
+        found = (self.consortium, self.ingress, self.validator_set, self.goquorum_adapter)
         return tuple(a for a in found if a is not None)
 
     def alloc(self) -> dict[str, dict[str, Any]]:
@@ -115,12 +124,17 @@ class Predeployment:
         named = {"Consortium": self.consortium.address, "PermissionIngress": self.ingress.address}
         if self.validator_set is not None:
             named[VALIDATOR_SET] = self.validator_set.address
+        if self.goquorum_adapter is not None:
+            named[ADAPTER] = self.goquorum_adapter.address
         return named
 
 
-def predeploy(spec: ConsortiumSpec, network: NetworkSpec, *, timeout: float = 60.0) -> Predeployment:
+def predeploy(
+    spec: ConsortiumSpec, network: NetworkSpec, *, timeout: float = 60.0, goquorum_adapter: bool = False
+) -> Predeployment:
     """Run the bootstrap of ``spec`` on a fresh anvil with ``network``'s chain id, fork and genesis
-    time, and return the contracts' code, storage and nonce as it left them."""
+    time, and return the contracts' code, storage and nonce as it left them; with
+    ``goquorum_adapter``, also create the GoQuorumPermissionAdapter in front of the ingress."""
     hardfork = ANVIL_HARDFORKS.get(network.evm_version)
     if hardfork is None:
         raise DeploymentError(f"no anvil hardfork for EVM version {network.evm_version!r}")
@@ -148,6 +162,9 @@ def predeploy(spec: ConsortiumSpec, network: NetworkSpec, *, timeout: float = 60
             poll_interval=0.05,
         )
         _check_addresses(deployment)
+        gas_used = deployment.total_gas
+        if goquorum_adapter:
+            gas_used += _create_adapter(w3, url, deployment.ingress, network.evm_version, timeout)
         dumped = _dump_accounts(url)
     finally:
         node.stop()
@@ -170,9 +187,31 @@ def predeploy(spec: ConsortiumSpec, network: NetworkSpec, *, timeout: float = 60
         consortium=account(CONSORTIUM_ADDRESS),
         ingress=account(INGRESS_ADDRESS),
         validator_set=account(VALIDATOR_SET_ADDRESS) if deployment.validator_set else None,
-        gas_used=deployment.total_gas,
-        steps=tuple(s.name for s in deployment.steps),
+        gas_used=gas_used,
+        steps=tuple(s.name for s in deployment.steps) + ((f"deploy {ADAPTER}",) if goquorum_adapter else ()),
+        goquorum_adapter=account(ADAPTER_ADDRESS) if goquorum_adapter else None,
     )
+
+
+def _create_adapter(w3: Web3, url: str, ingress: str, evm_version: str, timeout: float) -> int:
+    """Create the GoQuorumPermissionAdapter from :data:`ADAPTER_DEPLOYER` (impersonated) at its nonce
+    0; returns the gas it used."""
+    creation = adapter_creation(ingress)
+    artifact = load_artifact(creation.artifact, evm_version)
+    for method, params in (
+        ("anvil_impersonateAccount", [ADAPTER_DEPLOYER]),
+        ("anvil_setBalance", [ADAPTER_DEPLOYER, hex(DEPLOYER_FUNDS)]),
+    ):
+        rpc_call(url, method, params)
+    data = HexStr(artifact.bytecode + encode(["address"], list(creation.constructor_args)).hex())
+    tx_hash = w3.eth.send_transaction({"from": ADAPTER_DEPLOYER, "data": data, "gas": 1_000_000})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05)
+    if receipt["status"] != 1 or receipt["contractAddress"] != ADAPTER_ADDRESS:
+        raise DeploymentError(
+            f"the genesis bootstrap could not create the {ADAPTER} at {ADAPTER_ADDRESS} "
+            f"(status {receipt['status']}, address {receipt['contractAddress']})"
+        )
+    return int(receipt["gasUsed"])
 
 
 def _check_addresses(deployment: Deployment) -> None:

@@ -17,17 +17,46 @@ TESTER_CHAIN_ID = 131277322940537
 """eth-tester's chain id."""
 
 
-def tester_web3(accounts: int = 10) -> Web3:
-    """A Web3 connected to a fresh embedded chain with ``accounts`` funded, unlocked accounts."""
+_VM_NAMES = {
+    "homestead": "HomesteadVM",
+    "tangerineWhistle": "TangerineWhistleVM",
+    "spuriousDragon": "SpuriousDragonVM",
+    "byzantium": "ByzantiumVM",
+    "constantinople": "ConstantinopleVM",
+    "petersburg": "PetersburgVM",
+    "istanbul": "IstanbulVM",
+    "berlin": "BerlinVM",
+    "london": "LondonVM",
+    "paris": "ParisVM",
+    "shanghai": "ShanghaiVM",
+    "cancun": "CancunVM",
+    "prague": "PragueVM",
+}
+"""py-evm's machine for each EVM version solc knows."""
+
+
+def tester_web3(accounts: int = 10, evm_version: str | None = None) -> Web3:
+    """A Web3 connected to a fresh embedded chain with ``accounts`` funded, unlocked accounts,
+    running ``evm_version``'s rules from block 0 (default: py-evm's newest)."""
     try:
+        import eth.vm.forks
         from eth_tester import EthereumTester, PyEVMBackend
         from web3 import EthereumTesterProvider
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigError(
             "the embedded chain needs eth-tester with py-evm: pip install 'consortium-evm[tester]'"
         ) from exc
+    vm_configuration = None
+    if evm_version is not None:
+        if evm_version not in _VM_NAMES:
+            raise ConfigError(f"the embedded chain does not run EVM {evm_version!r}; it runs {', '.join(_VM_NAMES)}")
+        vm_configuration = ((0, getattr(eth.vm.forks, _VM_NAMES[evm_version])),)
     genesis = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 30_000_000})
-    backend = PyEVMBackend(genesis_parameters=genesis, genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts))
+    backend = PyEVMBackend(
+        genesis_parameters=genesis,
+        genesis_state=PyEVMBackend.generate_genesis_state(num_accounts=accounts),
+        vm_configuration=vm_configuration,
+    )
     return Web3(EthereumTesterProvider(EthereumTester(backend)))
 
 

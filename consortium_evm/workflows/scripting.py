@@ -8,7 +8,6 @@ connects, builds a :class:`ScriptContext` and calls it. Errors the script raises
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,12 +19,12 @@ from web3.contract import Contract
 
 from consortium_evm.chain.connect import Connection, connect
 from consortium_evm.client import ConsortiumClient
-from consortium_evm.config.consortium_file import load_consortium
 from consortium_evm.config.networks import Network
-from consortium_evm.deploy.journal import set_aside
-from consortium_evm.deploy.suite import Deployment, Step, contract_at, deploy_suite
+from consortium_evm.deploy.manifest import Manifest, manifest_path, read_manifest
+from consortium_evm.deploy.suite import Deployment, Step, contract_at
 from consortium_evm.errors import ConfigError, DeploymentError
 from consortium_evm.tx.signer import Sender
+from consortium_evm.workflows.deployment import deploy_network, deployer_account
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ScriptContext:
     args: tuple[str, ...] = ()
     deployments_dir: Path = Path("deployments")
     echo: Callable[[str], None] = print
-    _deployment: dict[str, Any] | None = field(default=None, repr=False)
+    _deployment: Manifest | None = field(default=None, repr=False)
 
     @property
     def w3(self) -> Web3:
@@ -51,32 +50,25 @@ class ScriptContext:
 
     def account(self, name: str | int = "deployer") -> Sender:
         """A named account of the network (on ``tester``: an unlocked account by index)."""
-        if self.network.is_tester and name == "deployer":
-            name = 0
-        return self.connection.account(name)
+        return deployer_account(self.connection, name) if name == "deployer" else self.connection.account(name)
 
     @property
     def manifest_path(self) -> Path:
         """Where this network's deployment manifest is."""
-        return self.deployments_dir / f"{self.network.name}.json"
+        return manifest_path(self.deployments_dir, self.network.name)
 
-    def manifest(self) -> dict[str, Any]:
-        """This network's deployment manifest (``deployments/<network>.json``)."""
+    def manifest(self) -> Manifest:
+        """This network's deployment manifest (``deployments/<network>.json``), checked."""
         if self._deployment is None:
-            try:
-                self._deployment = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise DeploymentError(
-                    f"no deployment for {self.network.name} ({self.manifest_path}): run consortium-evm deploy first"
-                ) from None
+            self._deployment = read_manifest(self.manifest_path, self.network.name)
         return self._deployment
 
     def contract(self, name: str) -> Contract:
         """A deployed contract of this network's manifest, by name (Consortium, PermissionIngress)."""
-        contracts = self.manifest()["contracts"]
+        contracts = self.manifest().contracts
         if name not in contracts:
             raise DeploymentError(f"{name} is not in {self.manifest_path}; it has {', '.join(contracts)}")
-        return contract_at(self.w3, name, contracts[name]["address"])
+        return contract_at(self.w3, name, contracts[name].address, self.network.evm_version)
 
     def client(self, account: str | int | None = None) -> ConsortiumClient:
         """A :class:`~consortium_evm.client.ConsortiumClient` for this network's deployment, signing
@@ -85,33 +77,19 @@ class ScriptContext:
 
     def deploy(self, consortium_file: str | Path, account: str | int = "deployer", *, fresh: bool = False) -> Deployment:
         """Deploy the suite from a consortium file, resumably, exactly as ``consortium-evm deploy``
-        (``fresh``: as ``deploy --fresh``, the network's journal and manifest kept aside first)."""
-        spec, file_hash = load_consortium(consortium_file)
-        name = self.network.name
-        journal_path = None if self.network.is_tester else self.deployments_dir / f"{name}.journal.json"
-        if fresh:
-            for old, kept in set_aside(*(p for p in (journal_path, self.manifest_path) if p is not None)):
-                self.echo(f"Kept {old} aside as {kept}")
-            self._deployment = None
+        (the same service; ``fresh``: as ``deploy --fresh``, the network's journal and manifest kept
+        aside first)."""
 
         def progress(step: Step) -> None:
             state = "already done" if step.resumed else f"gas {step.gas_used:,}"
             self.echo(f"  {step.name:<32} {state}  block {step.block_number}")
 
-        deployment = deploy_suite(
-            self.w3,
-            self.account(account),
-            spec,
-            network=name,
-            journal_path=journal_path,
-            manifest_path=self.manifest_path,
-            inputs={"consortiumFile": file_hash},
-            evm_version=self.network.evm_version,
-            fees=self.connection.fees(),
-            confirmations=self.connection.confirmations,
-            progress=progress,
+        self._deployment = None
+        deployment = deploy_network(
+            self.connection, consortium_file, account=account, out_dir=self.deployments_dir, fresh=fresh,
+            progress=progress, kept_aside=lambda old, kept: self.echo(f"Kept {old} aside as {kept}"),
         )
-        self._deployment = deployment.manifest()
+        self._deployment = deployment.to_manifest()
         return deployment
 
 

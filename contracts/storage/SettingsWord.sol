@@ -31,24 +31,26 @@ library SettingsWord {
     uint256 internal constant STARTED = 224;
 
     /// @dev A settings value, as the settings history stores it.
-    /// @param quorumBps The quorum, in basis points.
-    /// @param thresholdBps The approval threshold, in basis points.
-    /// @param votingDelay Seconds from creation until voting opens.
-    /// @param votingPeriod Seconds voting stays open.
-    /// @param executionDelay Seconds a passed proposal waits after voting ends.
-    /// @param expiryPeriod Seconds a passed proposal stays executable after its delay.
+    /// @param quorumBps_ The quorum, in basis points.
+    /// @param thresholdBps_ The approval threshold, in basis points.
+    /// @param votingDelay_ Seconds from creation until voting opens.
+    /// @param votingPeriod_ Seconds voting stays open.
+    /// @param executionDelay_ Seconds a passed proposal waits after voting ends.
+    /// @param expiryPeriod_ Seconds a passed proposal stays executable after its delay.
     /// @return The value.
     function pack(
-        uint16 quorumBps,
-        uint16 thresholdBps,
-        uint32 votingDelay,
-        uint32 votingPeriod,
-        uint32 executionDelay,
-        uint32 expiryPeriod
+        uint16 quorumBps_,
+        uint16 thresholdBps_,
+        uint32 votingDelay_,
+        uint32 votingPeriod_,
+        uint32 executionDelay_,
+        uint32 expiryPeriod_
     ) internal pure returns (uint224) {
-        return (uint224(quorumBps) << QUORUM_BPS) | (uint224(thresholdBps) << THRESHOLD_BPS)
-            | (uint224(votingDelay) << VOTING_DELAY) | (uint224(votingPeriod) << VOTING_PERIOD)
-            | (uint224(executionDelay) << EXECUTION_DELAY) | (uint224(expiryPeriod) << EXPIRY_PERIOD);
+        return uint224(
+            (uint256(quorumBps_) << QUORUM_BPS) | (uint256(thresholdBps_) << THRESHOLD_BPS)
+                | (uint256(votingDelay_) << VOTING_DELAY) | (uint256(votingPeriod_) << VOTING_PERIOD)
+                | (uint256(executionDelay_) << EXECUTION_DELAY) | (uint256(expiryPeriod_) << EXPIRY_PERIOD)
+        );
     }
 
     /// @dev `governorWord` with its settings replaced by `value`, its other fields kept.

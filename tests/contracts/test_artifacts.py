@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from consortium_evm.compiler import EIP170_CODE_SIZE_LIMIT, available_artifacts, contains_push0, load_artifact
+from consortium_evm.compiler import (
+    BASEFEE,
+    EIP170_CODE_SIZE_LIMIT,
+    available_artifacts,
+    contains_opcode,
+    contains_push0,
+    load_artifact,
+)
 
 DEPLOYABLE = [n for n in available_artifacts() if load_artifact(n).deployed_size > 0]
 
 
 def test_the_suite_is_shipped() -> None:
-    for name in ("Consortium", "PermissionIngress", "PermissionRules", "NoticeBoard"):
+    for name in ("Consortium", "PermissionIngress", "PermissionRules", "NoticeBoard", "GoQuorumPermissionAdapter"):
         assert name in DEPLOYABLE
 
 
@@ -22,6 +29,15 @@ def test_code_fits_eip170_and_runs_before_shanghai(name: str) -> None:
     assert artifact.evm_version == "london"
     assert not contains_push0(artifact.bytecode)
     assert not contains_push0(artifact.deployed_bytecode)
+
+
+@pytest.mark.parametrize("name", DEPLOYABLE)
+def test_code_runs_on_berlin_level_chains_too(name: str) -> None:
+    """GoQuorum 24.4.1's EVM is geth 1.10.3's (berlin, no London): the london-compiled code must not
+    read the base fee, the one opcode london added (the alloc of a GoQuorum genesis is this code)."""
+    artifact = load_artifact(name)
+    assert not contains_opcode(artifact.deployed_bytecode, BASEFEE)
+    assert not contains_opcode(artifact.bytecode, BASEFEE)
 
 
 @pytest.mark.parametrize("name", [n for n in DEPLOYABLE if not load_artifact(n).source_name.startswith("contracts/mocks/")])

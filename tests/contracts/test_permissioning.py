@@ -13,7 +13,7 @@ from consortium_evm.compiler import load_artifact
 from consortium_evm.domain.signatures import sign_admin_acceptance
 from consortium_evm.node.tester import tester_accounts
 from consortium_evm.tx.transactions import Transactor
-from tests.support.consortium import VOTING_PERIOD, enode, signed_node
+from tests.support.consortium import VOTING_PERIOD, signed_node
 from tests.support.contracts import ABIS, ADMIN, DEPLOY, TRANSACT, ZERO, check_error, reverts, send
 from tests.support.governance import execute_fn, propose
 from tests.support.permissioning import (

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from consortium_evm.chain.connect import connect
-from consortium_evm.cli import main
 from consortium_evm.deploy.suite import FAULT_ENV, contract_at, suite_abis
 from consortium_evm.domain.signatures import sign_node_consent
 from consortium_evm.domain.spec import NodeSpec
@@ -144,6 +142,10 @@ def deploy_and_govern(tmp_path: Path, chain: Chain) -> dict[str, object]:
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "deployments" / f"{chain.name}.json").read_text())
     assert [s["name"] for s in manifest["steps"]] == STEPS
+    # Pipelined (issue 15 item 2): every step sent before the first receipt is awaited, so all of
+    # them land within 3 consecutive blocks (10 when each waited for the one before).
+    blocks = [int(s["blockNumber"]) for s in manifest["steps"]]
+    assert max(blocks) - min(blocks) <= 2, blocks
     w3 = connect(chain.name, networks_file=tmp_path / "networks.yaml").w3
     deployer_nonce = w3.eth.get_transaction_count(chain.keys[0].address)
 
@@ -154,7 +156,8 @@ def deploy_and_govern(tmp_path: Path, chain: Chain) -> dict[str, object]:
 
     governance_round(w3, manifest["contracts"]["Consortium"]["address"],
                      manifest["contracts"]["PermissionIngress"]["address"], chain.keys[1:5])
-    figures = {"chain": chain.name, "deploySeconds": round(elapsed, 1), "totalGas": manifest["totalGas"]}
+    figures = {"chain": chain.name, "deploySeconds": round(elapsed, 1), "totalGas": manifest["totalGas"],
+               "blocks": max(blocks) - min(blocks) + 1}
     recorded = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
     recorded[chain.name] = figures
     FIGURES.write_text(json.dumps(recorded, indent=2))
@@ -230,7 +233,7 @@ def test_a_deployment_resumes_after_the_node_was_stopped(tmp_path: Path, geth: o
         assert killed.returncode == 75
         stop_network(root, timeout=10)
         down = run_cli(tmp_path, chain)
-        assert down.returncode == 1
+        assert down.returncode == 4
         assert down.stderr.strip().startswith("Error: cannot reach the JSON-RPC endpoint")
         state = start_network(root, timeout=60, log=None)
         resumed = run_cli(tmp_path, chain)
@@ -242,7 +245,7 @@ def test_a_deployment_resumes_after_the_node_was_stopped(tmp_path: Path, geth: o
 
 
 def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> None:
-    """Insufficient funds, and a receipt that never comes (the node stops mining): one line, exit 1."""
+    """Insufficient funds, and a receipt that never comes (the node stops mining): one line, exit 3 (DeploymentError: configuration, by the table in cli/group)."""
     from eth_account import Account
 
     chain = anvil_chain(anvil)
@@ -255,7 +258,7 @@ def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> N
          str(tmp_path / "deployments")],
         capture_output=True, text=True, env={**os.environ, "IT_DEPLOYER_KEY": poor.key.hex()}, timeout=120,
     )
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert f"account {poor.address} has 0 wei" in result.stderr and "Traceback" not in result.stderr
 
     idle = start_anvil(no_mining=True)
@@ -263,7 +266,7 @@ def test_cli_failures_against_a_real_node(tmp_path: Path, anvil: AnvilNode) -> N
         stalled = Chain("anvil", idle.url, idle.chain_id, "dev", chain.keys)
         networks_yaml(tmp_path / "networks.yaml", stalled)
         result = run_cli(tmp_path, stalled, "--receipt-timeout", "3")
-        assert result.returncode == 1
+        assert result.returncode == 3
         assert "no receipt for" in result.stderr and "run the deployment again to resume" in result.stderr
     finally:
         idle.stop()
@@ -282,7 +285,7 @@ def test_a_reverting_step_is_named_with_its_custom_error(tmp_path: Path, anvil: 
     journal["complete"] = False
     journal_path.write_text(json.dumps(journal))
     result = run_cli(tmp_path, chain)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "step 'start governance' would revert: reverted with NotBootstrapper(caller=" in result.stderr
 
 
@@ -296,7 +299,7 @@ def test_bytecode_the_chain_cannot_run_is_named(tmp_path: Path) -> None:
         text = (tmp_path / "networks.yaml").read_text().replace("    consensus: dev\n", "    consensus: dev\n    evm_version: shanghai\n")
         (tmp_path / "networks.yaml").write_text(text)
         result = run_cli(tmp_path, chain)
-        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.returncode == 3, result.stdout + result.stderr
         assert "step 'deploy Consortium'" in result.stderr and "compiled for EVM shanghai" in result.stderr
         assert "Traceback" not in result.stderr
         w3 = Web3(Web3.HTTPProvider(node.url))

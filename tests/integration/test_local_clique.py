@@ -298,7 +298,7 @@ def test_cli_start_stop_resume(geth: GethBinary, tmp_path: Path) -> None:
 
         # Other settings for a stopped network need --reset; without options it resumes its chain.
         result = runner.invoke(node_group, ["start", "--chain-id", "5", "--data-dir", str(data_dir)])
-        assert result.exit_code == 1 and "--reset" in result.output
+        assert result.exit_code == 3 and "--reset" in result.output
         result = runner.invoke(node_group, ["start", "--data-dir", str(data_dir)])
         assert result.exit_code == 0, result.output
         resumed = load_state(data_dir)

@@ -139,7 +139,8 @@ def config_for_network(
     resolved) and chain id, checked against the node (``connect``), and the PermissionIngress of
     ``deployments/<network>.json`` (checked by the client to have code there), unless ``ingress``
     names it. ``settings`` are the other :class:`GatewayConfig` fields."""
-    from consortium_evm.client.core import ConsortiumClient, read_manifest
+    from consortium_evm.client.core import ConsortiumClient
+    from consortium_evm.deploy.manifest import manifest_path, read_manifest
     from consortium_evm.chain.connect import connect
     from consortium_evm.domain.spec import parse_address
 
@@ -148,7 +149,7 @@ def config_for_network(
     if network.is_tester:
         raise ConfigError("the gateway needs a node over HTTP; 'tester' is the embedded chain")
     if ingress is None:
-        manifest = read_manifest(Path(deployments_dir) / f"{network_name}.json", network_name)
+        manifest = read_manifest(manifest_path(deployments_dir, network_name), network_name)
         client = ConsortiumClient.for_deployment(connection, manifest)
         if client.ingress is None:
             raise ConfigError(

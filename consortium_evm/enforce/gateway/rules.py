@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from consortium_evm.domain import permission
-from consortium_evm.domain.permission import ZERO_ADDRESS, transaction_question
+from consortium_evm.domain.permission import ZERO_ADDRESS
 from consortium_evm.errors import RPCError
 
 Call = Callable[[str, list[Any]], Awaitable[Any]]

@@ -78,13 +78,13 @@ def test_the_commands_never_echo_the_key_or_the_password(tmp_path: Path, monkeyp
     for result in (made, imported, listed):
         assert KEY.removeprefix("0x") not in result.output and PASSWORD not in result.output
     again = runner.invoke(main, ["accounts", "new", "--name", "deployer"])
-    assert again.exit_code == 1 and "exists already" in again.output and "Traceback" not in again.output
+    assert again.exit_code == 3 and "exists already" in again.output and "Traceback" not in again.output
 
 
 def test_without_a_password_and_a_terminal_the_variable_to_set_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CONSORTIUM_KEYSTORE_PASSWORD", raising=False)
     result = CliRunner().invoke(main, ["accounts", "new", "--name", "x"])
-    assert result.exit_code == 1 and "set CONSORTIUM_KEYSTORE_PASSWORD" in result.output
+    assert result.exit_code == 3 and "set CONSORTIUM_KEYSTORE_PASSWORD" in result.output
     result = CliRunner().invoke(main, ["accounts", "import", "--name", "x", "--password-env", "P"], env={"P": PASSWORD})
-    assert result.exit_code == 1 and "--key-env" in result.output
+    assert result.exit_code == 3 and "--key-env" in result.output

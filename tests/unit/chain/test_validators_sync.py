@@ -125,7 +125,7 @@ def test_cli_without_a_validator_set_in_the_manifest_says_what_to_do(tmp_path: P
         (tmp_path / "deployments" / "member.json").write_text(json.dumps({"contracts": {"Consortium": {"address": A}}}))
         result = CliRunner().invoke(main, ["validators", "sync", "--network", "member", "--networks", str(networks),
                                            "--deployments", str(tmp_path / "deployments")])
-        assert result.exit_code == 1
+        assert result.exit_code == 3
         assert "has no ValidatorSet" in result.output and "--validator-set" in result.output
         assert len(result.output.strip().splitlines()) == 1
 

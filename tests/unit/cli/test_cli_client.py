@@ -1,5 +1,6 @@
 """The member commands of the CLI, as a person and a script use them: each command's table and its
-``--json``, and each failure as one line on stderr with exit code 1 (2 for a usage mistake).
+``--json``, and each failure as one line on stderr with the exit code of its kind (2 usage, 3
+configuration, 4 connection, 5 on-chain refusal, 6 timeout).
 
 The commands run against the session's embedded chain through a client factory passed in the click
 context (``obj={"client_factory": ...}``), the hook an embedding program uses too; the failure
@@ -10,79 +11,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-import pytest
 from click.testing import CliRunner, Result
-from eth_account.signers.local import LocalAccount
 
 from consortium_evm.cli import main
-from consortium_evm.cli.options import ClientOptions
-from consortium_evm.client import ConsortiumClient
-from consortium_evm.node.tester import tester_accounts
-from tests.support.consortium import VOTING_PERIOD, Env, enode, node_private_key
-
-KEYS = {key.address: key for key in tester_accounts(20)}
-
-
-class Session:
-    """Runs the CLI against ``env`` with named accounts acme, globex, initech (the founders' admins)
-    and relay (an account of no member)."""
-
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        founders = env.founders
-        self.accounts: dict[str, LocalAccount] = {
-            "acme": KEYS[founders[0].admin],
-            "globex": KEYS[founders[1].admin],
-            "initech": KEYS[founders[2].admin],
-            "relay": KEYS[env.spare[0]],
-            "newcomer": KEYS[env.spare[4]],
-            "pending": KEYS[env.spare[5]],
-        }
-        self.made: list[ClientOptions] = []
-
-    def factory(self, options: ClientOptions) -> ConsortiumClient:
-        self.made.append(options)
-        account = self.accounts[options.account] if options.account else None
-        d = self.env.deployment
-        return ConsortiumClient.from_web3(self.env.w3, d.consortium, d.ingress, account=account)
-
-    def run(self, *args: str, account: str | None = None, as_json: bool = False) -> Result:
-        argv = [*args, "--network", "test"]
-        if account:
-            argv += ["--account", account]
-        if as_json:
-            argv.append("--json")
-        return CliRunner().invoke(main, argv, obj={"client_factory": self.factory})
-
-    def ok(self, *args: str, account: str | None = None) -> str:
-        result = self.run(*args, account=account)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    def json(self, *args: str, account: str | None = None) -> Any:
-        result = self.run(*args, account=account, as_json=True)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.output)
-
-    def fails(self, *args: str, account: str | None = None, code: int = 1) -> str:
-        result = self.run(*args, account=account)
-        assert result.exit_code == code, result.output
-        assert "Traceback" not in result.output
-        return result.output
-
-
-@pytest.fixture
-def cli(env: Env) -> Session:
-    return Session(env)
-
-
-def proposal_number(output: str) -> str:
-    match = re.search(r"Proposal (#\d+) created", output)
-    assert match, output
-    return match.group(1)
-
+from tests.support.cli import Session, node_key_file, proposal_number
+from tests.support.consortium import VOTING_PERIOD, enode
 
 # ------------------------------------------------------------------------------------- reads
 
@@ -121,14 +55,7 @@ def test_members_show_by_id_account_or_node(cli: Session) -> None:
     assert data["member"]["name"] == "Globex Logistics"
     assert {a["address"] for a in data["accounts"]} == {cli.env.founders[1].admin, cli.env.founders[1].user}
     assert [n["host"] for n in data["nodes"]] == ["10.0.0.2"]
-    assert "no member has" in cli.fails("members", "show", cli.env.spare[3])
-
-
-def node_key_file(tmp_path: Path, n: int) -> str:
-    """Test node ``n``'s key as geth keeps it in its nodekey file (hex, no 0x)."""
-    path = tmp_path / f"nodekey{n}"
-    path.write_text(node_private_key(n).hex() + "\n")
-    return str(path)
+    assert "no member matches" in cli.fails("members", "show", cli.env.spare[3])
 
 
 def test_member_admin_manages_its_own_accounts_and_nodes(cli: Session, tmp_path: Path) -> None:
@@ -225,7 +152,7 @@ def test_propose_add_member_takes_its_nodes_consents(cli: Session, tmp_path: Pat
     block = cli.env.w3.eth.block_number
     # a consent for member 3 (not the id Hooli will get) is refused before a doomed proposal is made
     for_3 = cli.json("members", "sign-node", node9, "--node-key", node_key_file(tmp_path, 9), "--member", "3")
-    early = cli.fails(*base, "--node", node9, "--node-signature", for_3["signature"], account="acme")
+    early = cli.fails(*base, "--node", node9, "--node-signature", for_3["signature"], account="acme", code=5)
     assert early.startswith("Error: InvalidNodeSignature(nodeKey=") and early.count("\n") == 1
     assert f"found before sending: node {node9} has a consent signature that is not its node key's for member 4" in early
     assert "each node needs its node key's consent" in cli.fails(*base, "--node", node9, account="acme")
@@ -319,10 +246,10 @@ def test_cancel_and_wait(cli: Session) -> None:
     assert "NotProposer" in cli.fails("proposals", "cancel", number, account="globex")
     assert cli.ok("proposals", "cancel", number, account="acme").startswith(f"Canceled proposal {number}")
     assert cli.ok("proposals", "wait", number, "canceled", "--timeout", "1").strip() == f"Proposal {number} is canceled"
-    ended = cli.fails("proposals", "wait", number, "executed", "--timeout", "1", "--poll", "0.1")
+    ended = cli.fails("proposals", "wait", number, "executed", "--timeout", "1", "--poll", "0.1", code=5)
     assert ended.startswith(f"Error: proposal {number} ended canceled")
     number = proposal_number(cli.ok("propose", "suspend", "3", account="acme"))
-    timed_out = cli.fails("proposals", "wait", number, "succeeded", "--timeout", "0.2", "--poll", "0.1")
+    timed_out = cli.fails("proposals", "wait", number, "succeeded", "--timeout", "0.2", "--poll", "0.1", code=6)
     assert "is still active after 0.2 s" in timed_out
 
 
@@ -401,7 +328,7 @@ def invoke(tmp_path: Path, *args: str) -> Result:
 def test_no_deployment_names_the_file_and_the_command(tmp_path: Path) -> None:
     write_network(tmp_path, "http://127.0.0.1:9")
     result = invoke(tmp_path, "status", "--network", "target")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "no deployment of network 'target'" in result.output and "consortium-evm deploy --network target" in result.output
 
 
@@ -412,8 +339,8 @@ def test_unreachable_node_and_unknown_network(tmp_path: Path) -> None:
                                               "PermissionIngress": {"address": "0x" + "22" * 20}}}
     (tmp_path / "deployments" / "target.json").write_text(json.dumps(manifest))
     result = invoke(tmp_path, "members", "list", "--network", "target")
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "cannot reach the JSON-RPC endpoint at http://127.0.0.1:9" in result.output
     (tmp_path / "deployments" / "elsewhere.json").write_text(json.dumps(manifest))
     result = invoke(tmp_path, "members", "list", "--network", "elsewhere")
-    assert result.exit_code == 1 and "no network named 'elsewhere'" in result.output
+    assert result.exit_code == 3 and "no network named 'elsewhere'" in result.output

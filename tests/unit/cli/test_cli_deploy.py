@@ -61,7 +61,7 @@ def test_json_prints_the_manifest(tmp_path: Path) -> None:
 def test_unknown_network_names_the_known_ones(tmp_path: Path) -> None:
     path = networks_file(tmp_path, "http://127.0.0.1:1", 5)
     code, output = deploy(tmp_path, "--network", "nowhere", "--networks", str(path), "--consortium", EXAMPLE)
-    assert code == 1
+    assert code == 3
     line = one_error_line(output)
     assert "nowhere" in line and "target" in line and "tester" in line
     assert not (tmp_path / "deployments").exists()
@@ -71,7 +71,7 @@ def test_unreachable_rpc_is_named(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     path = networks_file(tmp_path, url, 5)
     code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
-    assert code == 1
+    assert code == 4
     assert "cannot reach the JSON-RPC endpoint" in one_error_line(output) and url in output
     assert not (tmp_path / "deployments").exists()
 
@@ -81,7 +81,7 @@ def test_chain_id_mismatch_is_named(tmp_path: Path) -> None:
         path = networks_file(tmp_path, stub.url, 5)
         code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
         assert stub.calls == ["eth_chainId"]  # nothing else was sent
-    assert code == 1
+    assert code == 4
     assert "expects chain id 5 but the node at" in one_error_line(output) and "999" in output
 
 
@@ -94,7 +94,7 @@ def test_wrong_keystore_password_is_named(tmp_path: Path, monkeypatch: pytest.Mo
         path = networks_file(tmp_path, stub.url, 5, account)
         code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
         assert "eth_sendRawTransaction" not in stub.calls
-    assert code == 1
+    assert code == 3
     assert "wrong password" in one_error_line(output) and "deployer.json" in output
     assert not (tmp_path / "deployments").exists()
 
@@ -103,7 +103,7 @@ def test_a_mistake_in_the_consortium_file_is_named_before_connecting(tmp_path: P
     bad = tmp_path / "consortium.yaml"
     bad.write_text(Path(EXAMPLE).read_text().replace("weight: 35", "weight: -1"))
     code, output = deploy(tmp_path, "--network", "tester", "--consortium", str(bad))
-    assert code == 1
+    assert code == 3
     assert "consortium.yaml:" in one_error_line(output) and "weight" in output
 
 
@@ -114,7 +114,7 @@ def test_gas_price_zero_on_a_chain_with_a_base_fee_is_refused_before_sending(tmp
         path = networks_file(tmp_path, stub.url, 5, account)
         code, output = deploy(tmp_path, "--network", "target", "--networks", str(path), "--consortium", EXAMPLE)
         assert not {"eth_sendRawTransaction", "eth_sendTransaction", "eth_estimateGas", "eth_call"} & set(stub.calls)
-    assert code == 1
+    assert code == 3
     line = one_error_line(output)
     assert "gas_price policy zero" in line and "base fee of 7 gwei (7000000000 wei)" in line
     assert not (tmp_path / "deployments").exists()
@@ -151,7 +151,7 @@ def test_a_reset_chain_is_named_in_one_line_and_fresh_keeps_the_old_files_aside(
     data["genesisHash"] = "0x" + "22" * 32  # the journal of the network before `node start --reset`
     journal.write_text(json.dumps(data))
     code, output = deploy(tmp_path, "--network", "target", "--consortium", EXAMPLE)
-    assert code == 1
+    assert code == 3
     line = one_error_line(output)
     assert "was written on another chain: same chain id" in line and "0x" + "22" * 32 in line and "--fresh" in line
     assert "EVM" not in line

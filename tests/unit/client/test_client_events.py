@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web3 import Web3
 
 from consortium_evm.client import (
     ConsortiumClient,
@@ -29,7 +28,7 @@ from consortium_evm.client.events import ALL_EVENTS, CATEGORIES, MEMBER_EVENTS, 
 from consortium_evm.domain.proposals import proposal_number
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.tester import revert_to, snapshot
-from tests.support.client import make_client, pass_proposal, voters
+from tests.support.client import make_client, pass_proposal
 from tests.support.consortium import Env, enode, node_private_key
 
 

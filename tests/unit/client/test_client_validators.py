@@ -98,4 +98,4 @@ def test_cli_propose_add_validator(env: Env, governed: ConsortiumClient, tmp_pat
     assert created["proposal"]["actions"][0]["summary"] == f"ValidatorSet.addValidator(validator='{SECOND}')"
     result = CliRunner().invoke(main, ["propose", "remove-validator", "0x1234", "--network", "test", "--account",
                                        "acme"], obj={"client_factory": factory})
-    assert result.exit_code == 1 and "is not an Ethereum address" in result.output
+    assert result.exit_code == 3 and "is not an Ethereum address" in result.output

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from consortium_evm.cli import compile as cli_compile
 from consortium_evm.cli import main
-from consortium_evm.compiler import SOLC_VERSION, build_settings, contains_push0, load_artifact
+from consortium_evm.compiler import BASEFEE, SOLC_VERSION, build_settings, contains_opcode, contains_push0, load_artifact
 from consortium_evm.compiler import pipeline, resolve
 from consortium_evm.compiler.artifacts import INDEX_FILE, read_cached_build
 from consortium_evm.compiler.pipeline import CompileResult, cache_key, compile_project
@@ -313,12 +313,12 @@ def test_cli_compile_prints_sizes(tiny: CompileResult, monkeypatch: pytest.Monke
     assert json.loads(as_json.stdout)["contracts"]["Tiny"]["deployedSize"] == size
 
 
-def test_cli_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cli_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     make_project(tmp_path, {"contracts/Tiny.sol": TINY, "contracts/lib/Doubler.sol": DOUBLER})
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOLC_BINARY", str(tmp_path / "missing-solc"))
     result = CliRunner().invoke(main, ["compile", "--force"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith("Error: SOLC_BINARY=")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
@@ -331,3 +331,10 @@ def test_resolution_order_prefers_solc_binary(
     monkeypatch.setattr(resolve, "_solcx_binary", lambda: pytest.fail("py-solc-x consulted"))
     found = find_solc(REPO_ROOT)
     assert found.found_by == "SOLC_BINARY" and found.version == solc.version
+
+
+def test_contains_opcode_finds_basefee_outside_push_data() -> None:
+    assert contains_opcode("0x4800", BASEFEE)
+    assert not contains_opcode("0x604800", BASEFEE)  # PUSH1 0x48
+    assert contains_opcode("0x60004800", BASEFEE)
+    assert not contains_opcode("0x", BASEFEE)

@@ -288,7 +288,7 @@ def test_account_entry_shape(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + "    accounts:\n      a: {keystore: k.json, private_key_env: K}\n")
     assert error_of(path) == (
         f"{path}:7: networks.local.accounts.a: an account needs exactly one of keystore (with password_env), "
-        "private_key_env or dev_account"
+        "private_key_env, dev_account or signer"
     )
     path = write(tmp_path, BASE + "    accounts:\n      a: {private_key_env: K, password_env: P}\n")
     assert error_of(path) == f"{path}:7: networks.local.accounts.a: password_env goes with keystore"
@@ -334,3 +334,18 @@ def test_tester_is_also_there_with_a_file_and_cannot_be_redefined(tmp_path: Path
     assert network_names(path) == ["local", "tester"]
     path = write(tmp_path, BASE + "  tester:\n    url: http://x:1\n    chain_id: 1\n    consensus: dev\n")
     assert error_of(path).startswith(f"{path}:6: networks.tester: 'tester' is the built-in embedded chain")
+
+
+def test_a_goquorum_network_refuses_what_goquorum_cannot_run(tmp_path: Path) -> None:
+    goquorum = BASE + "    client: goquorum\n"
+    assert load_network("local", write(tmp_path, goquorum), environ={}).client == "goquorum"
+    assert load_network("local", write(tmp_path, goquorum + "    evm_version: berlin\n    gas_price: zero\n"),
+                        environ={}).evm_version == "berlin"
+    path = write(tmp_path, goquorum + "    evm_version: shanghai\n")
+    message = error_of(path)
+    assert f"{path}:2: networks.local: evm_version" in message and "on GoQuorum (its EVM is berlin-level)" in message
+    path = write(tmp_path, goquorum + "    gas_price: eip1559\n")
+    assert "does not work on GoQuorum (it refuses type-2 transactions): use zero" in error_of(path)
+    # the same settings are fine for another client
+    assert load_network("local", write(tmp_path, BASE + "    evm_version: shanghai\n    gas_price: eip1559\n"),
+                       environ={}).evm_version == "shanghai"

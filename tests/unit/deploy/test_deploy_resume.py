@@ -102,7 +102,11 @@ def test_a_crash_at_any_step_resumes_without_sending_twice(
     deployment = deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
     assert [s.name for s in deployment.steps] == STEPS
     assert nonce(w3, deployer.address) == len(STEPS)  # every step sent exactly once
-    assert [s.resumed for s in deployment.steps] == [i < crash_at for i in range(len(STEPS))]
+    # Pipelined (issue 15 item 2): every step is signed and journaled, then all are sent, then all
+    # awaited. A crash before sending step k leaves steps 0..k-1 sent by the first run; a crash while
+    # awaiting step k comes after every step was sent.
+    sent_before = crash_at if moment == "after recording, before sending" else len(STEPS)
+    assert [s.resumed for s in deployment.steps] == [i < sent_before for i in range(len(STEPS))]
     consortium = w3.eth.contract(address=deployment.consortium, abi=deploy_module.load_artifact("Consortium").abi)
     assert consortium.functions.totals().call()[0] == 2
     assert consortium.functions.bootstrapper().call() == "0x" + "00" * 20
@@ -273,3 +277,63 @@ def test_a_member_account_that_is_one_of_the_suites_contracts_is_refused(chain: 
         bad = MemberSpec("C", 5, accounts=(AccountSpec(target, Role.ADMIN | Role.TRANSACT),), nodes=(NodeSpec("cc" * 64, "h3"),))
         with pytest.raises(DeploymentError, match="own contracts"):
             deploy_suite(w3, deployer, ConsortiumSpec(members=(*spec.members, bad)))
+
+
+# -- issue 15, items 1 and 2: the pipelined deployment -------------------------------------------
+
+
+def test_every_step_is_signed_and_journaled_before_the_first_is_sent(
+    chain: tuple, monkeypatch: pytest.MonkeyPatch  # type: ignore[type-arg]
+) -> None:
+    w3, deployer, journal_path, manifest_path = chain
+    seen: list[dict[str, object]] = []
+    original = deploy_module._Sender._broadcast
+
+    def broadcast(self: deploy_module._Sender, step: object) -> None:
+        if not seen:
+            seen.append(json.loads(journal_path.read_text()))
+        original(self, step)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deploy_module._Sender, "_broadcast", broadcast)
+    deployment = deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    steps = seen[0]["steps"]
+    assert isinstance(steps, list)
+    assert [s["name"] for s in steps] == STEPS
+    assert [s["status"] for s in steps] == ["signed"] * len(STEPS)
+    assert [s["nonce"] for s in steps] == list(range(len(STEPS)))
+    assert all(s["raw_tx"].startswith("0x") for s in steps)
+    # the addresses planned from the nonces are where the contracts are
+    assert deployment.consortium == deploy_module.to_checksum_address(deployment.steps[0].address or "")
+    assert deployment.ingress == deploy_module.to_checksum_address(deployment.steps[1].address or "")
+
+
+def test_a_step_that_would_revert_in_the_rehearsal_stops_the_deployment_before_anything_is_sent(
+    chain: tuple, monkeypatch: pytest.MonkeyPatch  # type: ignore[type-arg]
+) -> None:
+    from consortium_evm.deploy import plan as plan_module
+
+    w3, deployer, journal_path, manifest_path = chain
+    real = plan_module.plan_suite
+
+    def twice(*args: object) -> plan_module.Plan:  # the hand-over planned twice: the second reverts
+        plan = real(*args)  # type: ignore[arg-type]
+        last = plan.steps[-1]
+        return plan_module.Plan(plan.deployer, plan.first_nonce, (*plan.steps, plan_module.PlannedStep("again", last.to, last.data)))
+
+    monkeypatch.setattr(deploy_module, "plan_suite", twice)
+    with pytest.raises(DeploymentError, match=r"step 'again' would revert: reverted with NotBootstrapper"):
+        deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path, manifest_path=manifest_path)
+    assert nonce(w3, deployer.address) == 0  # nothing was sent
+    assert Journal.load(journal_path) is None or not Journal.load(journal_path).steps  # type: ignore[union-attr]
+
+
+def test_a_transactor_of_the_deployer_continues_after_the_deployments_nonces(chain: tuple) -> None:  # type: ignore[type-arg]
+    from consortium_evm.tx.transactions import Transactor
+
+    w3, deployer, journal_path, _ = chain
+    deployment = deploy_suite(w3, deployer, make_spec(w3), journal_path=journal_path)
+    consortium = w3.eth.contract(address=deployment.consortium, abi=deploy_module.load_artifact("Consortium").abi)
+    transactor = Transactor(w3, deployer, deploy_module.suite_abis())
+    sent = transactor.transact(deployer.address, b"", value=1)  # a plain transfer to itself
+    assert sent.nonce == len(STEPS)
+    assert consortium.functions.totals().call()[0] == 2

@@ -162,7 +162,7 @@ def run(*args: str) -> tuple[int, str]:
 )
 def test_cli_arguments_with_a_wrong_checksum_are_one_line_naming_the_argument(args: list[str], named: str) -> None:
     code, output = run(*args, "--network", "tester")
-    assert code == 1, output
+    assert code == 3, output
     assert output.strip().splitlines() == [f"Error: {named} {SLIP} has a wrong EIP-55 checksum (its upper- and "
                                            "lower-case letters do not match): a character is probably mistyped; copy "
                                            "the address again from its source"]

@@ -93,7 +93,7 @@ def test_all_local_nodes_errors_are_one_line(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("CONSORTIUM_NODES_DIR", str(tmp_path / "nodes"))
     result = CliRunner().invoke(main, ["validators", "sync", "--network", "mine", "--networks",
                                        str(_networks(tmp_path, url)), "--all-local-nodes", *extra])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from web3 import Web3
 
 from consortium_evm.cli import main
+from consortium_evm.compiler import load_artifact
 from consortium_evm.config.consortium_file import load_consortium_file
 from consortium_evm.domain.spec import NetworkSpec
 from consortium_evm.errors import ConfigError
@@ -21,6 +23,8 @@ from consortium_evm.genesis.build import Consensus, generate_genesis
 from consortium_evm.genesis.extradata import clique_signers_from_extra_data, decode_bft_extra_data
 from consortium_evm.genesis.goquorum import goquorum_qbft_genesis
 from consortium_evm.genesis.predeploy import (
+    ADAPTER_ADDRESS,
+    ADAPTER_DEPLOYER,
     CONSORTIUM_ADDRESS,
     GENESIS_DEPLOYER,
     INGRESS_ADDRESS,
@@ -131,14 +135,15 @@ def test_qbft_contract_mode_for_besu_and_goquorum(qbft_dir: Path) -> None:
     assert besu["config"]["qbft"]["validatorcontractaddress"] == VALIDATOR_SET_ADDRESS.lower()
     assert decode_bft_extra_data(besu["extraData"], "qbft").validators == ()
     goq = read(qbft_dir / "goquorum" / "genesis.json")
-    qbft = goq["config"]["qbft"]
-    assert qbft["validatorselectionmode"] == "contract" and qbft["validatorcontractaddress"] == VALIDATOR_SET_ADDRESS.lower()
+    # GoQuorum cannot start --permissioned on contract selection from block 0: the switch is at block 1
+    assert "validatorselectionmode" not in goq["config"]["qbft"]
+    assert goq["config"]["transitions"] == [
+        {"block": 1, "validatorselectionmode": "contract", "validatorcontractaddress": VALIDATOR_SET_ADDRESS.lower()}
+    ]
+    assert list(decode_bft_extra_data(goq["extraData"], "qbft").validators) == sorted([V1.lower(), V2.lower()])
     assert goq["config"]["isQuorum"] is True and goq["config"]["txnSizeLimit"] == 64
-    assert goq["alloc"] == besu["alloc"] and goq["extraData"] == besu["extraData"]
-    permissions = read(qbft_dir / "goquorum" / "permission-config.json")
-    assert permissions["permissionModel"] == "v2"
-    assert permissions["interfaceAddress"] == INGRESS_ADDRESS.lower()
-    assert permissions["accounts"] == [ADMIN.lower()]
+    assert {k: v for k, v in goq["alloc"].items() if k != ADAPTER_ADDRESS.lower()} == besu["alloc"]
+    assert ADAPTER_ADDRESS.lower() not in besu["alloc"]
 
 
 def test_qbft_header_mode_and_a_later_switch_to_the_contract(tmp_path: Path) -> None:
@@ -201,7 +206,7 @@ def test_cli_errors_are_one_line_with_a_fix(tmp_path: Path) -> None:
     runner = CliRunner()
     no_network = write(tmp_path, YAML.split("network:")[0])
     result = runner.invoke(main, ["genesis", "clique", "--consortium", str(no_network), "-o", str(tmp_path / "o")])
-    assert result.exit_code == 1 and "has no network section" in result.output
+    assert result.exit_code == 3 and "has no network section" in result.output
     result = runner.invoke(main, ["genesis", "qbft", "--consortium", str(write(tmp_path)), "-o", str(tmp_path / "o"),
                                   "--validators-from", "header", "--switch-to-contract-at", "10"])
     assert result.exit_code == 2 and "--switch-to-contract-at starts in header mode" in result.output
@@ -212,8 +217,94 @@ def test_node_start_from_a_genesis_needs_its_keys(tmp_path: Path) -> None:
     genesis.write_text(json.dumps({"config": {"chainId": 1, "clique": {"period": 1}}, "alloc": {}}))
     runner = CliRunner()
     result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--data-dir", str(tmp_path / "n")])
-    assert result.exit_code == 1 and "--genesis and --keys go together" in result.output
+    assert result.exit_code == 3 and "--genesis and --keys go together" in result.output
     (tmp_path / "keys").mkdir()
     result = runner.invoke(main, ["node", "start", "--genesis", str(genesis), "--keys", str(tmp_path / "keys"),
                                   "--data-dir", str(tmp_path / "n")])
-    assert result.exit_code == 1 and "no node*/nodekey files" in result.output
+    assert result.exit_code == 3 and "no node*/nodekey files" in result.output
+
+
+# ------------------------------------------------------------- GoQuorum: what --permissioned needs
+
+GOQUORUM_PERMISSION_KEYS = {
+    # Consensys/quorum v24.4.1 permission/core/types/backend.go, PermissionConfig's JSON tags
+    "permissionModel", "upgrdableAddress", "interfaceAddress", "implAddress", "nodeMgrAddress",
+    "accountMgrAddress", "roleMgrAddress", "voterMgrAddress", "orgMgrAddress", "nwAdminOrg",
+    "nwAdminRole", "orgAdminRole", "accounts", "subOrgDepth", "subOrgBreadth",
+}
+
+
+def test_goquorum_permission_config_names_the_adapter_everywhere_with_goquorums_keys(qbft_dir: Path) -> None:
+    permissions = read(qbft_dir / "goquorum" / "permission-config.json")
+    assert set(permissions) == GOQUORUM_PERMISSION_KEYS
+    assert "upgradableAddress" not in permissions  # GoQuorum reads the misspelt key only
+    addresses = {k: v for k, v in permissions.items() if k.endswith("Address")}
+    assert len(addresses) == 8 and set(addresses.values()) == {ADAPTER_ADDRESS.lower()}
+    assert permissions["permissionModel"] == "v2"
+    assert permissions["accounts"] == [ADMIN.lower()]
+    # *big.Int fields: JSON numbers, not 0 (GoQuorum refuses to boot on 0)
+    assert type(permissions["subOrgBreadth"]) is int and permissions["subOrgBreadth"] > 0
+    assert type(permissions["subOrgDepth"]) is int and permissions["subOrgDepth"] > 0
+    assert all(isinstance(permissions[k], str) and permissions[k] for k in ("nwAdminOrg", "nwAdminRole", "orgAdminRole"))
+
+
+def test_goquorum_genesis_predeploys_the_adapter_in_front_of_the_ingress(qbft_dir: Path) -> None:
+    goq = read(qbft_dir / "goquorum" / "genesis.json")
+    entry = goq["alloc"][ADAPTER_ADDRESS.lower()]
+    artifact = load_artifact("GoQuorumPermissionAdapter")
+    assert entry["nonce"] == "0x1" and entry["storage"] == {}
+    code = bytes.fromhex(entry["code"][2:])
+    assert len(code) == artifact.deployed_size
+    (references,) = artifact.immutable_references.values()  # the one immutable: the ingress
+    for ref in references:
+        word = code[ref["start"]:ref["start"] + ref["length"]]
+        assert word[-20:] == bytes.fromhex(INGRESS_ADDRESS[2:]) and word[:-20] == bytes(len(word) - 20)
+    assert INGRESS_ADDRESS.lower() in goq["alloc"] and CONSORTIUM_ADDRESS.lower() in goq["alloc"]
+    manifest = read(qbft_dir / "contracts.json")
+    assert manifest["contracts"]["GoQuorumPermissionAdapter"]["address"] == ADAPTER_ADDRESS
+    assert manifest["genesis"]["bootstrapSteps"][-1] == "deploy GoQuorumPermissionAdapter"
+
+
+def test_the_adapter_address_is_documented(qbft_dir: Path) -> None:
+    assert ADAPTER_DEPLOYER == Web3.to_checksum_address(bytes(Web3.keccak(text="consortium-evm.genesis.goquorum-adapter"))[-20:])
+    assert create_address(ADAPTER_DEPLOYER, 0) == ADAPTER_ADDRESS
+    assert ADAPTER_ADDRESS == "0x23E5270Dfabe718d766B7D40e87F85cC2F14359b"
+
+
+def test_goquorum_genesis_has_no_london_and_free_gas(qbft_dir: Path) -> None:
+    goq = read(qbft_dir / "goquorum" / "genesis.json")
+    besu = read(qbft_dir / "besu" / "genesis.json")
+    assert besu["config"]["londonBlock"] == 0 and "baseFeePerGas" in besu  # the file's evm_version: london
+    assert "londonBlock" not in goq["config"] and "baseFeePerGas" not in goq
+    assert goq["config"]["berlinBlock"] == 0 and goq["config"]["istanbulBlock"] == 0
+    assert "enableGasPriceBlock" not in goq["config"]  # GoQuorum: gas price 0 on every transaction
+
+
+def test_permissioned_nodes_are_written_beside_static_nodes(qbft_dir: Path, tmp_path: Path) -> None:
+    assert read(qbft_dir / "permissioned-nodes.json") == read(qbft_dir / "static-nodes.json") == [
+        f"enode://{ID}@10.0.0.1:30303"
+    ]
+    ibft2 = generate(tmp_path, "ibft2", "ibft2")
+    assert not (ibft2 / "permissioned-nodes.json").exists()
+
+
+def test_goquorum_header_mode_stays_header_mode(tmp_path: Path) -> None:
+    header = generate(tmp_path, "qbft", "header", selection=ValidatorSelection.HEADER)
+    goq = read(header / "goquorum" / "genesis.json")
+    assert "transitions" not in goq["config"] and "validatorselectionmode" not in goq["config"]["qbft"]
+    assert len(decode_bft_extra_data(goq["extraData"], "qbft").validators) == 2
+    assert ADAPTER_ADDRESS.lower() in goq["alloc"]
+    assert read(header / "goquorum" / "permission-config.json")["interfaceAddress"] == ADAPTER_ADDRESS.lower()
+
+
+def test_goquorum_genesis_caps_the_forks_at_berlin() -> None:
+    selection = QbftSelection(ValidatorSelection.HEADER)
+    london = goquorum_qbft_genesis(NetworkSpec(chain_id=7, evm_version="london"), [V1], {}, selection)
+    assert "londonBlock" not in london["config"] and "baseFeePerGas" not in london
+    assert london["config"]["berlinBlock"] == 0
+    istanbul = goquorum_qbft_genesis(NetworkSpec(chain_id=7, evm_version="istanbul"), [V1], {}, selection)
+    assert "berlinBlock" not in istanbul["config"] and istanbul["config"]["istanbulBlock"] == 0
+    contract = QbftSelection(ValidatorSelection.CONTRACT, V2)
+    switched = goquorum_qbft_genesis(NetworkSpec(chain_id=7), [V1], {}, contract)
+    assert switched["config"]["transitions"][0]["block"] == 1
+    assert decode_bft_extra_data(switched["extraData"], "qbft").validators == (V1.lower(),)
