@@ -172,12 +172,15 @@ def probe() -> Contract:
     w3 = Web3(Web3.EthereumTesterProvider())
     factory = w3.eth.contract(abi=built["abi"], bytecode=built["evm"]["bytecode"]["object"])
     receipt = w3.eth.wait_for_transaction_receipt(factory.constructor().transact({"from": w3.eth.accounts[0]}))
-    return w3.eth.contract(address=receipt["contractAddress"], abi=built["abi"])
+    deployed = w3.eth.contract(address=receipt["contractAddress"], abi=built["abi"])
+    assert isinstance(deployed, Contract)
+    return deployed
 
 
 def struct_type(layout: dict[str, Any], name: str) -> dict[str, Any]:
     (entry,) = [t for key, t in layout["types"].items() if re.fullmatch(rf"t_struct\({name}\)\d+_storage", key)]
-    return entry
+    found: dict[str, Any] = entry
+    return found
 
 
 def library_source(library: str) -> str:
