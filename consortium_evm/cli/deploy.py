@@ -12,7 +12,7 @@ from consortium_evm.cli.options import network_or_tester_option, networks_file_o
 from consortium_evm.deploy.manifest import manifest_path
 from consortium_evm.deploy.suite import Step
 from consortium_evm.tx.signer import sender_address
-from consortium_evm.workflows.deployment import deploy_network, deployer_account, interrupted_deployment
+from consortium_evm.workflows.deployment import deploy_network, deployer_account, goquorum_folder, interrupted_deployment
 
 
 def _progress(step: Step) -> None:
@@ -73,4 +73,9 @@ def deploy_command(
     click.echo(f"PermissionIngress  {deployment.ingress}   <- configure every node with this address")
     if deployment.validator_set is not None:
         click.echo(f"ValidatorSet       {deployment.validator_set}   <- `consortium-evm validators sync` reads it")
+    if deployment.goquorum_adapter is not None:
+        folder = goquorum_folder(out_dir, connection.network.name)
+        click.echo(f"GoQuorum adapter   {deployment.goquorum_adapter}   <- GoQuorum's permission service reads it")
+        click.echo(f"GoQuorum: copy {folder}/permission-config.json and permissioned-nodes.json into each node's "
+                   "data directory and restart it with --permissioned (docs/clients/goquorum.md)")
     click.echo(f"Total gas {deployment.total_gas:,}; manifest written to {manifest_path(out_dir, connection.network.name)}")

@@ -7,14 +7,12 @@ No secret is written here: passwords, keys and bearer tokens are named by enviro
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from consortium_evm.config.fields import EnvName, StrictModel, no_bool
+from consortium_evm.config.fields import Address, EnvName, StrictModel, no_bool
 from consortium_evm.domain.devkeys import MAX_DEV_INDEX
-from consortium_evm.domain.spec import parse_address
-from consortium_evm.errors import ConfigError
 
 
 SignerKind = Literal["clef", "web3signer"]
@@ -34,7 +32,7 @@ class SignerConfig(StrictModel):
     url: str
     """The signer's JSON-RPC endpoint: Clef's ``--http`` (default port 8550), Web3Signer's HTTP port
     (default 9000)."""
-    address: str
+    address: Address
     """The account the signer signs for (a signer may hold several)."""
     token_env: EnvName | None = None
     """The environment variable holding a bearer token sent as ``Authorization: Bearer ...``."""
@@ -48,20 +46,6 @@ class SignerConfig(StrictModel):
             raise ValueError(f"expected the signer's http:// or https:// URL, got {value!r}")
         return value
 
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_quoted(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError("write the address in quotes: YAML reads an unquoted 0x... as a number")
-        return value
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        try:
-            return parse_address(value, "signer address")
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
 
 
 class AccountConfig(StrictModel):
@@ -74,7 +58,7 @@ class AccountConfig(StrictModel):
     """The environment variable holding the keystore's password (else an interactive prompt)."""
     private_key_env: EnvName | None = None
     """The environment variable holding the private key (for CI)."""
-    address: str | None = None
+    address: Address | None = None
     """Optional: the address the key must have (checked when the account is loaded)."""
     dev_account: Annotated[int, BeforeValidator(no_bool), Field(ge=0, le=MAX_DEV_INDEX)] | None = None
     """Account N of the well-known development mnemonic (:mod:`consortium_evm.domain.devkeys`), funded by
@@ -82,22 +66,6 @@ class AccountConfig(StrictModel):
     signer: SignerConfig | None = None
     """A remote signer (Clef, Web3Signer) that holds the key and signs for the account."""
 
-    @field_validator("address", mode="before")
-    @classmethod
-    def _address_quoted(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError("write the address in quotes: YAML reads an unquoted 0x... as a number")
-        return value
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return parse_address(value, "account address")
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _one_source(self) -> AccountConfig:

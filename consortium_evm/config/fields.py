@@ -10,6 +10,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from consortium_evm.domain.spec import parse_address
+from consortium_evm.errors import ConfigError
+
 
 # -- value types --------------------------------------------------------------------------------
 
@@ -138,3 +141,18 @@ GasPolicy = ZeroGasPrice | LegacyGasPrice | Eip1559GasPrice | AutoGasPrice
 """A validated gas price policy (``Network.gas_price``)."""
 
 GAS_PRICE_POLICIES: tuple[str, ...] = ("zero", "legacy", "eip1559", "auto")
+
+
+def _address(value: Any) -> str:
+    """A YAML address: quoted (an unquoted ``0x…`` is read as a number), EIP-55 checked by
+    :func:`consortium_evm.domain.spec.parse_address`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("write the address in quotes: YAML reads an unquoted 0x... as a number")
+    try:
+        return parse_address(value, "address")
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Address = Annotated[str, BeforeValidator(_address)]
+"""An account or contract address in a YAML file."""

@@ -26,25 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from consortium_evm.config.consortium_file import AccountModel, Duration, NodeModel, Share, _node
-from consortium_evm.config.fields import StrictModel
+from consortium_evm.config.fields import Address, StrictModel
 from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, NodeSpec, Role, parse_address
 from consortium_evm.errors import ConfigError
 
 
-def _address(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("write the address in quotes: YAML reads an unquoted 0x... as a number")
-    try:
-        return parse_address(value, "address")
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from None
-
-
-Address = Annotated[str, BeforeValidator(_address)]
 MemberId = Annotated[int, Field(ge=1, lt=2**32)]
 
 

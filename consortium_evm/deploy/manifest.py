@@ -23,8 +23,9 @@ from consortium_evm.util.atomic import write_json_atomic
 if TYPE_CHECKING:
     from web3 import Web3
 
-SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet")
-"""The contracts a manifest may name (the ValidatorSet only when the consortium lists validators)."""
+SUITE_NAMES = ("Consortium", "PermissionIngress", "ValidatorSet", "GoQuorumPermissionAdapter")
+"""The contracts a manifest may name (the ValidatorSet only when the consortium lists validators;
+the adapter only on a GoQuorum network)."""
 
 DEFAULT_DEPLOYMENTS_DIR = Path("deployments")
 """Where manifests (and journals) are kept unless told otherwise."""
@@ -92,6 +93,12 @@ class Manifest:
         return record.address if record else None
 
     @property
+    def goquorum_adapter(self) -> str | None:
+        """GoQuorum's permission adapter's address, on a GoQuorum network."""
+        record = self.contracts.get("GoQuorumPermissionAdapter")
+        return record.address if record else None
+
+    @property
     def total_gas(self) -> int:
         """Gas of every step together."""
         return sum(step.gas_used for step in self.steps)
@@ -132,7 +139,7 @@ class Manifest:
             raise malformed("it is not a JSON object")
         contracts = data.get("contracts")
         if not isinstance(contracts, Mapping):
-            raise malformed("no contracts")
+            raise malformed(f"no contracts.{required[0]}" if required else "no contracts")
         for name in required:
             if name not in contracts:
                 raise malformed(f"no contracts.{name}")

@@ -17,6 +17,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from consortium_evm.compiler import Artifact
+from consortium_evm.domain.goquorum import ADAPTER, adapter_creation
 from consortium_evm.domain.spec import ConsortiumSpec, NodeMatch
 from consortium_evm.errors import DeploymentError
 
@@ -26,9 +27,11 @@ VALIDATOR_SET = "ValidatorSet"
 """Created third, owned by the Consortium, when the consortium lists validators."""
 
 
-def suite_for(spec: ConsortiumSpec) -> tuple[str, ...]:
-    """The contracts a deployment of ``spec`` creates, in order."""
-    return (*SUITE, VALIDATOR_SET) if spec.validators else SUITE
+def suite_for(spec: ConsortiumSpec, goquorum: bool = False) -> tuple[str, ...]:
+    """The contracts a deployment of ``spec`` creates, in order (``goquorum``: with the adapter
+    GoQuorum's permission service reads, :mod:`consortium_evm.domain.goquorum`)."""
+    names = (*SUITE, VALIDATOR_SET) if spec.validators else SUITE
+    return (*names, ADAPTER) if goquorum else names
 
 
 def create_address(deployer: str, nonce: int) -> str:
@@ -69,9 +72,11 @@ class Plan:
         return str(self.address_of("Consortium"))
 
 
-def plan_suite(spec: ConsortiumSpec, artifacts: dict[str, Artifact], deployer: str, first_nonce: int) -> Plan:
+def plan_suite(
+    spec: ConsortiumSpec, artifacts: dict[str, Artifact], deployer: str, first_nonce: int, goquorum: bool = False
+) -> Plan:
     """The deployment of ``spec`` by ``deployer`` from nonce ``first_nonce``: the suite's
-    creations, one ``addMember`` per founding member, the node matching mode when it is not the
+    creations (with GoQuorum's permission adapter in front of the ingress when ``goquorum``), one ``addMember`` per founding member, the node matching mode when it is not the
     default, and the hand-over to governance. A member account that is one of the suite's own
     addresses (a typo: the contracts can never act as a member) is refused here, before anything
     is sent."""
@@ -88,9 +93,13 @@ def plan_suite(spec: ConsortiumSpec, artifacts: dict[str, Artifact], deployer: s
     consortium_address = create(
         "Consortium", spec.settings.as_tuple(), spec.settings_floors.as_tuple(), spec.limits.as_tuple()
     )
-    suite_addresses = {consortium_address, create("PermissionIngress", consortium_address, consortium_address)}
+    ingress_address = create("PermissionIngress", consortium_address, consortium_address)
+    suite_addresses = {consortium_address, ingress_address}
     if spec.validators:
         suite_addresses.add(create(VALIDATOR_SET, consortium_address, list(spec.validators)))
+    if goquorum:
+        adapter = adapter_creation(ingress_address)
+        suite_addresses.add(create(adapter.artifact, *adapter.constructor_args))
     for member in spec.members:
         for account in member.accounts:
             if account.address in suite_addresses:

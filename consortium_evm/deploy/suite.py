@@ -47,6 +47,7 @@ from consortium_evm.deploy.journal import Journal, JournalStep
 from consortium_evm.deploy.manifest import ContractRecord, Manifest, StepRecord, genesis_hash, write_manifest
 from consortium_evm.deploy.plan import SUITE, VALIDATOR_SET, Plan, PlannedStep, plan_suite, suite_for
 from consortium_evm.deploy.rehearsal import rehearse
+from consortium_evm.domain.goquorum import ADAPTER
 from consortium_evm.domain.revert import ErrorTable, error_table
 from consortium_evm.domain.spec import ConsortiumSpec
 from consortium_evm.errors import ContractRevertError, DeploymentError, RPCError, TransactionError, TransactionTimeoutError
@@ -101,6 +102,8 @@ class Deployment:
     steps: tuple[Step, ...] = field(default=())
     validator_set: str | None = None
     """The ``ValidatorSet`` when the consortium lists validators."""
+    goquorum_adapter: str | None = None
+    """GoQuorum's permission adapter, on a GoQuorum network."""
     code_hashes: dict[str, str] = field(default_factory=dict)
     compiler: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
@@ -122,6 +125,8 @@ class Deployment:
         created = [("Consortium", self.consortium), ("PermissionIngress", self.ingress)]
         if self.validator_set is not None:
             created.append((VALIDATOR_SET, self.validator_set))
+        if self.goquorum_adapter is not None:
+            created.append((ADAPTER, self.goquorum_adapter))
         contracts = {}
         for name, address in created:
             step = by_step[f"deploy {name}"]
@@ -185,7 +190,7 @@ class _Sender:
 
     # -- plan ------------------------------------------------------------------------------------
 
-    def plan(self, spec: ConsortiumSpec, artifacts: dict[str, Artifact]) -> Plan:
+    def plan(self, spec: ConsortiumSpec, artifacts: dict[str, Artifact], goquorum: bool = False) -> Plan:
         """The deployment's steps, from the journal's first nonce (a resumed deployment) or the
         deployer's next one."""
         recorded = [step.nonce for step in self.journal.steps.values()]
@@ -197,7 +202,7 @@ class _Sender:
                     first = self.nonces.peek(lambda: pending_nonce(self.w3, self.address))
             except Exception as exc:  # noqa: BLE001
                 raise RPCError(f"cannot read the deployer {self.address}'s nonce from the node: {exc}") from exc
-        plan = plan_suite(spec, artifacts, self.address, first)
+        plan = plan_suite(spec, artifacts, self.address, first, goquorum)
         for index, step in enumerate(plan.steps):
             done = self.journal.steps.get(step.name)
             if done is not None and done.nonce != first + index:
@@ -390,8 +395,10 @@ def deploy_suite(
     receipt_timeout: float = 120.0,
     poll_interval: float = 0.5,
     progress: Progress | None = None,
+    goquorum: bool = False,
 ) -> Deployment:
-    """Deploy the suite, bootstrap ``spec``'s founding members and hand control to governance.
+    """Deploy the suite, bootstrap ``spec``'s founding members and hand control to governance
+    (``goquorum``: with the adapter GoQuorum's permission service reads).
 
     With ``journal_path`` the deployment is resumable (see the module's docstring); with
     ``manifest_path`` the finished deployment's manifest is written there, atomically. ``inputs``
@@ -406,7 +413,7 @@ def deploy_suite(
         )
     chain_id = int(w3.eth.chain_id)
     address = sender_address(deployer)
-    names = suite_for(spec)
+    names = suite_for(spec, goquorum)
     all_inputs = {"consortium": spec_hash(spec), "artifacts": artifacts_hash(evm_version, names), "evmVersion": evm_version}
     all_inputs.update(inputs or {})
     genesis = genesis_hash(w3)
@@ -426,7 +433,7 @@ def deploy_suite(
         confirmations=confirmations, receipt_timeout=receipt_timeout, poll=poll_interval, evm_version=evm_version,
     )
     sent_before = {name for name, step in journal.steps.items() if step.status in ("sent", "mined")}
-    plan = sender.plan(spec, artifacts)
+    plan = sender.plan(spec, artifacts, goquorum)
     sender.simulate_next(plan)
     steps: list[Step] = []
     code_hashes: dict[str, str] = {}
@@ -448,7 +455,7 @@ def deploy_suite(
                 sender.send_unlocked(plan, index)
             finish(index)
     else:
-        sender.sign_missing(plan, lambda who, nonce: plan_suite(spec, artifacts, who, nonce))
+        sender.sign_missing(plan, lambda who, nonce: plan_suite(spec, artifacts, who, nonce, goquorum))
         sender.broadcast_signed(plan)
         for index in range(len(plan.steps)):
             finish(index)
@@ -461,6 +468,7 @@ def deploy_suite(
         consortium=plan.consortium,
         ingress=str(plan.address_of("PermissionIngress")),
         validator_set=plan.address_of(VALIDATOR_SET),
+        goquorum_adapter=plan.address_of(ADAPTER),
         steps=tuple(steps),
         code_hashes=code_hashes,
         compiler={"version": consortium_art.compiler_version, "settings": consortium_art.settings},

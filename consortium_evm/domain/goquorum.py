@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consortium_evm.domain.spec import ConsortiumSpec, Role
 from consortium_evm.errors import ConfigError
 
 GOQUORUM = "goquorum"
@@ -65,6 +66,11 @@ def adapter_creation(ingress: str) -> ContractCreation:
     if not isinstance(ingress, str) or len(ingress) != 42 or not ingress.startswith("0x"):
         raise ConfigError(f"the GoQuorum adapter needs the PermissionIngress address, got {ingress!r}")
     return ContractCreation(name=ADAPTER, artifact=ADAPTER, constructor_args=(ingress,))
+
+
+def founding_admins(spec: ConsortiumSpec) -> list[str]:
+    """The founding members' admin accounts: ``permission-config.json``'s ``accounts``."""
+    return [a.address for m in spec.members for a in m.accounts if a.roles & Role.ADMIN]
 
 
 def permission_config(adapter: str, admin_accounts: Sequence[str]) -> dict[str, Any]:

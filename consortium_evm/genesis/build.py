@@ -33,10 +33,11 @@ from consortium_evm.domain.goquorum import (
     ADAPTER,
     PERMISSION_CONFIG_FILE,
     PERMISSIONED_NODES_FILE,
+    founding_admins,
     permission_config,
     permissioned_nodes,
 )
-from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec, Role
+from consortium_evm.domain.spec import ConsortiumSpec, NetworkSpec
 from consortium_evm.errors import ConfigError
 from consortium_evm.genesis.besu import (
     BESU_PLUGIN_NOTE,
@@ -55,7 +56,12 @@ from consortium_evm.genesis.keys import (
     generate_node_keys,
     write_node_keys,
 )
-from consortium_evm.genesis.predeploy import DEPLOYER_LABEL, GENESIS_DEPLOYER, Predeployment, predeploy
+from consortium_evm.genesis.predeploy import (
+    DEPLOYER_LABEL,
+    GENESIS_DEPLOYER,
+    Predeployment,
+    predeploy,
+)
 from consortium_evm.util.atomic import write_json_atomic, write_text_atomic
 
 Consensus = Literal["clique", "ibft2", "qbft"]
@@ -217,9 +223,8 @@ def generate_genesis(
             files[out_dir / "goquorum" / "genesis.json"] = goquorum_qbft_genesis(
                 network, validators, goquorum_alloc, chosen
             )
-            admins = [a.address for m in spec.members for a in m.accounts if a.roles & Role.ADMIN]
             adapter = predeployed.addresses()[ADAPTER]
-            files[out_dir / "goquorum" / PERMISSION_CONFIG_FILE] = permission_config(adapter, admins)
+            files[out_dir / "goquorum" / PERMISSION_CONFIG_FILE] = permission_config(adapter, founding_admins(spec))
             files[out_dir / PERMISSIONED_NODES_FILE] = permissioned_nodes(consortium_enodes(spec))
             switched = goquorum_selection(chosen)
             if switched != chosen:

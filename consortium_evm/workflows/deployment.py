@@ -7,7 +7,9 @@ account (the embedded chain's first account when none is named), where the journ
 go (``<out>/<network>.journal.json``, ``<out>/<network>.json``; no journal on the embedded chain,
 which lives only as long as the process), ``--fresh`` (the old files kept aside, never deleted), and
 the network's fees and confirmations. The funds check is the deployment's own: it knows the exact
-gas of every step from its rehearsal.
+gas of every step from its rehearsal. On a GoQuorum network (``client: goquorum``) the suite gets
+the permission adapter GoQuorum's permission service reads, and the files its nodes need at start-up
+(``permission-config.json``, ``permissioned-nodes.json``) are written to ``<out>/<network>.goquorum/``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,18 @@ from consortium_evm.config.consortium_file import load_consortium
 from consortium_evm.deploy.journal import Journal, set_aside
 from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR, manifest_path
 from consortium_evm.deploy.suite import Deployment, Progress, deploy_suite
+from consortium_evm.domain.goquorum import (
+    PERMISSION_CONFIG_FILE,
+    PERMISSIONED_NODES_FILE,
+    founding_admins,
+    needs_adapter,
+    permission_config,
+    permissioned_nodes,
+)
+from consortium_evm.domain.spec import ConsortiumSpec
+from consortium_evm.genesis.keys import consortium_enodes
 from consortium_evm.tx.signer import Sender
+from consortium_evm.util.atomic import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,8 @@ def deploy_network(
         for old, kept in set_aside(*(p for p in (files.journal, files.manifest) if p is not None)):
             if kept_aside is not None:
                 kept_aside(old, kept)
-    return deploy_suite(
+    goquorum = needs_adapter(network.client)
+    deployment = deploy_suite(
         connection.w3,
         deployer,
         spec,
@@ -115,4 +129,26 @@ def deploy_network(
         confirmations=connection.confirmations,
         receipt_timeout=receipt_timeout,
         progress=progress,
+        goquorum=goquorum,
     )
+    if goquorum and deployment.goquorum_adapter is not None:
+        write_goquorum_files(goquorum_folder(out_dir, network.name), deployment.goquorum_adapter, spec)
+    return deployment
+
+
+def goquorum_folder(out_dir: str | Path, network: str) -> Path:
+    """Where a GoQuorum network's deployment writes the files its nodes read at start-up."""
+    return Path(out_dir) / f"{network}.goquorum"
+
+
+def write_goquorum_files(folder: Path, adapter: str, spec: ConsortiumSpec) -> list[Path]:
+    """``permission-config.json`` (the adapter as GoQuorum's interface and every manager) and
+    ``permissioned-nodes.json`` (the founding members' nodes) in ``folder``, atomically: copy both
+    into each node's data directory and restart it with ``--permissioned``."""
+    files = {
+        folder / PERMISSION_CONFIG_FILE: permission_config(adapter, founding_admins(spec)),
+        folder / PERMISSIONED_NODES_FILE: permissioned_nodes(consortium_enodes(spec)),
+    }
+    for path, data in files.items():
+        write_json_atomic(path, data)
+    return list(files)

@@ -1,15 +1,17 @@
-"""The README's "Genesis and validators" blocks, run as a new user runs them, on real geth nodes.
+"""The README's genesis network and its how-tos, run as a new user runs them, on real geth nodes.
 
 ``genesis-start`` makes the development keys and the Clique genesis of
 consortium.genesis.example.yaml, starts a three-node network on it (two signers, one follower) and
 reads the rules with the CLI; ``genesis-vote`` has the members vote the follower's key in as a
 signer, executes the proposal and syncs every node; then the new signer seals blocks; then
 ``validators-sync`` (the commands an operator runs on its own node) finds the node in sync and
-clears its spent proposal.
+clears its spent proposal; then the how-tos on the same network, in the README's order (a member
+added with its node, the rules replaced, an admin key rotated) and the geth enforcement recipe
+(preflight, one guard pass, the gateway).
 
 The blocks run in a scratch folder holding copies of the files they name (networks.yaml,
 consortium.genesis.example.yaml) and a link to the project's .venv, with CONSORTIUM_NODES_DIR
-pointing the local network into it; the network is stopped by PID in teardown whatever happens."""
+pointing the local network into it (scripts/ too, for the rules' deployment); the network is stopped by PID in teardown whatever happens."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ OUTSIDER = "0x000000000000000000000000000000000000dEaD"
 
 @pytest.fixture
 def project(tmp_path: Path, geth: GethBinary) -> Iterator[tuple[Path, dict[str, str]]]:
-    with scratch_project(tmp_path, ("networks.yaml", "consortium.genesis.example.yaml"), geth.path) as env:
+    with scratch_project(tmp_path, ("networks.yaml", "consortium.genesis.example.yaml", "scripts"), geth.path) as env:
         yield tmp_path, env
 
 
@@ -103,6 +105,42 @@ def test_the_genesis_section_runs_as_written(project: tuple[Path, dict[str, str]
     assert f"{NEWCOMER}  yes       yes" in out and "\nin sync\n" in out
     assert f"discarded the proposal for {NEWCOMER} (done, or no longer wanted)" in out
     assert out.rstrip().endswith("pending: none")
+
+    hooli, acme_new, acme_old = (dev_account(n).address for n in (5, 6, 1))
+    started = time.monotonic()
+    out = run_shell("source .venv/bin/activate\n" + block("howto-add-member").code, cwd, env)
+    timings["howto-add-member"] = time.monotonic() - started
+    assert "Proposal #2 created: Admit Hooli with weight 20" in out
+    assert "Executed proposal #2" in out
+    assert f"Submitted the admin acceptance of {hooli}: it is an admin of member 4" in out
+    assert "Member 4: Hooli" in out and "admins    1 accepted" in out
+    assert f"{hooli}  transact,admin  yes" in out
+    assert "127.0.0.1  30310" in out
+    assert out.rstrip().splitlines()[-1].endswith("MAY connect"), out[-500:]
+
+    started = time.monotonic()
+    out = run_shell("source .venv/bin/activate\n" + block("howto-replace-rules").code, cwd, env)
+    timings["howto-replace-rules"] = time.monotonic() - started
+    assert "Proposal #3 created: Put the permission rules 0x" in out and "Executed proposal #3" in out
+    rules = out.split("Proposal #3 created: Put the permission rules ")[1].split()[0]
+    assert f"(rules in force: {rules})" in out
+    assert ingress.functions.rules().call() == rules
+    assert "Members      4 active of 4" in out
+
+    started = time.monotonic()
+    out = run_shell("source .venv/bin/activate\n" + block("howto-rotate-admin").code, cwd, env)
+    timings["howto-rotate-admin"] = time.monotonic() - started
+    assert f"Submitted the admin acceptance of {acme_new}: it is an admin of member 1" in out
+    assert "Removed 1 account(s)" in out
+    assert out.rstrip().splitlines()[-1].startswith(f"{acme_old} may NOT send"), out[-500:]
+
+    started = time.monotonic()
+    out = run_shell("source .venv/bin/activate\n" + block("enforce-geth").code, cwd, env)
+    timings["enforce-geth"] = time.monotonic() - started
+    assert "Accounts the rules would refuse:" in out and acme_old in out and "preflight: exit 1" in out
+    assert '"event": "peer_added"' in out and "@127.0.0.1:30310" in out  # Hooli's node, from the registry
+    assert '"status":"ok"' in out and '"ingress":"0x0B04F50D67760A2D3814b8bf617Be6BDf2B4fAC8"' in out
+    assert '"code":-32601' in out and "admin_peers is refused by the gateway" in out
     print("README genesis blocks, seconds:", {k: round(v, 1) for k, v in timings.items()})
 
 

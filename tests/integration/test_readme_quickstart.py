@@ -1,6 +1,6 @@
 """The README's quick start, run as a new user runs it: the command-line block line by line in a
-shell, the member back-end's Python snippet as written, then the "Deploying to a network" blocks
-(which resume the same network and find the deployment done), on a real two-signer geth network.
+shell, the member back-end's Python snippet as written, then what the prose after it says (run again,
+`deploy` verifies and sends nothing) and the ``deploy-script`` block, on a real two-signer geth network.
 
 The blocks run in a scratch folder holding copies of the files they name (networks.yaml,
 consortium.example.yaml, scripts/) and a link to the project's .venv, with CONSORTIUM_NODES_DIR
@@ -51,8 +51,10 @@ def test_the_quick_start_runs_as_written(project: tuple[Path, dict[str, str]]) -
 
     run_shell("consortium-evm node stop", cwd, {**env, "PATH": f"{ROOT / '.venv' / 'bin'}:{env['PATH']}"})
 
-    # "Deploying to a network": the same network resumes; the deployment is found done and verified.
-    out = run_shell("source .venv/bin/activate\n" + block("deploy-local").code, cwd, env)
+    # the same network resumes; the deployment is found done and verified, and the script reads it back
+    start_and_deploy = block("quickstart-cli").code.splitlines()[:3]  # activate, node start, deploy
+    assert start_and_deploy[2].startswith("consortium-evm deploy --network local")
+    out = run_shell("\n".join([*start_and_deploy, "cat deployments/local.json"]), cwd, env)
     assert "Already deployed: the code on chain was verified and nothing was sent." in out
     assert '"Consortium"' in out and '"PermissionIngress"' in out
     out = run_shell("source .venv/bin/activate\n" + block("deploy-script").code, cwd, env)

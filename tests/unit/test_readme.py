@@ -13,11 +13,14 @@ TESTED_BLOCKS = {
     "quickstart-ci": "test_readme.py::test_the_ci_command_is_what_ci_runs",
     "quickstart-cli": "integration/test_readme_quickstart.py",
     "quickstart-python": "integration/test_readme_quickstart.py",
-    "deploy-local": "integration/test_readme_quickstart.py",
     "deploy-script": "integration/test_readme_quickstart.py",
     "genesis-start": "integration/test_readme_genesis.py",
     "genesis-vote": "integration/test_readme_genesis.py",
     "validators-sync": "integration/test_readme_genesis.py",
+    "howto-add-member": "integration/test_readme_genesis.py",
+    "howto-replace-rules": "integration/test_readme_genesis.py",
+    "howto-rotate-admin": "integration/test_readme_genesis.py",
+    "enforce-geth": "integration/test_readme_genesis.py",
 }
 
 

@@ -216,7 +216,7 @@ def test_networks_yaml_signer_entries(tmp_path: Path, double: Web3SignerDouble) 
     ("{signer: {kind: clef, url: 'ftp://x', address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'}}",
      r"networks.yaml:7: networks.net.accounts.bad.signer.url: .*http:// or https://"),
     ("{signer: {kind: clef, url: 'http://x:1', address: '0x1234'}}",
-     r"networks.yaml:7: networks.net.accounts.bad.signer.address: .*signer address"),
+     r"networks.yaml:7: networks.net.accounts.bad.signer.address: .*is not an Ethereum address"),
     ("{signer: {kind: clef, url: 'http://x:1', address: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8}}",
      r"networks.yaml:7: .*write the address in quotes"),
     ("{signer: {kind: clef, url: 'http://x:1', address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', password: x}}",

@@ -153,13 +153,13 @@ def test_ctrl_c_during_a_deployment_says_what_the_journal_holds(tmp_path: Path, 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(deploy_cli, "load_consortium", interrupted)
+    monkeypatch.setattr(deploy_cli, "connect", interrupted)
     result = CliRunner().invoke(main, ["deploy", "--network", "local", "--consortium", "c.yaml",
                                        "--out", str(tmp_path)])
     assert result.exit_code == 130, result.output
     message = result.stderr
     assert "Aborted" not in message and message.startswith("Interrupted: stopped by Ctrl-C; the journal")
-    assert "1 transaction(s) mined (Consortium), 1 sent and not yet seen mined (PermissionIngress" in message
+    assert "1 transaction(s) mined, 1 sent and not yet seen mined (a rerun waits for them)" in message
     assert "run the same `consortium-evm deploy --network local ...` again to resume" in message
 
 

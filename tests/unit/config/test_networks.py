@@ -65,6 +65,7 @@ def test_shipped_file_local_anvil_consortium() -> None:
     assert (from_genesis.url, from_genesis.chain_id, from_genesis.consensus) == ("local-node", 1338, "clique")
     assert {name: a.dev_account for name, a in from_genesis.accounts.items()} == {
         "deployer": 0, "acme": 1, "globex": 2, "initech": 3,
+        "acme-deployer": 4, "hooli": 5, "acme-new": 6,  # the README's how-tos
     }
     anvil = networks["anvil"]
     assert (anvil.url, anvil.chain_id, anvil.consensus) == ("http://127.0.0.1:8545", 31337, "dev")
@@ -212,8 +213,8 @@ def test_wrong_type_in_a_nested_policy(tmp_path: Path) -> None:
     assert error_of(path).startswith(f"{path}:8: networks.local.gas_price.price: 'lots' is not an amount of wei")
     path = write(tmp_path, BASE + "    gas_price: cheap\n")
     message = error_of(path)
-    assert message.startswith(f"{path}:6: networks.local.gas_price: Input tag 'cheap'")
-    assert "'zero', 'legacy', 'eip1559', 'auto'" in message
+    assert message.startswith(f"{path}:6: networks.local.gas_price: unknown policy 'cheap'")
+    assert "expected one of: zero, legacy, eip1559, auto" in message
     path = write(tmp_path, BASE + "    gas_price: {policy: legacy, price: 5 gwei, max_price: 1 gwei}\n")
     assert error_of(path) == f"{path}:6: networks.local.gas_price: price is above max_price"
 
