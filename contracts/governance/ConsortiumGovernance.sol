@@ -4,6 +4,9 @@ pragma solidity ^0.8.24;
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {MemberRegistry} from "../registry/MemberRegistry.sol";
 import {Roles} from "../libraries/Roles.sol";
+import {MemberWord} from "../storage/MemberWord.sol";
+import {ProposalId, ProposalWord} from "../storage/ProposalWord.sol";
+import {SettingsWord} from "../storage/SettingsWord.sol";
 
 /// @title Consortium governance
 /// @notice Members vote on proposals (lists of calls) with the weight they had when the proposal was
@@ -75,8 +78,9 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         uint32 minExpiryPeriod;
     }
 
-    /// @dev The governor's one hot word: the settings in force, the proposal counter, the epoch and
-    /// whether governance has taken over from the bootstrapper.
+    /// @dev The governor's one hot word: the settings in force (laid out as a settings value of
+    /// `SettingsWord`), the proposal counter, the epoch and whether governance has taken over from the
+    /// bootstrapper.
     struct GovernorState {
         uint16 quorumBps;
         uint16 thresholdBps;
@@ -89,6 +93,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         bool started;
     }
 
+    /// @dev A proposal's one storage word (bit positions and helpers: `ProposalWord`).
     struct ProposalCore {
         uint40 voteStart;
         uint40 voteEnd;
@@ -105,20 +110,6 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     uint32 private constant _MAX_DELAY = 30 days;
     /// @dev Direct votes carry no ballot nonce.
     uint256 internal constant _NO_BALLOT = type(uint256).max;
-
-    // Bit positions in the words a vote reads and writes as wholes (ProposalCore and MemberCore,
-    // fields packed from the low bits in declaration order; pinned by tests/test_storage_layout.py).
-    uint256 private constant _P_VOTE_END = 40;
-    uint256 private constant _P_SNAPSHOT = 80;
-    uint256 private constant _P_FLAGS = 112;
-    uint256 private constant _P_FOR = 128;
-    uint256 private constant _P_AGAINST = 168;
-    uint256 private constant _P_ABSTAIN = 208;
-    uint256 private constant _M_WEIGHT = 8;
-    uint256 private constant _M_CHECKPOINT = 40;
-    uint256 private constant _M_VOTE_BASE = 72;
-    uint256 private constant _M_BALLOT_NONCE = 104;
-    uint256 private constant _M_VOTE_BITS = 128;
 
     uint32 private immutable _minVotingPeriod;
     uint32 private immutable _minExpiryPeriod;
@@ -253,8 +244,14 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         bytes32 descriptionHash
     ) external payable {
         if (
-            _hashProposal(targets, values, calldatas, descriptionHash, uint32(proposalId >> 32), uint32(proposalId))
-                != proposalId
+            _hashProposal(
+                targets,
+                values,
+                calldatas,
+                descriptionHash,
+                ProposalId.proposerOf(proposalId),
+                ProposalId.numberOf(proposalId)
+            ) != proposalId
         ) {
             revert ProposalActionsMismatch(proposalId);
         }
@@ -283,7 +280,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
             revert ProposalNotCancelable(proposalId, current);
         }
         Account memory acct = _accounts[msg.sender];
-        if (acct.memberId != uint32(proposalId >> 32) || acct.flags & Roles.ADMIN == 0) {
+        if (acct.memberId != ProposalId.proposerOf(proposalId) || acct.flags & Roles.ADMIN == 0) {
             revert NotProposer(msg.sender, proposalId);
         }
         if (_memberCore[acct.memberId].status != MemberStatus.Active) revert MemberNotActive(acct.memberId);
@@ -315,7 +312,7 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     ) internal pure returns (uint256) {
         uint256 digest =
             uint256(keccak256(abi.encode(targets, values, calldatas, descriptionHash, proposerMemberId, number)));
-        return _packId(digest, proposerMemberId, number);
+        return ProposalId.pack(digest, proposerMemberId, number);
     }
 
     /// @notice A proposal's state.
@@ -345,12 +342,12 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     /// can no longer vote on it; false for a member that had no weight at the proposal's creation.
     function hasVoted(uint256 proposalId, uint32 memberId) external view returns (bool) {
         MemberCore memory core = _memberCore[memberId];
-        uint32 number = uint32(proposalId);
+        uint32 number = ProposalId.numberOf(proposalId);
         // Below the window: a member that had no weight at the snapshot (it joined later) never
         // voted; one that had weight can no longer vote on it.
         if (number < core.voteBase) return _weightAt(memberId, core, _proposals[proposalId].snapshot) > 0;
         uint256 offset = number - core.voteBase;
-        return offset < VOTE_WINDOW && (core.voteBits >> offset) & 1 == 1;
+        return offset < VOTE_WINDOW && MemberWord.isMarked(core.voteBits, offset);
     }
 
     /// @notice The nonce the member's next signed ballot must carry: one sequence per member, whichever
@@ -383,14 +380,14 @@ abstract contract ConsortiumGovernance is MemberRegistry {
 
     /// @notice The settings in force at an epoch (a proposal follows those of its snapshot).
     function settingsAt(uint32 atEpoch) public view returns (Settings memory) {
-        uint224 packed = _settingsHistory.upperLookupRecent(atEpoch);
+        uint256 value = _settingsHistory.upperLookupRecent(atEpoch);
         return Settings({
-            quorumBps: uint16(packed),
-            thresholdBps: uint16(packed >> 16),
-            votingDelay: uint32(packed >> 32),
-            votingPeriod: uint32(packed >> 64),
-            executionDelay: uint32(packed >> 96),
-            expiryPeriod: uint32(packed >> 128)
+            quorumBps: SettingsWord.quorumBps(value),
+            thresholdBps: SettingsWord.thresholdBps(value),
+            votingDelay: SettingsWord.votingDelay(value),
+            votingPeriod: SettingsWord.votingPeriod(value),
+            executionDelay: SettingsWord.executionDelay(value),
+            expiryPeriod: SettingsWord.expiryPeriod(value)
         });
     }
 
@@ -409,15 +406,23 @@ abstract contract ConsortiumGovernance is MemberRegistry {
     }
 
     /// @dev Checks the proposer, takes the next proposal number and returns the new proposal's
-    /// ProposalCore word (fields packed from the low bits, in declaration order).
+    /// proposal word (see `ProposalWord`).
     function _openProposal() private returns (uint32 memberId, uint32 number, uint256 word) {
-        GovernorState memory g = _governor;
-        if (!g.started) revert GovernanceNotStarted();
+        // The governor word, read and written once as a whole (its layout: `SettingsWord`).
+        GovernorState storage stored = _governor;
+        uint256 g;
+        assembly ("memory-safe") {
+            g := sload(stored.slot)
+        }
+        if (!SettingsWord.started(g)) revert GovernanceNotStarted();
         memberId = _requireActiveAdmin(msg.sender);
-        number = g.proposalCount + 1;
-        _governor.proposalCount = number;
-        uint256 voteStart = block.timestamp + g.votingDelay;
-        word = voteStart | ((voteStart + g.votingPeriod) << _P_VOTE_END) | (uint256(g.epoch) << _P_SNAPSHOT);
+        number = SettingsWord.proposalCount(g) + 1;
+        g = SettingsWord.withProposalCount(g, number);
+        assembly ("memory-safe") {
+            sstore(stored.slot, g)
+        }
+        uint256 voteStart = block.timestamp + SettingsWord.votingDelay(g);
+        word = ProposalWord.pack(voteStart, voteStart + SettingsWord.votingPeriod(g), SettingsWord.epoch(g));
     }
 
     function _requireActiveAdmin(address account) internal view returns (uint32 memberId) {
@@ -433,15 +438,18 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         internal
         returns (uint256 weight)
     {
-        // The two words a vote changes are read and written once each, as whole words; their layouts
-        // are those of ProposalCore and MemberCore (fields packed from the low bits, in order).
+        // The two words a vote changes are read and written once each, as whole words (their layouts:
+        // `ProposalWord` and `MemberWord`).
         ProposalCore storage stored = _proposals[proposalId];
         uint256 p;
         assembly ("memory-safe") {
             p := sload(stored.slot)
         }
-        if (uint40(p) == 0) revert UnknownProposal(proposalId);
-        if (uint16(p >> _P_FLAGS) != 0 || block.timestamp < uint40(p) || block.timestamp >= uint40(p >> _P_VOTE_END)) {
+        if (ProposalWord.voteStart(p) == 0) revert UnknownProposal(proposalId);
+        if (
+            ProposalWord.isClosed(p) || block.timestamp < ProposalWord.voteStart(p)
+                || block.timestamp >= ProposalWord.voteEnd(p)
+        ) {
             revert ProposalNotActive(proposalId, state(proposalId));
         }
         Account memory acct = _accounts[voter];
@@ -452,57 +460,49 @@ abstract contract ConsortiumGovernance is MemberRegistry {
         assembly ("memory-safe") {
             c := sload(core.slot)
         }
-        if (uint8(c) != uint8(MemberStatus.Active)) revert MemberNotActive(memberId);
+        if (MemberWord.status(c) != uint8(MemberStatus.Active)) revert MemberNotActive(memberId);
         if (nonce != _NO_BALLOT) {
-            uint256 expected = uint24(c >> _M_BALLOT_NONCE);
+            uint256 expected = MemberWord.ballotNonce(c);
             if (nonce != expected) revert InvalidVoteNonce(memberId, expected);
             // uint24 wraps after 16.7 million ballots of one member; a wrapped nonce replays nothing,
             // since a member votes once per proposal.
-            c = (c & ~(uint256(type(uint24).max) << _M_BALLOT_NONCE)) | (uint256(uint24(expected + 1)) << _M_BALLOT_NONCE);
+            c = MemberWord.withBallotNonce(c, expected + 1);
         }
-        uint32 snapshot = uint32(p >> _P_SNAPSHOT);
+        uint32 snapshot = ProposalWord.snapshot(p);
         // The effective weight now is the weight: the member is active and the voter is one of its
         // admin accounts. Every change of the effective weight (status, weight, admin accounts going
         // from none to some or back) is checkpointed, so from `checkpointEpoch` on it has been the same.
-        weight = snapshot >= uint32(c >> _M_CHECKPOINT)
-            ? uint32(c >> _M_WEIGHT)
+        weight = snapshot >= MemberWord.checkpointEpoch(c)
+            ? MemberWord.weight(c)
             : _weightHistory[memberId].upperLookupRecent(snapshot);
         if (weight == 0) revert NoVotingWeight(memberId, proposalId);
 
-        uint256 number = uint32(proposalId);
-        uint256 base = uint32(c >> _M_VOTE_BASE);
-        uint256 bits = c >> _M_VOTE_BITS;
+        uint256 number = ProposalId.numberOf(proposalId);
+        (uint256 base, uint256 bits) = MemberWord.voteWindow(c);
         if (number < base) revert VoteWindowPassed(proposalId, memberId);
         uint256 offset = number - base;
         if (offset >= VOTE_WINDOW) {
             uint256 shift = offset - (VOTE_WINDOW - 1);
-            bits = shift >= VOTE_WINDOW ? 0 : bits >> shift;
+            bits = MemberWord.slide(bits, shift, VOTE_WINDOW);
             base += shift;
             offset = VOTE_WINDOW - 1;
         }
-        if ((bits >> offset) & 1 == 1) revert AlreadyVoted(proposalId, memberId);
-        c = uint72(c) | (base << _M_VOTE_BASE) | (uint256(uint24(c >> _M_BALLOT_NONCE)) << _M_BALLOT_NONCE)
-            | ((bits | (1 << offset)) << _M_VOTE_BITS);
+        if (MemberWord.isMarked(bits, offset)) revert AlreadyVoted(proposalId, memberId);
+        c = MemberWord.withVoteWindow(c, base, MemberWord.withMark(bits, offset));
 
         // A member votes once with at most its snapshot weight, and the snapshot total fits in 40
         // bits, so no tally overflows.
         uint256 position;
-        if (support == VOTE_FOR) position = _P_FOR;
-        else if (support == VOTE_AGAINST) position = _P_AGAINST;
-        else if (support == VOTE_ABSTAIN) position = _P_ABSTAIN;
+        if (support == VOTE_FOR) position = ProposalWord.FOR_VOTES;
+        else if (support == VOTE_AGAINST) position = ProposalWord.AGAINST_VOTES;
+        else if (support == VOTE_ABSTAIN) position = ProposalWord.ABSTAIN_VOTES;
         else revert InvalidVoteType(support);
-        p += weight << position;
+        p = ProposalWord.withVotes(p, position, weight);
         assembly ("memory-safe") {
             sstore(core.slot, c)
             sstore(stored.slot, p)
         }
         emit VoteCast(proposalId, memberId, voter, support, weight);
-    }
-
-    /// @dev A proposal id: the top 192 bits of the content digest, then the proposer's member id (bits
-    /// 32..63) and the proposal number (bits 0..31).
-    function _packId(uint256 digest, uint32 proposerMemberId, uint32 number) private pure returns (uint256) {
-        return (digest & ~uint256(type(uint64).max)) | (uint256(proposerMemberId) << 32) | number;
     }
 
     function _executeCalls(address[] calldata targets, uint256[] calldata values, bytes[] calldata calldatas) private {
@@ -539,16 +539,20 @@ abstract contract ConsortiumGovernance is MemberRegistry {
                 || s.votingDelay > _MAX_DELAY || s.votingPeriod < _minVotingPeriod || s.votingPeriod > _MAX_PERIOD
                 || s.executionDelay > _MAX_DELAY || s.expiryPeriod < _minExpiryPeriod || s.expiryPeriod > _MAX_PERIOD
         ) revert InvalidSettings(s);
+        uint224 value = SettingsWord.pack(
+            s.quorumBps, s.thresholdBps, s.votingDelay, s.votingPeriod, s.executionDelay, s.expiryPeriod
+        );
+        // The governor word starts with the settings in force, laid out as a settings value.
         GovernorState storage g = _governor;
-        g.quorumBps = s.quorumBps;
-        g.thresholdBps = s.thresholdBps;
-        g.votingDelay = s.votingDelay;
-        g.votingPeriod = s.votingPeriod;
-        g.executionDelay = s.executionDelay;
-        g.expiryPeriod = s.expiryPeriod;
-        uint224 packed = uint224(s.quorumBps) | (uint224(s.thresholdBps) << 16) | (uint224(s.votingDelay) << 32)
-            | (uint224(s.votingPeriod) << 64) | (uint224(s.executionDelay) << 96) | (uint224(s.expiryPeriod) << 128);
-        _settingsHistory.push(_advanceEpoch(), packed);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(g.slot)
+        }
+        word = SettingsWord.withSettings(word, value);
+        assembly ("memory-safe") {
+            sstore(g.slot, word)
+        }
+        _settingsHistory.push(_advanceEpoch(), value);
         emit SettingsChanged(s);
     }
 }

@@ -6,6 +6,7 @@ import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {EnodeId} from "../libraries/EnodeId.sol";
 import {TypedSignatures} from "../utils/TypedSignatures.sol";
+import {AccountWord} from "../storage/AccountWord.sol";
 
 /// @title Member registry
 /// @notice The consortium's members (organizations), the accounts and nodes each one owns, and each
@@ -37,7 +38,7 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// @dev One storage word per account: the member it belongs to (0: none), the role flags in force
     /// (`Roles.ADMIN` only once accepted), whether an admin registration waits for its acceptance, and
     /// the nonce of its signed acceptances (kept when the account is removed, so that no consent
-    /// replays).
+    /// replays). The account registry writes it whole (bit positions and helpers: `AccountWord`).
     struct Account {
         uint32 memberId;
         uint8 flags;
@@ -50,7 +51,8 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// whichever admin signs) and the member's voted marks as a window of proposal numbers. The
     /// effective weight is `weight` while the member is active and has an admin account, else zero;
     /// every change of it (status, weight, admin accounts going from none to some or back) is
-    /// checkpointed, so `checkpointEpoch` is the epoch of the last such change.
+    /// checkpointed, so `checkpointEpoch` is the epoch of the last such change. A vote reads and writes
+    /// it whole (bit positions and helpers: `MemberWord`).
     struct MemberCore {
         MemberStatus status;
         uint32 weight;
@@ -114,12 +116,6 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
         uint32 adminCount;
         uint32 nodeCount;
     }
-
-    // Bit positions in an Account word (fields packed from the low bits in declaration order; pinned
-    // by tests/test_storage_layout.py).
-    uint256 private constant _A_FLAGS = 32;
-    uint256 private constant _A_PENDING = 40;
-    uint256 private constant _A_CONSENT_NONCE = 48;
 
     /// @notice Largest sum of member weights: proposal tallies are 40-bit numbers.
     uint256 internal constant MAX_TOTAL_WEIGHT = type(uint40).max;
@@ -655,15 +651,14 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
             assembly ("memory-safe") {
                 word := sload(acct.slot)
             }
-            uint32 owner = uint32(word);
-            if (owner == 0 ? uint8(word >> _A_FLAGS) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
+            uint32 owner = AccountWord.memberId(word);
+            if (owner == 0 ? AccountWord.flags(word) != 0 : _memberCore[owner].status != MemberStatus.Removed) {
                 revert AccountAlreadyRegistered(account, owner);
             }
             // Outside the bootstrap an admin flag waits for the account's acceptance.
             bool pending = f & Roles.ADMIN != 0 && !bootstrapping;
             uint8 inForce = pending ? f & ~Roles.ADMIN : f;
-            word = ((word >> _A_CONSENT_NONCE) << _A_CONSENT_NONCE) | (pending ? 1 << _A_PENDING : 0)
-                | (uint256(inForce) << _A_FLAGS) | memberId;
+            word = AccountWord.withRegistration(word, memberId, inForce, pending);
             assembly ("memory-safe") {
                 sstore(acct.slot, word)
             }
@@ -716,8 +711,7 @@ abstract contract MemberRegistry is IConsortiumRegistry, TypedSignatures {
     /// @dev Writes an account's whole word with one store (a struct assignment stores field by field).
     function _storeAccount(address account, uint32 memberId, uint8 flags, bool pending, uint64 consentNonce) private {
         Account storage acct = _accounts[account];
-        uint256 word = uint256(memberId) | (uint256(flags) << _A_FLAGS) | (pending ? 1 << _A_PENDING : 0)
-            | (uint256(consentNonce) << _A_CONSENT_NONCE);
+        uint256 word = AccountWord.pack(memberId, flags, pending, consentNonce);
         assembly ("memory-safe") {
             sstore(acct.slot, word)
         }
