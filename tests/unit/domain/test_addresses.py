@@ -133,7 +133,7 @@ def test_networks_yaml_refuses_a_wrong_checksum_with_file_line_and_key(tmp_path:
     path.write_text(text.format(SLIP))
     with pytest.raises(ConfigError) as info:
         load_network("local", path)
-    assert str(info.value).startswith(f"{path}:9: networks.local.accounts.ops.address: account address {SLIP} has a wrong")
+    assert str(info.value).startswith(f"{path}:9: networks.local.accounts.ops.address: address {SLIP} has a wrong")
     path.write_text(text.format(LOWER))
     assert load_network("local", path).accounts["ops"].address == GOOD
 
