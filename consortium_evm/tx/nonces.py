@@ -51,3 +51,13 @@ def nonce_counter(w3: Web3, address: str) -> NonceCounter:
 def pending_nonce(w3: Web3, address: str) -> int:
     """The node's count of ``address``'s transactions, pending ones included: the next free nonce."""
     return int(w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
+
+
+def forget_nonces(w3: Web3) -> None:
+    """Forget every counter of ``w3`` (the chain went back: a snapshot of the embedded chain was
+    restored); each asks the node again on its next transaction."""
+    with _COUNTERS_LOCK:
+        counters = list(_COUNTERS.get(w3, {}).values())
+    for counter in counters:
+        with counter.lock:
+            counter.forget()

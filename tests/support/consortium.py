@@ -25,6 +25,7 @@ from consortium_evm.domain.spec import (
     Role,
 )
 from consortium_evm.node.tester import advance_time, revert_to, snapshot, tester_web3
+from consortium_evm.tx.nonces import forget_nonces
 from consortium_evm.tx.transactions import Sent, Transactor
 
 VOTING_PERIOD = 3600
@@ -178,4 +179,5 @@ def env(_deployed: tuple[Env, int]) -> Iterator[Env]:
     """The deployed consortium, fresh for each test."""
     base, snap = _deployed
     revert_to(base.w3, snap)
+    forget_nonces(base.w3)  # the chain went back: the shared nonce counters must ask it again
     yield base
