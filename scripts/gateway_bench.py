@@ -15,7 +15,7 @@ be read from ``/proc``. Then, the paths' order rotating each round:
 * throughput: 8 clients (threads, each its own kept-alive session) reading for ``--seconds`` each path;
 * the gateway's CPU time (user + system, from ``/proc/PID/stat``) per request it served.
 
-Usage: ``python scripts/gateway_bench.py [--reads 2000] [--sends 300] [--seconds 5] [--json]``
+Usage: ``python scripts/gateway_bench.py [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE]``
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -63,6 +64,20 @@ def bare_proxy(upstream: str, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
 
 
+PROFILED = """
+import cProfile, runpy, sys, time
+profile = cProfile.Profile(time.process_time)  # CPU time: the gateway's own work, not the waits
+sys.argv = ["consortium-evm", *sys.argv[1:]]
+profile.enable()
+try:
+    runpy.run_module("consortium_evm.cli", run_name="__main__")
+finally:
+    profile.disable()
+    profile.dump_stats({out!r})
+"""
+"""The gateway under cProfile, timed by CPU time (``--profile``)."""
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -90,6 +105,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, its statistics to FILE")
     parser.add_argument("--bare", nargs=2, metavar=("UPSTREAM", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
@@ -135,8 +151,9 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
     try:
         gw_port, bare_port = _free_port(), _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        profile = ["-c", PROFILED.format(out=args.profile)] if args.profile else ["-m", "consortium_evm.cli"]
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "consortium_evm.cli", "gateway", "--network", "bench", "--networks",
+            [sys.executable, *profile, "gateway", "--network", "bench", "--networks",
              str(work / "networks.yaml"), "--deployments", str(work / "deployments"), "--listen", f"127.0.0.1:{gw_port}"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         processes.append(gateway)
@@ -236,7 +253,7 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
               f"({gw_requests} reads and sends)")
     finally:
         for process in processes:
-            process.terminate()
+            process.send_signal(signal.SIGINT)  # a clean stop: cProfile writes its statistics
             process.wait(timeout=10)
         anvil.stop()
 
