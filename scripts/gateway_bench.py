@@ -59,7 +59,7 @@ def bare_proxy(upstream: str, port: int) -> None:
     app.router.add_post("/", forward)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    from consortium_evm.enforce.gateway.server import new_event_loop  # the gateway's loop (uvloop if installed)
+    from consortium_evm.enforce.gateway.running import new_event_loop  # the gateway's loop (uvloop if installed)
 
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
 

@@ -75,6 +75,9 @@ class GatewayConfig:
     only_methods: tuple[str, ...] = ()
     """If given, a strict allowlist: exact names, or prefixes ending in ``_`` (``eth_``)."""
     upstream_timeout: float = 30.0
+    head_subscription: bool = True
+    """Follow the head with a ``newHeads`` subscription on :attr:`ws_url` (while it is live, no
+    ``eth_blockNumber`` per screened request); False: ask the head with every request."""
     auth: AuthConfig | None = None
     network_name: str = ""
     max_metric_methods: int = 200

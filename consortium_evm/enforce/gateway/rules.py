@@ -4,7 +4,9 @@ the node's head block (by number), allowed only for an answer of exactly 32 byte
 
 Answers are cached for the block they were asked at and never longer: the cache is keyed by block
 number and emptied when the head moves on, so an account removed by a proposal is refused from
-the next block on. Concurrent identical questions at one block share one ``eth_call``.
+the next block on. Concurrent identical questions at one block share one ``eth_call``. The head
+comes from a ``newHeads`` subscription while it is live (:mod:`.heads`), else from an
+``eth_blockNumber`` with each question.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from consortium_evm.domain import permission
 from consortium_evm.domain.permission import ZERO_ADDRESS
 from consortium_evm.errors import RPCError
 
+Head = Callable[[], "int | None"]
+"""The head block a live subscription reports, or ``None`` (then the node is asked)."""
 Call = Callable[[str, list[Any]], Awaitable[Any]]
 """``call(method, params)``: one JSON-RPC request to the node, its result (RPCError otherwise)."""
 
@@ -39,9 +43,10 @@ class PermissionCheckFailed(RPCError):
 class Permissions:
     """Asks the ingress, caching each answer for the head block it was asked at."""
 
-    def __init__(self, call: Call, ingress: str) -> None:
+    def __init__(self, call: Call, ingress: str, tracked_head: Head | None = None) -> None:
         self._call = call
         self.ingress = ingress
+        self._tracked_head = tracked_head
         self._block = -1
         self._answers: dict[bytes, asyncio.Future[bool]] = {}
         self.asked = 0
@@ -57,7 +62,8 @@ class Permissions:
 
     async def allowed(self, question: bytes) -> bool:
         """The answer to ``question`` (calldata) at the node's head."""
-        return await self.allowed_at(await self.head(), question)
+        block = self._tracked_head() if self._tracked_head is not None else None
+        return await self.allowed_at(block if block is not None else await self.head(), question)
 
     async def allowed_at(self, block: int, question: bytes) -> bool:
         """The answer to ``question`` at ``block``, from the cache when asked at that block already."""
