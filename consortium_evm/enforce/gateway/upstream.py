@@ -14,6 +14,9 @@ from consortium_evm.errors import RPCError
 from consortium_evm.enforce.gateway.metrics import Metrics
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 class UpstreamUnavailable(RPCError):
     """The node could not be reached or did not answer in time."""
 
@@ -42,6 +45,7 @@ class Upstream:
         connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout), auto_decompress=True,
+            cookie_jar=aiohttp.DummyCookieJar(),  # a node sets no cookies; none kept or sent
         )
 
     async def close(self) -> None:
@@ -61,7 +65,7 @@ class Upstream:
         """POST ``body`` to the node as it is; its answer as it is."""
         started = time.perf_counter()
         try:
-            async with self.session.post(self.url, data=body, headers={"Content-Type": "application/json"}) as resp:
+            async with self.session.post(self.url, data=body, headers=JSON_HEADERS) as resp:
                 data = await resp.read()
                 content_type = resp.headers.get("Content-Type", "application/json")
                 status = resp.status
