@@ -61,8 +61,7 @@ class HeadTracker:
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
 
     async def _follow(self) -> None:
-        async with self._session.ws_connect(self.ws_url, autoping=True, heartbeat=15.0,
-                                            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=5.0)) as ws:
+        async with self._session.ws_connect(self.ws_url, autoping=True, heartbeat=15.0) as ws:
             subscription = await self._request(ws, "eth_subscribe", ["newHeads"])
             number = await self._request(ws, "eth_blockNumber", [])
             self._head = int(str(number), 16)
