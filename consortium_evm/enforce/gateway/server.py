@@ -84,7 +84,8 @@ class Gateway:
         self.upstream = Upstream(config.upstream, config.upstream_timeout, self.metrics)
         self.heads: HeadTracker | None = None
         self._heads_task: asyncio.Task[None] | None = None
-        self.permissions = Permissions(self.upstream.call, config.ingress, self._tracked_head)
+        self.permissions = Permissions(self.upstream.call, config.ingress, self._tracked_head, self.upstream.batch,
+                                       trust_tracked_head=config.trust_new_heads)
         self.auth = Authenticator(config.auth, config.chain_id) if config.auth is not None else None
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
@@ -269,7 +270,8 @@ class Gateway:
         status: dict[str, Any] = {
             "network": self.config.network_name, "node": redact_url(self.config.upstream),
             "chainId": self.config.chain_id, "ingress": self.config.ingress, "auth": self.auth is not None,
-            "headFrom": "newHeads" if self._tracked_head() is not None else "eth_blockNumber",
+            "headFrom": ("newHeads" if self.config.trust_new_heads else "newHeads, confirmed per request")
+            if self._tracked_head() is not None else "eth_blockNumber",
         }
         try:
             status["head"] = await self.permissions.head()
