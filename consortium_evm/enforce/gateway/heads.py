@@ -1,17 +1,15 @@
-"""The node's head block, learnt from a ``newHeads`` subscription on its WebSocket, so that a
-screened transaction costs the node one ``eth_call`` and not an ``eth_blockNumber`` before it.
+"""The node's head block, learnt from a ``newHeads`` subscription on its WebSocket: the block a
+screened transaction is asked at, so that the check and the head's confirmation go in one batch
+(:mod:`.rules`), or, with ``trust_new_heads``, the head itself without confirmation.
 
 The tracker is *live* only while its subscription is: connected, subscribed, and the head asked
 once after subscribing (every block after that answer is notified). While it is not live (no
 WebSocket, a dropped connection, a node that refuses subscriptions) :meth:`HeadTracker.current`
-is ``None`` and the gateway asks ``eth_blockNumber`` with every request, as before; it reconnects
-in the background.
+is ``None`` and the gateway guesses the last head it saw; it reconnects in the background.
 
-What it costs in freshness: between a block's import and its notification (the node writes it
-to the socket as it imports the block; well under a millisecond on a loopback), a request is
-checked at the block before. A transaction checked then enters the pool before the new block is
-known, exactly as one that arrived a moment earlier; a cached answer is never used for a block
-after the one it was asked at.
+Trusted unconfirmed, the head lags the node by the notification's delay: between a block's import
+and its notification a request is checked at the block before (measured on anvil, docs/NOTES.md
+session 4: a third of back-to-back sends). Hence confirmation is the default.
 """
 
 from __future__ import annotations
