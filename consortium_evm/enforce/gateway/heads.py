@@ -9,7 +9,7 @@ is ``None`` and the gateway guesses the last head it saw; it reconnects in the b
 
 Trusted unconfirmed, the head lags the node by the notification's delay: between a block's import
 and its notification a request is checked at the block before (measured on anvil, docs/NOTES.md
-session 4: a third of back-to-back sends). Hence confirmation is the default.
+session 4: up to a third of back-to-back sends). Hence confirmation is the default.
 """
 
 from __future__ import annotations
