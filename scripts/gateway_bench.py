@@ -15,7 +15,7 @@ be read from ``/proc``. Then, the paths' order rotating each round:
 * throughput: 8 clients (threads, each its own kept-alive session) reading for ``--seconds`` each path;
 * the gateway's CPU time (user + system, from ``/proc/PID/stat``) per request it served.
 
-Usage: ``python scripts/gateway_bench.py [--reads 2000] [--sends 300] [--seconds 5] [--json]``
+Usage: ``python scripts/gateway_bench.py [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE] [--asyncio-loop]``
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,8 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def bare_proxy(upstream: str, port: int) -> None:
+def bare_proxy(upstream: str, port: int, asyncio_loop: bool = False) -> None:
     """A pass-through proxy on aiohttp with the gateway's client settings: POST / forwarded as it came."""
+    import asyncio
+
     import aiohttp
     from aiohttp import web
 
@@ -58,9 +61,46 @@ def bare_proxy(upstream: str, port: int) -> None:
     app.router.add_post("/", forward)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
-    from consortium_evm.enforce.gateway.server import new_event_loop  # the gateway's loop (uvloop if installed)
+    from consortium_evm.enforce.gateway.running import new_event_loop  # the gateway's loop (uvloop if installed)
 
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=new_event_loop())
+    loop = asyncio.new_event_loop() if asyncio_loop else new_event_loop()
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, loop=loop)
+
+
+PROFILED = """
+import cProfile, runpy, sys, time
+profile = cProfile.Profile(time.process_time)  # CPU time: the gateway's own work, not the waits
+sys.argv = ["consortium-evm", *sys.argv[1:]]
+profile.enable()
+try:
+    runpy.run_module("consortium_evm.cli", run_name="__main__")
+finally:
+    profile.disable()
+    profile.dump_stats({out!r})
+"""
+"""The gateway under cProfile, timed by CPU time (``--profile``)."""
+PLAIN = """
+import runpy, sys
+sys.argv = ["consortium-evm", *sys.argv[1:]]
+runpy.run_module("consortium_evm.cli", run_name="__main__")
+"""
+ASYNCIO_LOOP = """
+import asyncio
+from consortium_evm.enforce.gateway import running
+running.new_event_loop = asyncio.new_event_loop
+"""
+"""Prefixed to the gateway's program with ``--asyncio-loop``."""
+
+
+def upstream_rpc(requests: Any, url: str) -> tuple[float, float]:
+    """The gateway's own requests to the node so far (its permission checks): seconds, count."""
+    text = requests.get(url + "/metrics", timeout=10).text
+    found = {}
+    for line in text.splitlines():
+        for what in ("sum", "count"):
+            if line.startswith(f'gateway_upstream_latency_seconds_{what}{{kind="rpc"}}'):
+                found[what] = float(line.rsplit(" ", 1)[1])
+    return found.get("sum", 0.0), found.get("count", 0.0)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -90,10 +130,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--asyncio-loop", action="store_true",
+                        help="serve the gateway and the bare proxy on asyncio's own loop, not uvloop's (to compare)")
+    parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, its statistics to FILE")
     parser.add_argument("--bare", nargs=2, metavar=("UPSTREAM", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
-        bare_proxy(args.bare[0], int(args.bare[1]))
+        bare_proxy(args.bare[0], int(args.bare[1]), args.asyncio_loop)
         return
 
     import requests
@@ -132,15 +175,22 @@ def _free_port() -> int:
 
 def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress: str, processes: list[Any],
          requests: Any, w3: Any) -> None:
+    from consortium_evm.domain.permission import ZERO_ADDRESS, transaction_question
+    from consortium_evm.enforce.gateway.rawtx import decode_raw_transaction
+
     try:
         gw_port, bare_port = _free_port(), _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        profile = ["-c", PROFILED.format(out=args.profile)] if args.profile else ["-c", PLAIN]
+        if args.asyncio_loop:
+            profile[1] = ASYNCIO_LOOP + profile[1]
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "consortium_evm.cli", "gateway", "--network", "bench", "--networks",
+            [sys.executable, *profile, "gateway", "--network", "bench", "--networks",
              str(work / "networks.yaml"), "--deployments", str(work / "deployments"), "--listen", f"127.0.0.1:{gw_port}"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         processes.append(gateway)
-        bare = subprocess.Popen([sys.executable, __file__, "--bare", anvil.url, str(bare_port)], env=env,
+        bare = subprocess.Popen([sys.executable, __file__, "--bare", anvil.url, str(bare_port),
+                                 *(["--asyncio-loop"] if args.asyncio_loop else [])], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         processes.append(bare)
         urls = {"direct": anvil.url, "bare": f"http://127.0.0.1:{bare_port}", "gateway": f"http://127.0.0.1:{gw_port}"}
@@ -171,6 +221,7 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
                 call(name, "eth_getBalance", [member.address, "latest"])
                 reads[name].append(time.perf_counter() - started)
 
+        rpc_before = upstream_rpc(requests, urls["gateway"])
         nonce = w3.eth.get_transaction_count(member.address)
         fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
         raws = []
@@ -179,14 +230,23 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
                   "maxPriorityFeePerGas": 10**9, "nonce": nonce + k, "chainId": anvil.chain_id, "type": 2}
             raws.append("0x" + member.sign_transaction(tx).raw_transaction.hex())
         sends: dict[str, list[float]] = {n: [] for n in names}
+        checks: list[float] = []  # the gateway's own question, asked straight of anvil: what a check costs the node
         k = 0
         for i in range(args.sends):
+            tx = decode_raw_transaction(raws[k], anvil.chain_id)
+            data = "0x" + transaction_question(tx.sender, tx.to, tx.value, tx.gas_price, tx.gas, tx.data).hex()
+            started = time.perf_counter()
+            call("direct", "eth_call", [{"from": ZERO_ADDRESS, "to": ingress, "data": data}, "latest"])
+            checks.append(time.perf_counter() - started)
             for name in names[i % 3:] + names[:i % 3]:
                 started = time.perf_counter()
                 call(name, "eth_sendRawTransaction", [raws[k]])
                 sends[name].append(time.perf_counter() - started)
                 k += 1
         cpu_used, gw_requests = cpu_seconds(gateway.pid) - cpu_start, served["gateway"] - served_start
+        rpc_after = upstream_rpc(requests, urls["gateway"])
+        gateway_check_ms = (rpc_after[0] - rpc_before[0]) / max(1, rpc_after[1] - rpc_before[1]) * 1000
+        head_from = requests.get(urls["gateway"] + "/health", timeout=10).json().get("headFrom")
 
         throughput: dict[str, float] = {}
         for name in names:
@@ -219,6 +279,11 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
             "throughput_gateway_over_direct": throughput["gateway"] / throughput["direct"],
             "gateway_cpu_ms_per_request": cpu_used / gw_requests * 1000,
             "gateway_cpu_requests": gw_requests,
+            "check_ms": statistics.fmean(checks) * 1000,
+            "gateway_check_ms": gateway_check_ms,
+            "gateway_checks": rpc_after[1] - rpc_before[1],
+            "send_floor_over_direct": (send_mean["bare"] + gateway_check_ms) / send_mean["direct"],
+            "head_from": head_from,
         }
         if args.json:
             print(json.dumps(figures, indent=2))
@@ -230,13 +295,16 @@ def _run(args: Any, anvil: Any, deployer: Any, member: Any, work: Path, ingress:
                   f"{throughput[n]:>13.0f}")
         print(f"reads: gateway/direct {figures['read_gateway_over_direct']:.2f} (target <= 1.5), "
               f"gateway/bare {figures['read_gateway_over_bare']:.2f} (target <= 1.2)")
-        print(f"sends: gateway/direct {figures['send_gateway_over_direct']:.2f} (target <= 1.5)")
+        print(f"sends: gateway/direct {figures['send_gateway_over_direct']:.2f} (target <= 1.5); the floor of a checked "
+              f"send, (bare send + the gateway's check, its eth_call {gateway_check_ms:.3f}ms) / direct send: "
+              f"{figures['send_floor_over_direct']:.2f}; the check straight from this client "
+              f"{figures['check_ms']:.3f}ms; the gateway's head from {head_from}")
         print(f"8 clients: gateway/direct throughput {figures['throughput_gateway_over_direct']:.2f} (target >= 0.7)")
         print(f"gateway CPU: {figures['gateway_cpu_ms_per_request']:.3f} ms per request "
               f"({gw_requests} reads and sends)")
     finally:
         for process in processes:
-            process.terminate()
+            process.send_signal(signal.SIGINT)  # a clean stop: cProfile writes its statistics
             process.wait(timeout=10)
         anvil.stop()
 

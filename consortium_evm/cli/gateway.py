@@ -31,6 +31,9 @@ def _listen(value: str) -> tuple[str, int]:
               show_default=True, help="Where deployments/<network>.json is (the PermissionIngress's address).")
 @click.option("--ingress", default=None, help="The PermissionIngress address (instead of the deployment manifest).")
 @click.option("--upstream-ws", default=None, help="The node's WebSocket URL (default: its HTTP URL as ws://).")
+@click.option("--trust-new-heads", is_flag=True,
+              help="Take the node's head from its newHeads subscription without confirming it per request: one "
+                   "round trip less, but an answer may serve for the notification's delay into the next block.")
 @click.option("--max-body", type=click.IntRange(min=1024), default=DEFAULT_MAX_BODY, show_default=True,
               help="Largest request body, in bytes.")
 @click.option("--refuse-prefix", multiple=True,
@@ -48,7 +51,7 @@ def _listen(value: str) -> tuple[str, int]:
               help="Print what is served (network, chain id, ingress, URL) as one JSON line on stdout when it starts.")
 def gateway_command(
     network_name: str, listen: str, networks_file: str | None, deployments_dir: str, ingress: str | None,
-    upstream_ws: str | None, max_body: int, refuse_prefix: tuple[str, ...], allow_method: tuple[str, ...],
+    upstream_ws: str | None, trust_new_heads: bool, max_body: int, refuse_prefix: tuple[str, ...], allow_method: tuple[str, ...],
     only_method: tuple[str, ...], members_only: bool, auth_domain: str | None, token_ttl: float, as_json: bool,
 ) -> None:
     """A JSON-RPC gateway in front of the network's node: every raw transaction's sender is asked
@@ -56,11 +59,12 @@ def gateway_command(
     methods are refused, the rest is forwarded over HTTP and WebSocket. GET /health, GET /metrics.
     With --members-only, the bearer tokens' HMAC key is $CONSORTIUM_GATEWAY_SECRET (else random
     per process)."""
-    from consortium_evm.enforce.gateway.server import serve
+    from consortium_evm.enforce.gateway.running import serve
 
     host, port = _listen(listen)
     settings: dict[str, object] = {
         "listen_host": host, "listen_port": port, "max_body": max_body, "ws_upstream": upstream_ws,
+        "trust_new_heads": trust_new_heads,
         "allowed_methods": allow_method, "only_methods": only_method,
     }
     if refuse_prefix:

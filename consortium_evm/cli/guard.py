@@ -31,12 +31,14 @@ def guard_command(options: ClientOptions, rpc_url: str | None, interval: float, 
                   metrics_listen: str | None) -> None:
     """Every --interval seconds: drop each peer the rules refuse, add each registered node of an
     active member, and audit the new blocks: a transaction whose sender the rules refused at the
-    parent block is reported as a JSON line (block, transaction, sender, the signer that sealed it).
+    parent block is reported as a JSON line (block, transaction, sender, the signer that sealed it:
+    Clique's signer, the QBFT/IBFT proposer, by the network's consensus and client).
     Restarted, it resumes its audit where it stopped."""
     from prometheus_client import start_http_server
 
     from consortium_evm.enforce.guard.peers import read_enode_list
     from consortium_evm.enforce.guard.run import Guard
+    from consortium_evm.enforce.guard.sealer import sealer_method
     from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url
     from consortium_evm.node.rpc import rpc_call
 
@@ -45,7 +47,8 @@ def guard_command(options: ClientOptions, rpc_url: str | None, interval: float, 
     state = Path(state_file) if state_file else Path(".consortium") / "guard" / f"{network.name}.json"
     guard = Guard(make_client(options), url, state, lambda u, m, p: rpc_call(u, m, p, timeout=15.0),
                   peers=not no_peers, from_block=from_block, emit=click.echo,
-                  known_nodes=read_enode_list(Path(nodes_file)) if nodes_file else ())
+                  known_nodes=read_enode_list(Path(nodes_file)) if nodes_file else (),
+                  sealer=sealer_method(network.consensus, network.client))
     if metrics_listen:
         host, _, port = metrics_listen.rpartition(":")
         start_http_server(int(port), addr=host or "127.0.0.1", registry=guard.metrics.registry)

@@ -10,6 +10,9 @@
   vote is the *empty list* (``0xc0``), the round is the RLP integer 0 (``0x80``) and there are no
   seals. In contract validator selection the validator list is empty.
 
+- **IBFT 1.0** (GoQuorum's "istanbul"; not written here, read by the guard to name a block's
+  proposer): ``32-byte vanity || RLP([validators, proposer seal, committed seals])``.
+
 Validators are written in the order given; the genesis builders pass them sorted ascending, as
 Besu's documentation asks (the clients sort them again when they read the header).
 """
@@ -33,9 +36,11 @@ from consortium_evm.genesis.clique import (
 
 __all__ = [
     "BftExtraData",
+    "IstanbulExtraData",
     "clique_extra_data",
     "clique_signers_from_extra_data",
     "decode_bft_extra_data",
+    "decode_istanbul_extra_data",
     "ibft2_extra_data",
     "qbft_extra_data",
 ]
@@ -138,3 +143,48 @@ def decode_bft_extra_data(extra_data: str, kind: BftKind) -> BftExtraData:
         round=int.from_bytes(round_raw, "big"),
         seals=tuple(seals),
     )
+
+
+@dataclass(frozen=True)
+class IstanbulExtraData:
+    """A decoded GoQuorum IBFT (IBFT 1.0, "istanbul") ``extraData``: ``32-byte vanity ||
+    RLP([validators, proposer seal, committed seals])`` (GoQuorum's core/types/istanbul.go)."""
+
+    vanity: bytes
+    validators: tuple[str, ...]
+    """Lowercase 0x-addresses, in the order written."""
+    seal: bytes
+    """The proposer's 65-byte signature (r, s, v with v 0 or 1); empty before sealing."""
+    committed_seals: tuple[bytes, ...]
+
+    def encode(self, *, seal: bool = True, committed_seals: bool = True) -> bytes:
+        """The bytes again; without the seal and/or the committed seals as GoQuorum hashes them
+        (the block hash keeps the seal and drops the committed seals; the proposer signs neither)."""
+        body = [
+            [bytes.fromhex(v[2:]) for v in self.validators],
+            self.seal if seal else b"",
+            list(self.committed_seals) if committed_seals else [],
+        ]
+        return self.vanity + bytes(rlp.encode(body))
+
+
+def decode_istanbul_extra_data(extra_data: bytes) -> IstanbulExtraData:
+    """Decode a GoQuorum IBFT ``extraData``; ConfigError when it is not one."""
+    if len(extra_data) < VANITY_LENGTH:
+        raise ConfigError(f"a GoQuorum IBFT extraData starts with a {VANITY_LENGTH}-byte vanity")
+    try:
+        items = rlp.decode(extra_data[VANITY_LENGTH:])
+    except rlp.exceptions.DecodingError as exc:
+        raise ConfigError(f"not a GoQuorum IBFT extraData: {exc}") from None
+    if not isinstance(items, list) or len(items) != 3:
+        raise ConfigError("a GoQuorum IBFT extraData is the vanity and a list of 3 items (validators, seal, "
+                          "committed seals)")
+    validators, seal, committed = items
+    if not isinstance(validators, list) or any(not isinstance(v, bytes) or len(v) != ADDRESS_LENGTH
+                                               for v in validators):
+        raise ConfigError("the GoQuorum IBFT extraData validators must be a list of 20-byte addresses")
+    if not isinstance(seal, bytes) or not isinstance(committed, list) or any(not isinstance(s, bytes)
+                                                                            for s in committed):
+        raise ConfigError("the GoQuorum IBFT extraData seal must be bytes and its committed seals a list of bytes")
+    return IstanbulExtraData(extra_data[:VANITY_LENGTH], tuple("0x" + v.hex() for v in validators), seal,
+                             tuple(committed))

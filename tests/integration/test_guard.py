@@ -25,6 +25,7 @@ from consortium_evm.genesis.build import read_genesis
 from consortium_evm.genesis.keys import NodeKey
 from consortium_evm.genesis.predeploy import CONSORTIUM_ADDRESS, INGRESS_ADDRESS
 from consortium_evm.enforce.guard.run import Guard
+from consortium_evm.enforce.guard.sealer import block_sealer
 from consortium_evm.node.geth import GethBinary
 from consortium_evm.localnet.start import start_network
 from consortium_evm.localnet.stop import stop_network
@@ -140,6 +141,9 @@ def test_a_refused_sender_around_the_gateway_is_mined_and_reported_with_its_seal
     assert [(f.block, f.sender) for f in findings] == [(block, outsider.address)]
     signers = {k.address for k in net.keys[:2]}
     assert findings[0].sealer in signers
+    # read from the header's seal, and what geth itself says
+    geth_says = Web3.to_checksum_address(str(rpc(net.url(0), "clique_getSigner", [hex(block)])))
+    assert findings[0].sealer == block_sealer(w3.eth.get_block(block), "clique") == geth_says
     # Restarted, it resumes after the last block it audited: the same finding is not reported again.
     again = Guard(net.client(), net.url(0), state, rpc, peers=False, emit=lambda line: None)  # type: ignore[arg-type]
     assert again.audited_to >= block

@@ -6,7 +6,8 @@ forwarded unchanged over HTTP and WebSocket.
 Modules: :mod:`.config` (settings), :mod:`.jsonrpc` (error objects), :mod:`.rawtx` (decoding and
 sender recovery), :mod:`.rules` (the ingress question and its per-block cache), :mod:`.upstream`
 (the node, over aiohttp), :mod:`.auth` (EIP-4361 messages and bearer tokens), :mod:`.metrics`
-(Prometheus), :mod:`.server` (the aiohttp application), :mod:`.command` (the CLI command).
+(Prometheus), :mod:`.heads` (the head from a ``newHeads`` subscription), :mod:`.server` (the aiohttp
+application), :mod:`.running` (serving it: the CLI, or a thread for tests).
 """
 
 from typing import Any
@@ -16,10 +17,14 @@ from consortium_evm.enforce.gateway.config import AuthConfig, GatewayConfig
 
 def __getattr__(name: str) -> Any:
     # The server (and aiohttp) load only when used: the CLI imports this package at every start.
-    if name in ("Gateway", "RunningGateway", "run_in_thread"):
+    if name == "Gateway":
         from consortium_evm.enforce.gateway import server
 
-        return getattr(server, name)
+        return server.Gateway
+    if name in ("RunningGateway", "run_in_thread"):
+        from consortium_evm.enforce.gateway import running
+
+        return getattr(running, name)
     raise AttributeError(name)
 
 

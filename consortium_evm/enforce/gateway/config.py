@@ -75,6 +75,12 @@ class GatewayConfig:
     only_methods: tuple[str, ...] = ()
     """If given, a strict allowlist: exact names, or prefixes ending in ``_`` (``eth_``)."""
     upstream_timeout: float = 30.0
+    head_subscription: bool = True
+    """Follow the head with a ``newHeads`` subscription on :attr:`ws_url`: the block a question is
+    asked at, confirmed by an ``eth_blockNumber`` in the same batch (:mod:`.rules`)."""
+    trust_new_heads: bool = False
+    """Use the subscription's head unconfirmed: no ``eth_blockNumber`` per screened request, and a
+    cached answer may serve for the notification's delay into the next block."""
     auth: AuthConfig | None = None
     network_name: str = ""
     max_metric_methods: int = 200

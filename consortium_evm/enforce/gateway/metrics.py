@@ -3,6 +3,8 @@ upstream latency."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -29,18 +31,21 @@ class Metrics:
             "gateway_upstream_latency_seconds", "Time the node took to answer, by kind of request",
             ["kind"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
-        self._methods: set[str] = set()
+        self._methods: dict[str, Any] = {}
+        """method label -> its counter child (``labels()`` costs a lock and a lookup per call)."""
         self._max_methods = max_methods
+        self._upstream: dict[str, Any] = {}
 
     def request(self, method: object) -> None:
         """Count one request for ``method``."""
         label = method if isinstance(method, str) and len(method) <= 64 else OTHER
-        if label not in self._methods:
-            if len(self._methods) >= self._max_methods:
+        child = self._methods.get(label)
+        if child is None:
+            if len(self._methods) >= self._max_methods and label != OTHER:
                 label = OTHER
-            else:
-                self._methods.add(label)
-        self.requests.labels(label).inc()
+            child = self._methods.get(label) or self.requests.labels(label)
+            self._methods[label] = child
+        child.inc()
 
     def refusal(self, reason: str) -> None:
         """Count one refusal (``reason`` is one of the gateway's own fixed words)."""
@@ -48,7 +53,10 @@ class Metrics:
 
     def observe_upstream(self, kind: str, seconds: float) -> None:
         """Record how long the node took (``kind``: forward, batch, rpc)."""
-        self.upstream_latency.labels(kind).observe(seconds)
+        child = self._upstream.get(kind)
+        if child is None:
+            child = self._upstream[kind] = self.upstream_latency.labels(kind)
+        child.observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import weakref
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +21,7 @@ from aiohttp import WSMsgType, web
 
 from consortium_evm.enforce.gateway.auth import AuthError, Authenticator
 from consortium_evm.enforce.gateway.config import GatewayConfig
+from consortium_evm.enforce.gateway.heads import HeadTracker
 from consortium_evm.enforce.gateway.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -83,7 +82,10 @@ class Gateway:
         self.config = config
         self.metrics = Metrics(config.max_metric_methods)
         self.upstream = Upstream(config.upstream, config.upstream_timeout, self.metrics)
-        self.permissions = Permissions(self.upstream.call, config.ingress)
+        self.heads: HeadTracker | None = None
+        self._heads_task: asyncio.Task[None] | None = None
+        self.permissions = Permissions(self.upstream.call, config.ingress, self._tracked_head, self.upstream.batch,
+                                       trust_tracked_head=config.trust_new_heads)
         self.auth = Authenticator(config.auth, config.chain_id) if config.auth is not None else None
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
@@ -105,9 +107,19 @@ class Gateway:
 
     async def _start(self, _app: web.Application) -> None:
         await self.upstream.start()
+        if self.config.head_subscription:
+            self.heads = HeadTracker(self.upstream.session, self.config.ws_url, timeout=self.config.upstream_timeout)
+            self._heads_task = asyncio.create_task(self.heads.run())
 
     async def _stop(self, _app: web.Application) -> None:
+        if self._heads_task is not None:
+            self._heads_task.cancel()
+            await asyncio.gather(self._heads_task, return_exceptions=True)
+            self._heads_task = None
         await self.upstream.close()
+
+    def _tracked_head(self) -> int | None:
+        return self.heads.current() if self.heads is not None else None
 
     async def _close_sockets(self, _app: web.Application) -> None:
         for ws in list(self._sockets):
@@ -258,6 +270,8 @@ class Gateway:
         status: dict[str, Any] = {
             "network": self.config.network_name, "node": redact_url(self.config.upstream),
             "chainId": self.config.chain_id, "ingress": self.config.ingress, "auth": self.auth is not None,
+            "headFrom": ("newHeads" if self.config.trust_new_heads else "newHeads, confirmed per request")
+            if self._tracked_head() is not None else "eth_blockNumber",
         }
         try:
             status["head"] = await self.permissions.head()
@@ -415,96 +429,3 @@ def _merge(batch: list[Any], verdicts: list[dict[str, Any] | None], answers: lis
             merged.append(queue.pop(0))
     merged.extend(a for queue in by_id.values() for a in queue)  # answers matching no request: kept
     return merged
-
-
-# -- running --------------------------------------------------------------------------------------
-
-
-def serve(config: GatewayConfig, print_line: Callable[[str], None] = print) -> None:
-    """Run the gateway until interrupted (the CLI)."""
-    gateway = Gateway(config)
-    web.run_app(gateway.application(), host=config.listen_host, port=config.listen_port, print=None,
-                access_log=None, handle_signals=True, shutdown_timeout=5.0, loop=new_event_loop())
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's event loop when it is installed (the hop costs less), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
-
-
-@dataclass
-class RunningGateway:
-    """A gateway serving in a thread of its own (tests, the benchmark): its URL and :meth:`stop`."""
-
-    gateway: Gateway
-    url: str
-    port: int
-    loop: asyncio.AbstractEventLoop
-    thread: threading.Thread
-    _stop: Callable[[], Coroutine[Any, Any, None]]
-
-    @property
-    def ws_url(self) -> str:
-        """``ws://`` URL of the gateway."""
-        return "ws" + self.url[len("http"):]
-
-    def stop(self) -> None:
-        """Stop serving and end the thread."""
-        if self.thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(timeout=15)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(timeout=15)
-
-    def __enter__(self) -> RunningGateway:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def run_in_thread(config: GatewayConfig, gateway: Gateway | None = None) -> RunningGateway:
-    """Start ``config``'s gateway on its host and port (0: a free port) in a new thread."""
-    gateway = gateway or Gateway(config)
-    loop = asyncio.new_event_loop()
-    started: dict[str, Any] = {}
-    ready = threading.Event()
-
-    async def start() -> None:
-        runner = web.AppRunner(gateway.application(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, config.listen_host, config.listen_port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        started["port"] = int(sockets[0].getsockname()[1]) if sockets else config.listen_port
-        started["runner"] = runner
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-            started["error"] = exc
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-    thread = threading.Thread(target=main, name="consortium-gateway", daemon=True)
-    thread.start()
-    ready.wait(timeout=30)
-    if "error" in started:
-        raise started["error"]
-
-    async def stop() -> None:
-        await started["runner"].cleanup()
-
-    port = int(started["port"])
-    return RunningGateway(gateway, f"http://{config.listen_host}:{port}", port, loop, thread, stop)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
+from consortium_evm.enforce.guard.sealer import SealerMethod, block_sealer
 from consortium_evm.node.errors import NodeError
 
 if TYPE_CHECKING:
@@ -26,16 +27,18 @@ class AuditFinding:
     transaction: str
     sender: str
     sealer: str | None
-    """The signer that sealed the block (``clique_getSigner``; None where the node cannot tell)."""
+    """The signer that sealed (proposed) the block, by the network's consensus
+    (:mod:`.sealer`); None where it cannot be told."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def audit_blocks(
-    client: ConsortiumClient, rpc_url: str, first: int, last: int, rpc: Rpc
+    client: ConsortiumClient, rpc_url: str, first: int, last: int, rpc: Rpc, method: SealerMethod | None = "clique"
 ) -> list[AuditFinding]:
-    """The findings of blocks ``first``..``last`` (block 0 has no parent: it is skipped)."""
+    """The findings of blocks ``first``..``last`` (block 0 has no parent: it is skipped); each
+    block's sealer told by ``method`` (:func:`.sealer.sealer_method` of the network)."""
     findings: list[AuditFinding] = []
     for number in range(max(first, 1), last + 1):
         block: Any = client.w3.eth.get_block(number, full_transactions=True)
@@ -44,13 +47,15 @@ def audit_blocks(
             if client.access.transaction_allowed(tx, block=number - 1):
                 continue
             if sealer is None:
-                sealer = _sealer(rpc_url, number, rpc)
+                sealer = block_sealer(block, method)
+                if sealer is None and method == "clique":
+                    sealer = _clique_get_signer(rpc_url, number, rpc)
             findings.append(AuditFinding(number, "0x" + bytes(tx["hash"]).hex(),
                                          str(to_checksum_address(str(tx["from"]))), sealer))
     return findings
 
 
-def _sealer(rpc_url: str, number: int, rpc: Rpc) -> str | None:
+def _clique_get_signer(rpc_url: str, number: int, rpc: Rpc) -> str | None:
     try:
         signer = rpc(rpc_url, "clique_getSigner", [hex(number)])
     except NodeError:

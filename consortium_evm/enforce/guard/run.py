@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from consortium_evm.errors import ConfigError
 from consortium_evm.enforce.guard.audit import AuditFinding, audit_blocks
 from consortium_evm.enforce.guard.peers import PeerPlan, reconcile_peers
+from consortium_evm.enforce.guard.sealer import SealerMethod
 from consortium_evm.util.atomic import write_json_atomic
 
 if TYPE_CHECKING:
@@ -53,9 +54,10 @@ class Guard:
 
     def __init__(self, client: ConsortiumClient, rpc_url: str, state_file: Path, rpc: Rpc, *,
                  peers: bool = True, from_block: int | None = None, emit: Callable[[str], None] = print,
-                 known_nodes: Sequence[str] = ()) -> None:
+                 known_nodes: Sequence[str] = (), sealer: SealerMethod | None = "clique") -> None:
         self.client, self.rpc_url, self.state_file, self.rpc = client, rpc_url, state_file, rpc
         self.known_nodes = tuple(known_nodes)
+        self.sealer = sealer
         self.peers, self.emit = peers, emit
         self.metrics = GuardMetrics()
         self.genesis = "0x" + bytes(client.w3.eth.get_block(0)["hash"]).hex()
@@ -85,7 +87,7 @@ class Guard:
                 self.emit(json.dumps({"event": "peer_added", "enode": enode}))
         head = self.client.block_number()
         first = self.audited_to + 1
-        findings = audit_blocks(self.client, self.rpc_url, first, head, self.rpc) if head >= first else []
+        findings = audit_blocks(self.client, self.rpc_url, first, head, self.rpc, self.sealer) if head >= first else []
         for finding in findings:
             self.metrics.findings.labels(finding.sealer or "unknown").inc()
             self.emit(json.dumps({"event": "refused_sender_included", **finding.to_json()}))

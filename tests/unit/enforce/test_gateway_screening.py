@@ -233,6 +233,7 @@ def test_health_and_metrics(node: IngressNode, gateway: RunningGateway) -> None:
     assert health.status_code == 200
     assert health.json() | {"node": None} == {
         "status": "ok", "head": 16, "ingress": INGRESS, "chainId": CHAIN_ID, "network": "", "auth": False, "node": None,
+        "headFrom": "eth_blockNumber",  # the double has no WebSocket: the head is asked per request
     }
     rpc(gateway.url, send(transfer(new_account())))
     rpc(gateway.url, {"jsonrpc": "2.0", "id": 1, "method": "admin_peers"})

@@ -1,0 +1,99 @@
+"""The node's head block, learnt from a ``newHeads`` subscription on its WebSocket: the block a
+screened transaction is asked at, so that the check and the head's confirmation go in one batch
+(:mod:`.rules`), or, with ``trust_new_heads``, the head itself without confirmation.
+
+The tracker is *live* only while its subscription is: connected, subscribed, and the head asked
+once after subscribing (every block after that answer is notified). While it is not live (no
+WebSocket, a dropped connection, a node that refuses subscriptions) :meth:`HeadTracker.current`
+is ``None`` and the gateway guesses the last head it saw; it reconnects in the background.
+
+Trusted unconfirmed, the head lags the node by the notification's delay: between a block's import
+and its notification a request is checked at the block before (measured on anvil, docs/NOTES.md
+session 4: up to a third of back-to-back sends). Hence confirmation is the default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+import aiohttp
+
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+"""Waits between reconnections (the last repeats)."""
+
+
+class HeadTracker:
+    """Follows the node's head over ``ws_url``; :meth:`run` until cancelled."""
+
+    def __init__(self, session: aiohttp.ClientSession, ws_url: str, timeout: float = 10.0) -> None:
+        self._session = session
+        self.ws_url = ws_url
+        self.timeout = timeout
+        self._head: int | None = None
+        self._ids = itertools.count(1)
+        self.connections = 0
+        """Subscriptions made (tests and health)."""
+        self.last_error: str | None = None
+
+    def current(self) -> int | None:
+        """The head block while the subscription is live, else ``None`` (ask the node)."""
+        return self._head
+
+    async def run(self) -> None:
+        """Subscribe, follow, and resubscribe after any failure, until cancelled."""
+        failures = 0
+        while True:
+            try:
+                await self._follow()
+                failures = 0
+            except asyncio.CancelledError:
+                self._head = None
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure: not live, try again later
+                self.last_error = str(exc) or type(exc).__name__
+                failures += 1
+            self._head = None
+            await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+
+    async def _follow(self) -> None:
+        async with self._session.ws_connect(self.ws_url, autoping=True, heartbeat=15.0) as ws:
+            subscription = await self._request(ws, "eth_subscribe", ["newHeads"])
+            number = await self._request(ws, "eth_blockNumber", [])
+            self._head = int(str(number), 16)
+            self.connections += 1
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                        break
+                    continue
+                self._notified(json.loads(msg.data), subscription)
+        raise ConnectionError("the node's WebSocket closed")
+
+    def _notified(self, message: Any, subscription: Any) -> None:
+        if not isinstance(message, dict) or message.get("method") != "eth_subscription":
+            return
+        params = message.get("params")
+        if not isinstance(params, dict) or params.get("subscription") != subscription:
+            return
+        header = params.get("result")
+        number = header.get("number") if isinstance(header, dict) else None
+        if not isinstance(number, str):
+            raise ValueError(f"a newHeads notification without a block number: {message}")
+        self._head = int(number, 16)
+
+    async def _request(self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]) -> Any:
+        rid = next(self._ids)
+        await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
+        async with asyncio.timeout(self.timeout):
+            while True:
+                msg = await ws.receive()
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    raise ConnectionError(f"the node's WebSocket answered {method} with {msg.type.name}")
+                answer = json.loads(msg.data)
+                if isinstance(answer, dict) and answer.get("id") == rid:
+                    if "error" in answer or "result" not in answer:
+                        raise ConnectionError(f"{method}: {answer.get('error')}")
+                    return answer["result"]

@@ -1,0 +1,176 @@
+"""The gateway's head from a ``newHeads`` subscription. By default it is the block a question is
+asked at, confirmed by an ``eth_blockNumber`` in the same batch: one round trip per check, and an
+answer never used once the node has a newer block, notified or not. With ``trust_new_heads`` no
+``eth_blockNumber`` at all, an answer ended by the next block's notification. While the WebSocket
+is down, the head is asked per request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from consortium_evm.enforce.gateway.server import Gateway
+from tests.support.gateway_double import CHAIN_ID, FALSE, INGRESS, TRUE, new_account, send, transfer
+from consortium_evm.enforce.gateway.config import GatewayConfig
+
+
+class WsNode:
+    """A node double over HTTP and WebSocket on one port (as anvil serves them)."""
+
+    def __init__(self) -> None:
+        self.head = 16
+        self.allowed: set[str] = set()
+        self.http_methods: list[str] = []
+        self.call_blocks: list[str] = []
+        self.sent: list[str] = []
+        self.sockets: list[web.WebSocketResponse] = []
+        self.app = web.Application()
+        self.app.router.add_post("/", self.http)
+        self.app.router.add_get("/", self.websocket)
+
+    def result(self, request: dict[str, Any]) -> Any:
+        method, params = request["method"], request.get("params", [])
+        if method == "eth_blockNumber":
+            return hex(self.head)
+        if method == "eth_call":
+            self.call_blocks.append(params[1])
+            sender = "0x" + bytes.fromhex(params[0]["data"][2:])[16:36].hex()
+            return TRUE if sender in {a.lower() for a in self.allowed} else FALSE
+        if method == "eth_sendRawTransaction":
+            self.sent.append(params[0])
+            return "0x" + "11" * 32
+        if method == "eth_chainId":
+            return hex(CHAIN_ID)
+        raise AssertionError(f"unexpected {method}")
+
+    async def http(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if isinstance(body, list):
+            self.http_methods.append("batch:" + ",".join(b["method"] for b in body))
+            return web.json_response([{"jsonrpc": "2.0", "id": b["id"], "result": self.result(b)} for b in body])
+        self.http_methods.append(body["method"])
+        return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)})
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            result = "0xfeed" if body["method"] == "eth_subscribe" else self.result(body)
+            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": result}))
+        return ws
+
+    async def new_block(self) -> None:
+        self.head += 1
+        note = {"jsonrpc": "2.0", "method": "eth_subscription",
+                "params": {"subscription": "0xfeed", "result": {"number": hex(self.head), "hash": "0x" + "22" * 32}}}
+        for ws in self.sockets:
+            if not ws.closed:
+                await ws.send_str(json.dumps(note))
+
+    async def drop_sockets(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str, Any]]]], Awaitable[None]],
+         trust: bool = False) -> None:
+    async def main() -> None:
+        node = WsNode()
+        node_runner = web.AppRunner(node.app)
+        await node_runner.setup()
+        node_site = web.TCPSite(node_runner, "127.0.0.1", 0)
+        await node_site.start()
+        port = node_runner.addresses[0][1]
+        gateway = Gateway(GatewayConfig(upstream=f"http://127.0.0.1:{port}", chain_id=CHAIN_ID, ingress=INGRESS,
+                                        upstream_timeout=5, trust_new_heads=trust))
+        gw_runner = web.AppRunner(gateway.application())
+        await gw_runner.setup()
+        gw_site = web.TCPSite(gw_runner, "127.0.0.1", 0)
+        await gw_site.start()
+        gw_url = f"http://127.0.0.1:{gw_runner.addresses[0][1]}"
+        async with aiohttp.ClientSession() as client:
+            async def post(raw: str) -> dict[str, Any]:
+                async with client.post(gw_url, json=send(raw)) as resp:
+                    return await resp.json()  # type: ignore[no-any-return]
+
+            try:
+                await scenario(node, gateway, post)
+            finally:
+                await gw_runner.cleanup()
+                await node_runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_the_head_is_confirmed_in_the_checks_own_round_trip_and_an_unnotified_block_ends_the_answer() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
+        member = new_account()
+        node.allowed.add(member.address.lower())
+        raw = transfer(member)
+        assert "result" in await post(raw)
+        assert "result" in await post(raw)  # cached at block 16, which the node confirms is still its head
+        assert node.http_methods == ["batch:eth_blockNumber,eth_call", "eth_sendRawTransaction", "eth_blockNumber",
+                                     "eth_sendRawTransaction"]
+        node.allowed.clear()
+        node.head += 1  # block 17 removes the account; its notification has not come yet
+        assert (await post(raw))["error"]["code"] == -32007
+        assert node.call_blocks == [hex(16), hex(17)]
+        other = new_account()
+        node.allowed.add(other.address.lower())
+        node.head += 1  # block 18, not notified: the batch asked at 17, the node says 18, asked again there
+        assert "result" in await post(transfer(other))
+        assert node.call_blocks == [hex(16), hex(17), hex(17), hex(18)]
+
+    _run(scenario)
+
+
+def test_trusted_new_heads_save_the_head_request_and_a_notified_block_ends_the_cached_answer() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
+        member = new_account()
+        node.allowed.add(member.address.lower())
+        raw = transfer(member)
+        assert "result" in await post(raw)
+        assert "result" in await post(raw)  # the same question in the same block: the cached answer
+        assert node.http_methods == ["eth_call", "eth_sendRawTransaction", "eth_sendRawTransaction"]
+        assert node.call_blocks == [hex(16)]
+        node.allowed.clear()  # a proposal executed in block 17 removes the account
+        await node.new_block()
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 17, "block 17's notification")
+        answer = await post(raw)
+        assert answer["error"]["code"] == -32007
+        assert node.call_blocks == [hex(16), hex(17)] and len(node.sent) == 2
+        assert "eth_blockNumber" not in node.http_methods
+
+    _run(scenario, trust=True)
+
+
+def test_without_the_subscription_the_head_is_asked_with_each_request() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
+        await node.drop_sockets()
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() is None, "the tracker to stop")
+        node.head = 40  # blocks the gateway was not told of
+        member = new_account()
+        node.allowed.add(member.address.lower())
+        assert "result" in await post(transfer(member))
+        assert node.http_methods[:2] == ["eth_blockNumber", "eth_call"] and node.call_blocks == [hex(40)]
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 40, "the resubscription")
+
+    _run(scenario)
