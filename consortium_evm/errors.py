@@ -156,6 +156,14 @@ class DeploymentError(ConsortiumError):
     """A deployment step failed or a deployment manifest is inconsistent."""
 
 
+class DeploymentRevertError(DeploymentError):
+    """A deployment step would revert (simulated on the node or rehearsed): nothing was sent."""
+
+
+class DeploymentTimeoutError(DeploymentError):
+    """A deployment step's transaction was not mined in time; the journal resumes it."""
+
+
 class WaitTimeoutError(ConsortiumError):
     """Something waited for did not happen in time."""
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from consortium_evm.domain.revert import ErrorTable, decode_revert, revert_data
-from consortium_evm.errors import DeploymentError
+from consortium_evm.errors import DeploymentError, DeploymentRevertError
 from consortium_evm.node.tester import tester_web3
 
 from consortium_evm.deploy.plan import Plan
@@ -40,7 +40,7 @@ def rehearse(make_plan: Callable[[str, int], Plan], evm_version: str, errors: Er
         except Exception as exc:  # noqa: BLE001 - eth-tester's own types
             data = revert_data(exc)
             reason = decode_revert(data, errors) if data is not None else exc
-            raise DeploymentError(f"step '{step.name}' would revert: {reason}") from exc
+            raise DeploymentRevertError(f"step '{step.name}' would revert: {reason}") from exc
         if receipt["status"] != 1:
             raise DeploymentError(f"step '{step.name}' failed when rehearsed on the embedded chain (EVM {evm_version})")
         gas[step.name] = estimate

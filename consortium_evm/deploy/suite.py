@@ -50,7 +50,15 @@ from consortium_evm.deploy.rehearsal import rehearse
 from consortium_evm.domain.goquorum import ADAPTER
 from consortium_evm.domain.revert import ErrorTable, error_table
 from consortium_evm.domain.spec import ConsortiumSpec
-from consortium_evm.errors import ContractRevertError, DeploymentError, RPCError, TransactionError, TransactionTimeoutError
+from consortium_evm.errors import (
+    ContractRevertError,
+    DeploymentError,
+    DeploymentRevertError,
+    DeploymentTimeoutError,
+    RPCError,
+    TransactionError,
+    TransactionTimeoutError,
+)
 from consortium_evm.tx import pipeline
 from consortium_evm.tx.fees import check_funds, transaction_fees
 from consortium_evm.tx.nonces import nonce_counter, pending_nonce
@@ -222,7 +230,7 @@ class _Sender:
         try:
             pipeline.simulate(self.w3, tx, self.errors)
         except ContractRevertError as error:
-            raise DeploymentError(f"step '{step.name}' would revert: {error}") from error
+            raise DeploymentRevertError(f"step '{step.name}' would revert: {error}") from error
         except RPCError as exc:
             if step.creates is not None:
                 raise DeploymentError(
@@ -360,7 +368,7 @@ class _Sender:
                 label=f"step '{step.name}'",
             )
         except TransactionTimeoutError as exc:
-            raise DeploymentError(
+            raise DeploymentTimeoutError(
                 f"step '{step.name}': no receipt for {step.tx_hash} after {self.receipt_timeout:.0f} s; "
                 "run the deployment again to resume from the journal"
             ) from exc

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from consortium_evm import contract_errors
 from consortium_evm.cli import COMMANDS, main
+from consortium_evm import errors
 from consortium_evm.cli.group import EXIT_CODES, KINDS, ConsortiumGroup, exit_kind
 from consortium_evm.errors import (
     AccountRequiredError,
@@ -74,6 +75,11 @@ def test_every_command_takes_json() -> None:
     (ConfigError("x"), "config", 3),
     (AccountRequiredError("voting"), "config", 3),
     (DeploymentError("x"), "config", 3),
+    (errors.DeploymentRevertError("step 'x' would revert"), "refused", 5),
+    (errors.DeploymentTimeoutError("step 'x': no receipt"), "connection", 4),
+    (errors.SignerUnreachableError("x"), "connection", 4),
+    (errors.SignerRefusedError("x"), "refused", 5),
+    (errors.SignerAccountError("x"), "config", 3),
     (RPCError("x"), "connection", 4),
     (ChainMismatchError("x"), "connection", 4),
     (TransactionTimeoutError("x", "0x12"), "connection", 4),
