@@ -341,12 +341,8 @@ class _Sender:
 
     def _await(self, step: JournalStep) -> Any:
         """Wait for ``step``'s receipt and its confirmations; re-broadcast a lost transaction."""
-        rebroadcast = False
 
         def when_missing() -> None:
-            nonlocal rebroadcast
-            if rebroadcast:
-                return
             used = int(self.w3.eth.get_transaction_count(self.address, "latest"))
             if used > step.nonce:
                 raise DeploymentError(
@@ -359,7 +355,6 @@ class _Sender:
                     "sent from an unlocked account, so it cannot be re-sent; start the deployment over"
                 )
             self._broadcast(step)
-            rebroadcast = True
 
         try:
             receipt = pipeline.await_receipt(

@@ -56,16 +56,13 @@ class SignedTx:
 # -- 1. simulate -----------------------------------------------------------------------------------
 
 
-def simulate(w3: Web3, tx: Mapping[str, Any], errors: ErrorTable, label: str = "") -> None:
+def simulate(w3: Web3, tx: Mapping[str, Any], errors: ErrorTable) -> None:
     """``eth_call`` of ``tx`` (its result is not needed); a revert raises its named error, any other
-    failure an RPCError. ``label`` (``step 'x'``) starts the message of a node failure."""
+    failure an RPCError."""
     try:
         w3.eth.call(cast(Any, dict(tx)))
     except Exception as exc:  # noqa: BLE001 - every client raises its own types
-        failure = request_failure(exc, errors)
-        if label and isinstance(failure, RPCError):
-            raise RPCError(f"{label}: the node failed the simulation: {exc}") from exc
-        raise failure from exc
+        raise request_failure(exc, errors) from exc
 
 
 # -- 2. prepare ------------------------------------------------------------------------------------
@@ -231,8 +228,9 @@ def await_receipt(
 ) -> Any:
     """The receipt of ``tx_hash`` once it has ``confirmations`` (the including block is one).
 
-    ``when_missing`` is called while the transaction is neither mined nor known to the node (a
-    node restarted without its pool, say): the deployment re-broadcasts its journaled bytes there.
+    ``when_missing`` is called once, the first time the transaction is neither mined nor known to
+    the node (a node restarted without its pool, say): the deployment re-broadcasts its journaled
+    bytes there.
     A node lost meanwhile raises RPCError; no receipt in ``timeout`` seconds raises
     TransactionTimeoutError (the transaction may still be mined)."""
     prefix = f"{label}: " if label else ""
@@ -242,7 +240,8 @@ def await_receipt(
         try:
             receipt = receipt_of(w3, tx_hash)
             if receipt is None and when_missing is not None and not is_known(w3, tx_hash):
-                when_missing()
+                missing, when_missing = when_missing, None
+                missing()
             if receipt is not None:
                 if confirmations == 1:
                     return receipt

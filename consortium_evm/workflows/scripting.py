@@ -50,7 +50,7 @@ class ScriptContext:
 
     def account(self, name: str | int = "deployer") -> Sender:
         """A named account of the network (on ``tester``: an unlocked account by index)."""
-        return deployer_account(self.connection, name) if name == "deployer" else self.connection.account(name)
+        return deployer_account(self.connection, name)
 
     @property
     def manifest_path(self) -> Path:
