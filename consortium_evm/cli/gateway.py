@@ -31,6 +31,9 @@ def _listen(value: str) -> tuple[str, int]:
               show_default=True, help="Where deployments/<network>.json is (the PermissionIngress's address).")
 @click.option("--ingress", default=None, help="The PermissionIngress address (instead of the deployment manifest).")
 @click.option("--upstream-ws", default=None, help="The node's WebSocket URL (default: its HTTP URL as ws://).")
+@click.option("--http-upstream-only", is_flag=True,
+              help="Forward every request over the node's HTTP (default: over its WebSocket when it has one, which "
+                   "costs less per request, and HTTP otherwise).")
 @click.option("--trust-new-heads", is_flag=True,
               help="Take the node's head from its newHeads subscription without confirming it per request: one "
                    "round trip less, but an answer may serve for the notification's delay into the next block.")
@@ -51,7 +54,7 @@ def _listen(value: str) -> tuple[str, int]:
               help="Print what is served (network, chain id, ingress, URL) as one JSON line on stdout when it starts.")
 def gateway_command(
     network_name: str, listen: str, networks_file: str | None, deployments_dir: str, ingress: str | None,
-    upstream_ws: str | None, trust_new_heads: bool, max_body: int, refuse_prefix: tuple[str, ...], allow_method: tuple[str, ...],
+    upstream_ws: str | None, http_upstream_only: bool, trust_new_heads: bool, max_body: int, refuse_prefix: tuple[str, ...], allow_method: tuple[str, ...],
     only_method: tuple[str, ...], members_only: bool, auth_domain: str | None, token_ttl: float, as_json: bool,
 ) -> None:
     """A JSON-RPC gateway in front of the network's node: every raw transaction's sender is asked
@@ -64,7 +67,7 @@ def gateway_command(
     host, port = _listen(listen)
     settings: dict[str, object] = {
         "listen_host": host, "listen_port": port, "max_body": max_body, "ws_upstream": upstream_ws,
-        "trust_new_heads": trust_new_heads,
+        "trust_new_heads": trust_new_heads, "forward_over_websocket": not http_upstream_only,
         "allowed_methods": allow_method, "only_methods": only_method,
     }
     if refuse_prefix:

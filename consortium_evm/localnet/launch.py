@@ -60,6 +60,11 @@ def geth_command(geth: GethBinary, state: NetworkState, node: NodeInfo) -> list[
         "--http.addr", "127.0.0.1",
         "--http.port", str(node.http_port),
         "--http.api", HTTP_APIS,
+        # the same APIs over WebSocket on the same port: subscriptions, and the gateway's cheaper way upstream
+        "--ws",
+        "--ws.addr", "127.0.0.1",
+        "--ws.port", str(node.http_port),
+        "--ws.api", HTTP_APIS,
         "--authrpc.addr", "127.0.0.1",
         "--authrpc.port", str(node.authrpc_port),
         "--ipcdisable",

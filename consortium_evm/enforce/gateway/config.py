@@ -75,6 +75,10 @@ class GatewayConfig:
     only_methods: tuple[str, ...] = ()
     """If given, a strict allowlist: exact names, or prefixes ending in ``_`` (``eth_``)."""
     upstream_timeout: float = 30.0
+    forward_over_websocket: bool = True
+    """Forward what the node answers with one message over its WebSocket at :attr:`ws_url` (a pool
+    of connections, :mod:`.sockets`; cheaper per request than HTTP), HTTP for the rest and while the
+    WebSocket cannot be opened. Give the node's WebSocket the same APIs as its HTTP."""
     head_subscription: bool = True
     """Follow the head with a ``newHeads`` subscription on :attr:`ws_url`: the block a question is
     asked at, confirmed by an ``eth_blockNumber`` in the same batch (:mod:`.rules`)."""

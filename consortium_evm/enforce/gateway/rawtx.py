@@ -4,19 +4,23 @@ and recovering its sender.
 Legacy (EIP-155), EIP-2930 and EIP-1559 transactions, nearly every send, are decoded here with
 ``rlp`` and their sender recovered with libsecp256k1 (``coincurve``): eth_account's typed
 transaction classes cost ~4 ms of CPU per decode, and it decodes twice to recover (measured in
-``scripts/gateway_bench.py --profile``: 13 ms per send of the gateway's CPU, against ~0.2 ms
-here). Other types (blob, set-code, ...) go through eth_account as before. The unit tests check the
-two decoders agree field for field.
+``scripts/gateway_bench.py --profile``: 13 ms per send of the gateway's CPU). The signed payload
+is the transaction's own bytes re-wrapped (no re-encoding), and the checksummed addresses and the
+hash are worked out only when asked for: ~0.1 ms per transaction (docs/NOTES.md, session 5).
+Other types (blob, set-code, ...) go through eth_account as before. The unit tests check the two
+decoders agree field for field.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import coincurve
 import rlp
+from rlp.codec import consume_length_prefix, length_prefix
 from eth_account import Account
 from eth_keys.constants import SECPK1_N
 from eth_account._utils.legacy_transactions import Transaction as LegacyTransaction
@@ -38,9 +42,10 @@ class MalformedTransaction(ConsortiumError):
 class DecodedTransaction:
     """The fields the account rule is asked about, and the sender recovered from the signature."""
 
-    sender: str
-    to: str | None
-    """``None`` for a contract creation."""
+    sender_bytes: bytes
+    """The sender's 20 bytes (:attr:`sender` checksummed)."""
+    to_bytes: bytes | None
+    """The recipient's 20 bytes, ``None`` for a contract creation (:attr:`to` checksummed)."""
     value: int
     gas_price: int
     """``gasPrice``, or ``maxFeePerGas`` for EIP-1559 and later types."""
@@ -48,7 +53,22 @@ class DecodedTransaction:
     data: bytes
     chain_id: int | None
     tx_type: int
-    tx_hash: str
+    raw: bytes = field(repr=False)
+
+    @cached_property
+    def sender(self) -> str:
+        """The sender, checksummed."""
+        return str(to_checksum_address(self.sender_bytes))
+
+    @cached_property
+    def to(self) -> str | None:
+        """The recipient, checksummed; ``None`` for a contract creation."""
+        return str(to_checksum_address(self.to_bytes)) if self.to_bytes is not None else None
+
+    @cached_property
+    def tx_hash(self) -> str:
+        """The transaction's hash."""
+        return "0x" + keccak(self.raw).hex()
 
 
 def parse_hex(param: Any) -> bytes:
@@ -105,6 +125,7 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
     v, r, s = numbers[-3:]
     if r == 0 or s == 0:
         raise MalformedTransaction("the raw transaction is not signed")
+    payload = raw if tx_type == 0 else raw[1:]
     if tx_type == 0:
         if v < 35:
             raise MalformedTransaction(
@@ -112,12 +133,12 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
                 f"chain id {chain_id}"
             )
         tx_chain, parity = (v - 35) // 2, (v - 35) % 2
-        unsigned = bytes(rlp.encode([*items[:6], tx_chain, 0, 0]))
+        unsigned = _rewrap(payload, 6, bytes(rlp.encode(tx_chain)) + b"\x80\x80")
     else:
         tx_chain, parity = numbers[0], v
         if parity > 1:
             raise MalformedTransaction(f"the raw transaction's signature does not recover a sender: y parity {parity}")
-        unsigned = bytes([tx_type]) + bytes(rlp.encode(items[:signed]))
+        unsigned = bytes([tx_type]) + _rewrap(payload, signed, b"")
     if tx_chain != chain_id:
         raise MalformedTransaction(f"the raw transaction is for chain id {tx_chain}, this network's is {chain_id}")
     if r >= SECPK1_N or s >= SECPK1_N:
@@ -128,21 +149,33 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
         )
     except Exception as exc:  # noqa: BLE001 - libsecp256k1 reports a bad signature as ValueError or similar
         raise MalformedTransaction(f"the raw transaction's signature does not recover a sender: {_reason(exc)}") from None
-    sender = to_checksum_address(keccak(public.format(compressed=False)[1:])[12:])
     to_bytes = items[to_at]
     if to_bytes and len(to_bytes) != 20:
         raise MalformedTransaction(f"the raw transaction's recipient is {len(to_bytes)} bytes long, not 20")
     return DecodedTransaction(
-        sender=str(sender),
-        to=to_checksum_address(to_bytes) if to_bytes else None,
+        sender_bytes=bytes(keccak(public.format(compressed=False)[1:])[12:]),
+        to_bytes=bytes(to_bytes) if to_bytes else None,
         value=numbers[to_at + 1],
         gas_price=numbers[price_at],
         gas=numbers[gas_at],
         data=bytes(items[to_at + 2]),
         chain_id=tx_chain,
         tx_type=tx_type,
-        tx_hash="0x" + keccak(raw).hex(),
+        raw=raw,
     )
+
+
+def _rewrap(payload: bytes, count: int, tail: bytes) -> bytes:
+    """The RLP list of the first ``count`` items of the list ``payload`` (as they are encoded
+    there) followed by the encoded ``tail``: a signed transaction's signing payload, taken from its
+    own bytes instead of encoded again."""
+    _, _, _, position = consume_length_prefix(payload, 0)
+    start = position
+    for _ in range(count):
+        _, _, length, position = consume_length_prefix(payload, position)
+        position += length
+    body = payload[start:position] + tail
+    return bytes(length_prefix(len(body), 0xC0)) + body
 
 
 def _check_access_list(access_list: Any) -> None:
@@ -192,15 +225,15 @@ def decode_with_eth_account(raw: bytes, chain_id: int) -> DecodedTransaction:
         raise MalformedTransaction(f"the raw transaction's recipient is {len(to_bytes)} bytes long, not 20")
     gas_price = fields["gasPrice"] if "gasPrice" in fields else fields.get("maxFeePerGas", 0)
     return DecodedTransaction(
-        sender=sender,
-        to=to_checksum_address(to_bytes) if to_bytes else None,
+        sender_bytes=bytes.fromhex(sender[2:]),
+        to_bytes=to_bytes or None,
         value=int(fields.get("value", 0)),
         gas_price=int(gas_price),
         gas=int(fields.get("gas", 0)),
         data=bytes(fields.get("data") or b""),
         chain_id=tx_chain,
         tx_type=tx_type,
-        tx_hash="0x" + keccak(raw).hex(),
+        raw=raw,
     )
 
 

@@ -12,6 +12,13 @@ the newer of the node's ``newHeads`` subscription's head (:mod:`.heads`) and the
 names its block, so the node's order within the batch does not matter: when the node's head *is*
 the guess, the answer is the answer at the head; when it is not (a block the gateway had not heard
 of yet), the question is asked again at the head. A cached answer costs one ``eth_blockNumber``.
+
+Where guesses are often stale (a chain that seals a block per transaction, or requests arriving
+just after each block), a second round trip per check would follow; so while the recent stale rate
+is above :data:`INSURE_ABOVE` the batch also asks at ``latest``. The node reads that call at the
+head it has when it reads the batch, which is after the request reached the gateway, so its answer
+is fresh enough for this request whatever the batch's order; it is not cached, because no block
+number pins it.
 With ``trust_tracked_head`` the subscription's head is used without confirming it (no round trip
 for a cached answer; an answer may then serve for the notification's delay into the next block).
 """
@@ -20,11 +27,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from consortium_evm.domain import permission
 from consortium_evm.domain.permission import ZERO_ADDRESS
 from consortium_evm.errors import RPCError
+
+STALE_WEIGHT = 0.1
+"""Weight of the latest confirmation in :attr:`Permissions.stale_rate`."""
+INSURE_ABOVE = 0.25
+"""Above this stale rate, each batch also asks at ``latest``, so a stale guess costs no second round trip."""
 
 Head = Callable[[], "int | None"]
 """The head block a live subscription reports, or ``None`` (then the node is asked)."""
@@ -32,6 +44,20 @@ Call = Callable[[str, list[Any]], Awaitable[Any]]
 """``call(method, params)``: one JSON-RPC request to the node, its result (RPCError otherwise)."""
 Batch = Callable[[list[tuple[str, list[Any]]]], Awaitable[list[Any]]]
 """``batch([(method, params), ...])``: one JSON-RPC batch, the results in order (RPCError if any failed)."""
+
+
+class Started(Protocol):
+    """A request already on its way to the node."""
+
+    async def result(self) -> Any:
+        """Its result (RPCError otherwise)."""
+
+    def abandon(self) -> None:
+        """Not wanted: let it finish unread."""
+
+
+Begin = Callable[[str, list[Any]], Awaitable[Started]]
+"""``begin(method, params)``: send a request now, read its answer later."""
 
 
 def is_allowed(answer: Any) -> bool:
@@ -49,13 +75,43 @@ class PermissionCheckFailed(RPCError):
     """The node could not answer the permission question (unreachable, or an RPC error)."""
 
 
+def _block_number(result: Any) -> int:
+    try:
+        return int(str(result), 16)
+    except ValueError:
+        raise PermissionCheckFailed(f"eth_blockNumber answered {result!r}") from None
+
+
+class Confirmation:
+    """The node's head, asked before the question was known (:meth:`Permissions.confirm_head`)."""
+
+    def __init__(self, started: Started) -> None:
+        self._started = started
+        self._read = False
+
+    async def head(self) -> int:
+        """The head block number the node answered (read once)."""
+        self._read = True
+        try:
+            return _block_number(await self._started.result())
+        except RPCError as exc:
+            raise PermissionCheckFailed(f"eth_blockNumber failed: {exc}") from exc
+
+    def abandon(self) -> None:
+        """Not wanted (the request was refused, or its check failed, before the head was read)."""
+        if not self._read:
+            self._read = True
+            self._started.abandon()
+
+
 class Permissions:
     """Asks the ingress, caching each answer for the head block it was asked at."""
 
     def __init__(self, call: Call, ingress: str, tracked_head: Head | None = None, batch: Batch | None = None,
-                 trust_tracked_head: bool = False) -> None:
+                 trust_tracked_head: bool = False, begin: Begin | None = None) -> None:
         self._call = call
         self._batch = batch
+        self._begin = begin
         self.ingress = ingress
         self._tracked_head = tracked_head
         self.trust_tracked_head = trust_tracked_head
@@ -63,6 +119,8 @@ class Permissions:
         self._answers: dict[bytes, asyncio.Future[bool]] = {}
         self.asked = 0
         """``eth_call`` requests sent (for tests and the benchmark)."""
+        self.stale_rate = 0.0
+        """How often lately the guessed head was not the node's (a moving average, 0 to 1)."""
 
     async def head(self) -> int:
         """The node's head block number (asked every time: never a stale head)."""
@@ -72,37 +130,76 @@ class Permissions:
         except (RPCError, ValueError, TypeError) as exc:
             raise PermissionCheckFailed(f"eth_blockNumber failed: {exc}") from exc
 
-    async def allowed(self, question: bytes) -> bool:
-        """The answer to ``question`` (calldata) at the node's head."""
+    async def confirm_head(self) -> Confirmation | None:
+        """Send the question of the node's head now, before the permission question is known (the
+        gateway decodes the transaction while the node answers): give it to :meth:`allowed`, or
+        :meth:`Confirmation.abandon` it. ``None`` when none is needed or none can be sent early."""
+        trusted = self.trust_tracked_head and self._tracked_head is not None and self._tracked_head() is not None
+        if trusted or self._begin is None or self._batch is None:
+            return None
+        return Confirmation(await self._begin("eth_blockNumber", []))
+
+    async def allowed(self, question: bytes, confirmation: Confirmation | None = None) -> bool:
+        """The answer to ``question`` (calldata) at the node's head; ``confirmation`` from
+        :meth:`confirm_head` when it was started before the question was known."""
+        try:
+            return await self._allowed(question, confirmation)
+        finally:
+            if confirmation is not None:
+                confirmation.abandon()  # a failure before it was read: its connection back to the pool
+
+    async def _allowed(self, question: bytes, confirmation: Confirmation | None) -> bool:
         tracked = self._tracked_head() if self._tracked_head is not None else None
         if tracked is not None and self.trust_tracked_head:
             return await self.allowed_at(tracked, question)
         guess = max(tracked, self._block) if tracked is not None else self._block
-        if self._batch is None or guess < 0 or (guess == self._block and question in self._answers):
-            return await self.allowed_at(await self.head(), question)  # cached (or nothing to guess): the head alone
-        head, answer = await self._head_and_ask(guess, question)
-        if head != guess:
-            return await self.allowed_at(head, question)  # the node has moved on (or is behind): ask at its head
-        if guess > self._block:
-            self._block, self._answers = guess, {}
-        if guess == self._block and question not in self._answers:
+        if self._batch is None or guess < 0:  # nothing to guess: the head, then ask
+            head = await confirmation.head() if confirmation is not None else await self.head()
+            return await self.allowed_at(head, question)
+        pending = self._answers.get(question) if guess == self._block else None
+        insured = self.stale_rate > INSURE_ABOVE
+        calls: list[tuple[str, list[Any]]] = [] if confirmation is not None else [("eth_blockNumber", [])]
+        if pending is None:
+            calls.append(("eth_call", self._call_params(guess, question)))
+        if insured:
+            calls.append(("eth_call", self._call_params("latest", question)))
+        results = await self._ask_batch(calls)
+        head = await confirmation.head() if confirmation is not None else _block_number(results.pop(0))
+        stale = head != guess
+        self.stale_rate += ((1.0 if stale else 0.0) - self.stale_rate) * STALE_WEIGHT
+        if not stale:
+            if pending is not None:
+                return await asyncio.shield(pending)
+            answer = is_allowed(results[0])
+            self._remember(guess, question, answer)
+            return answer
+        if insured:  # asked at the head the node had when it read the call: fresh, but not pinned to a block
+            if head > self._block:
+                self._block, self._answers = head, {}
+            return is_allowed(results[-1])
+        return await self.allowed_at(head, question)  # the node has moved on (or is behind): ask at its head
+
+    def _remember(self, block: int, question: bytes, answer: bool) -> None:
+        if block > self._block:
+            self._block, self._answers = block, {}
+        if block == self._block and question not in self._answers:
             done = asyncio.get_running_loop().create_future()
             done.set_result(answer)
             self._answers[question] = done
-        return answer
 
-    async def _head_and_ask(self, block: int, question: bytes) -> tuple[int, bool]:
-        """One batch: the node's head, and the answer at ``block``."""
+    async def _ask_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         assert self._batch is not None
-        self.asked += 1
+        self.asked += sum(1 for method, _ in calls if method == "eth_call")
         try:
-            number, answer = await self._batch([("eth_blockNumber", []), ("eth_call", self._call_params(block, question))])
-            return int(str(number), 16), is_allowed(answer)
-        except (RPCError, ValueError, TypeError) as exc:
+            if len(calls) <= 1:
+                return [await self._call(*call) for call in calls]
+            return await self._batch(calls)
+        except RPCError as exc:
             raise PermissionCheckFailed(f"the permission call failed: {exc}") from exc
 
-    def _call_params(self, block: int, question: bytes) -> list[Any]:
-        return [{"from": ZERO_ADDRESS, "to": self.ingress, "data": "0x" + question.hex()}, hex(block)]
+    def _call_params(self, block: int | str, question: bytes) -> list[Any]:
+        return [{"from": ZERO_ADDRESS, "to": self.ingress, "data": "0x" + question.hex()},
+                hex(block) if isinstance(block, int) else block]
 
     async def allowed_at(self, block: int, question: bytes) -> bool:
         """The answer to ``question`` at ``block``, from the cache when asked at that block already."""

@@ -39,6 +39,7 @@ from consortium_evm.enforce.gateway.metrics import Metrics
 from consortium_evm.enforce.gateway.rawtx import MalformedTransaction, decode_raw_transaction
 from consortium_evm.domain.permission import transaction_question
 from consortium_evm.enforce.gateway.rules import PermissionCheckFailed, Permissions
+from consortium_evm.enforce.gateway.sockets import goes_over_socket
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
 SEND_RAW_METHODS = frozenset({"eth_sendRawTransaction", "eth_sendRawTransactionSync", "eth_sendRawTransactionConditional"})
@@ -57,8 +58,17 @@ class Answer:
     status: int = 200
 
 
-PASS = None
-"""What :meth:`Gateway.process` returns when the bytes received go to the node unchanged."""
+@dataclass(frozen=True)
+class Forward:
+    """The bytes received go to the node unchanged: ``payload`` parsed from them, ``answered`` whether
+    the node answers them with one message (so they may go over its WebSocket, :mod:`.sockets`)."""
+
+    payload: Any
+    answered: bool
+
+
+def _forward(payload: Any) -> Forward:
+    return Forward(payload, goes_over_socket(payload))
 
 
 @dataclass(frozen=True)
@@ -81,11 +91,12 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.metrics = Metrics(config.max_metric_methods)
-        self.upstream = Upstream(config.upstream, config.upstream_timeout, self.metrics)
+        self.upstream = Upstream(config.upstream, config.upstream_timeout, self.metrics,
+                                 ws_url=config.ws_url if config.forward_over_websocket else None)
         self.heads: HeadTracker | None = None
         self._heads_task: asyncio.Task[None] | None = None
         self.permissions = Permissions(self.upstream.call, config.ingress, self._tracked_head, self.upstream.batch,
-                                       trust_tracked_head=config.trust_new_heads)
+                                       trust_tracked_head=config.trust_new_heads, begin=self.upstream.begin_call)
         self.auth = Authenticator(config.auth, config.chain_id) if config.auth is not None else None
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
@@ -152,13 +163,16 @@ class Gateway:
         if not isinstance(params, list) or not params:
             return self._refuse(request, INVALID_PARAMS, f"{request['method']} expects the signed transaction as its "
                                 "first parameter", "malformed_transaction")
+        confirmation = await self.permissions.confirm_head()  # the node answers while the transaction is decoded
         try:
             tx = decode_raw_transaction(params[0], self.config.chain_id)
         except MalformedTransaction as exc:
+            if confirmation is not None:
+                confirmation.abandon()
             return self._refuse(request, INVALID_PARAMS, str(exc), "malformed_transaction")
-        question = transaction_question(tx.sender, tx.to, tx.value, tx.gas_price, tx.gas, tx.data)
+        question = transaction_question(tx.sender_bytes, tx.to_bytes, tx.value, tx.gas_price, tx.gas, tx.data)
         try:
-            allowed = await self.permissions.allowed(question)
+            allowed = await self.permissions.allowed(question, confirmation)
         except PermissionCheckFailed as exc:
             return self._refuse(request, INTERNAL_ERROR, f"the gateway could not ask the consortium's rules, so the "
                                 f"transaction was not sent: {exc}", "permission_check_failed")
@@ -167,8 +181,8 @@ class Gateway:
                                 {"sender": tx.sender})
         return None
 
-    async def process(self, body: bytes | str) -> Answer | None:
-        """Screen a body: :data:`PASS` (``None``) to forward it unchanged, or the gateway's answer."""
+    async def process(self, body: bytes | str) -> Answer | Forward:
+        """Screen a body: :class:`Forward` it unchanged, or the gateway's :class:`Answer`."""
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -179,10 +193,10 @@ class Gateway:
             return await self._process_batch(payload)
         refused = await self.screen(payload)
         if refused is None:
-            return PASS
+            return _forward(payload)
         return Answer(None if is_notification(payload) else refused)
 
-    async def _process_batch(self, batch: list[Any]) -> Answer | None:
+    async def _process_batch(self, batch: list[Any]) -> Answer | Forward:
         if not batch or len(batch) > MAX_BATCH:
             self.metrics.request(None)
             self.metrics.refusal("invalid_request")
@@ -190,12 +204,12 @@ class Gateway:
             return Answer(error(None, INVALID_REQUEST, f"invalid request: {what}"))
         verdicts = await asyncio.gather(*(self.screen(r) for r in batch))
         if all(v is None for v in verdicts):
-            return PASS
+            return _forward(batch)
         allowed = [r for r, v in zip(batch, verdicts) if v is None]
         answers: list[Any] = []
         if allowed:
             try:
-                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch")
+                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch", answered=goes_over_socket(allowed))
                 decoded = json.loads(forwarded.body)
                 answers = decoded if isinstance(decoded, list) else [decoded]
             except (UpstreamUnavailable, ValueError) as exc:
@@ -220,18 +234,15 @@ class Gateway:
                 self.metrics.refusal(refusal.reason)
                 return _json(error(None, refusal.code, refusal.message), refusal.status)
         decision = await self.process(body)
-        if decision is not None:
+        if isinstance(decision, Answer):
             if decision.body is None:
                 return web.Response(status=200)
             return _json(decision.body, decision.status)
         try:
-            forwarded = await self.upstream.forward(body)
+            forwarded = await self.upstream.forward(body, answered=decision.answered)
         except UpstreamUnavailable as exc:
             self.metrics.refusal("upstream_unavailable")
-            try:
-                payload = json.loads(body)
-            except ValueError:  # pragma: no cover - it parsed in process()
-                payload = None
+            payload = decision.payload
             if isinstance(payload, list):
                 return _json([error(request_id(r), INTERNAL_ERROR, str(exc)) for r in payload], 502)
             return _json(error(request_id(payload), INTERNAL_ERROR, str(exc)), 502)
@@ -272,6 +283,7 @@ class Gateway:
             "chainId": self.config.chain_id, "ingress": self.config.ingress, "auth": self.auth is not None,
             "headFrom": ("newHeads" if self.config.trust_new_heads else "newHeads, confirmed per request")
             if self._tracked_head() is not None else "eth_blockNumber",
+            "upstream": self.upstream.way(),
         }
         try:
             status["head"] = await self.permissions.head()
@@ -376,7 +388,7 @@ class Gateway:
                     await ws.close(code=4003, message=refusal.reason.encode())
                     return
             decision = await self.process(data)
-            if decision is None:
+            if isinstance(decision, Forward):
                 if isinstance(data, str):
                     await node.send_str(data)
                 else:

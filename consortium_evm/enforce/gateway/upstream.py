@@ -1,7 +1,10 @@
-"""The node behind the gateway, over aiohttp's client (one session, kept-alive connections)."""
+"""The node behind the gateway, over aiohttp's client: its WebSocket when it has one (a pool of
+connections, :mod:`.sockets`), its HTTP (one session, kept-alive connections) for what a pooled
+WebSocket cannot carry and whenever the WebSocket cannot be opened."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -12,6 +15,7 @@ import aiohttp
 
 from consortium_evm.errors import RPCError
 from consortium_evm.enforce.gateway.metrics import Metrics
+from consortium_evm.enforce.gateway.sockets import PendingAnswer, SocketPool, SocketUnavailable
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -23,7 +27,8 @@ class UpstreamUnavailable(RPCError):
 
 @dataclass(frozen=True)
 class Forwarded:
-    """The node's answer to a forwarded body: HTTP status, body and content type, unchanged."""
+    """The node's answer to a forwarded body: HTTP status, body and content type, unchanged (an
+    answer that came over the WebSocket: 200, JSON, as the node's HTTP answers a JSON-RPC body)."""
 
     status: int
     body: bytes
@@ -33,12 +38,16 @@ class Forwarded:
 class Upstream:
     """Forwards bodies unchanged and makes the gateway's own JSON-RPC calls."""
 
-    def __init__(self, url: str, timeout: float, metrics: Metrics) -> None:
+    def __init__(self, url: str, timeout: float, metrics: Metrics, ws_url: str | None = None) -> None:
         self.url = url
         self.timeout = timeout
         self.metrics = metrics
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
+        self.sockets = SocketPool(lambda: self.session, ws_url, timeout) if ws_url else None
+        """The node's WebSocket as the way upstream (``None``: HTTP only)."""
+        self.background: set[asyncio.Task[Any]] = set()
+        """Answers abandoned, read and dropped (:meth:`PendingCall.abandon`)."""
 
     async def start(self) -> None:
         """Open the session (in the running loop)."""
@@ -49,10 +58,22 @@ class Upstream:
         )
 
     async def close(self) -> None:
-        """Close the session."""
+        """Close the WebSocket pool and the session."""
+        for task in self.background:
+            task.cancel()
+        if self.sockets is not None:
+            await self.sockets.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def way(self) -> str:
+        """How requests reach the node, for ``/health``."""
+        if self.sockets is None:
+            return "HTTP"
+        if not self.sockets.available:
+            return f"HTTP (its WebSocket could not be opened: {self.sockets.last_error})"
+        return "WebSocket" if self.sockets.opened else "WebSocket (none opened yet)"
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -61,9 +82,35 @@ class Upstream:
             raise RuntimeError("the upstream session is not started")
         return self._session
 
-    async def forward(self, body: bytes, kind: str = "forward") -> Forwarded:
-        """POST ``body`` to the node as it is; its answer as it is."""
+    async def forward(self, body: bytes, kind: str = "forward", answered: bool = False) -> Forwarded:
+        """``body`` to the node as it is; its answer as it is. ``answered``: the node answers it with
+        one message (:func:`.sockets.goes_over_socket`), so it may go over the WebSocket."""
         started = time.perf_counter()
+        try:
+            if answered and self.sockets is not None and self.sockets.available:
+                answer = await self._over_socket(body)
+                if answer is not None:
+                    return answer
+            return await self._over_http(body)
+        finally:
+            self.metrics.observe_upstream(kind, time.perf_counter() - started)
+
+    async def _over_socket(self, body: bytes) -> Forwarded | None:
+        """The answer over the WebSocket; ``None`` when it could not carry ``body`` (then HTTP)."""
+        assert self.sockets is not None
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            return None  # JSON in UTF-16 or -32: a WebSocket text frame is UTF-8
+        try:
+            answer = await self.sockets.exchange(text)
+        except SocketUnavailable as exc:
+            if exc.sent:  # it may have reached the node: not sent a second time another way
+                raise UpstreamUnavailable(f"the node did not answer: {exc}") from None
+            return None
+        return Forwarded(200, answer.encode(), "application/json")
+
+    async def _over_http(self, body: bytes) -> Forwarded:
         try:
             async with self.session.post(self.url, data=body, headers=JSON_HEADERS) as resp:
                 data = await resp.read()
@@ -71,8 +118,6 @@ class Upstream:
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise UpstreamUnavailable(f"the node did not answer: {_reason(exc)}") from exc
-        finally:
-            self.metrics.observe_upstream(kind, time.perf_counter() - started)
         return Forwarded(status, data, content_type)
 
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -80,7 +125,7 @@ class Upstream:
         if any failed."""
         ids = [next(self._ids) for _ in calls]
         body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls)])
-        answer = await self.forward(body.encode(), kind="rpc")
+        answer = await self.forward(body.encode(), kind="rpc", answered=True)
         try:
             decoded = json.loads(answer.body)
         except ValueError:
@@ -90,15 +135,69 @@ class Upstream:
         by_id = {a.get("id"): a for a in decoded if isinstance(a, dict)}
         return [_result(method, by_id.get(i)) for i, (method, _) in zip(ids, calls)]
 
+    async def begin_call(self, method: str, params: list[Any]) -> PendingCall:
+        """One JSON-RPC request of the gateway's own, sent now over the WebSocket (so the node
+        answers while the gateway works on): await :meth:`PendingCall.result` once, or
+        :meth:`PendingCall.abandon` it. Over HTTP the request is made when the result is awaited."""
+        if self.sockets is not None and self.sockets.available:
+            body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
+            started = time.perf_counter()
+            try:
+                return PendingCall(method, self, await self.sockets.begin(body), started)
+            except SocketUnavailable:
+                pass  # not sent: over HTTP
+        return PendingCall(method, self, None, 0.0, params)
+
     async def call(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC request of the gateway's own; its result, or RPCError."""
         body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode()
-        answer = await self.forward(body, kind="rpc")
+        answer = await self.forward(body, kind="rpc", answered=True)
         try:
             decoded = json.loads(answer.body)
         except ValueError:
             raise RPCError(f"{method}: the node answered HTTP {answer.status} with a body that is not JSON") from None
         return _result(method, decoded)
+
+
+class PendingCall:
+    """A request of the gateway's own, sent or to be sent (:meth:`Upstream.begin_call`)."""
+
+    def __init__(self, method: str, upstream: Upstream, pending: PendingAnswer | None, started: float,
+                 params: list[Any] | None = None) -> None:
+        self._method = method
+        self._upstream = upstream
+        self._pending = pending
+        self._started = started
+        self._params = params or []
+
+    async def result(self) -> Any:
+        """Its result, or RPCError (UpstreamUnavailable when the node did not answer)."""
+        if self._pending is None:
+            return await self._upstream.call(self._method, self._params)
+        try:
+            text = await self._pending.answer()
+        except SocketUnavailable as exc:
+            raise UpstreamUnavailable(f"the node did not answer: {exc}") from None
+        finally:
+            self._upstream.metrics.observe_upstream("rpc", time.perf_counter() - self._started)
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            raise RPCError(f"{self._method}: the node's answer is not JSON") from None
+        return _result(self._method, decoded)
+
+    def abandon(self) -> None:
+        """Not wanted after all: its answer is read (and dropped) in the background, so the
+        connection it holds goes back to the pool."""
+        if self._pending is not None:
+            task = asyncio.ensure_future(self.result())
+            self._upstream.background.add(task)
+            task.add_done_callback(self._dropped)
+
+    def _dropped(self, task: asyncio.Task[Any]) -> None:
+        self._upstream.background.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: nobody wanted it
 
 
 def _result(method: str, decoded: Any) -> Any:

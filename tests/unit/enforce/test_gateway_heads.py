@@ -14,21 +14,26 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from consortium_evm.enforce.gateway.rules import INSURE_ABOVE
 from consortium_evm.enforce.gateway.server import Gateway
 from tests.support.gateway_double import CHAIN_ID, FALSE, INGRESS, TRUE, new_account, send, transfer
 from consortium_evm.enforce.gateway.config import GatewayConfig
 
 
 class WsNode:
-    """A node double over HTTP and WebSocket on one port (as anvil serves them)."""
+    """A node double over HTTP and WebSocket on one port (as anvil serves them). ``http_methods``
+    lists the requests the gateway made or forwarded, over either (a batch as ``batch:m1,m2``),
+    those of the head subscription's connection apart; ``transports`` says over which."""
 
     def __init__(self) -> None:
         self.head = 16
         self.allowed: set[str] = set()
         self.http_methods: list[str] = []
+        self.transports: list[str] = []
         self.call_blocks: list[str] = []
         self.sent: list[str] = []
         self.sockets: list[web.WebSocketResponse] = []
+        self.subscribers: list[web.WebSocketResponse] = []
         self.app = web.Application()
         self.app.router.add_post("/", self.http)
         self.app.router.add_get("/", self.websocket)
@@ -48,29 +53,39 @@ class WsNode:
             return hex(CHAIN_ID)
         raise AssertionError(f"unexpected {method}")
 
-    async def http(self, request: web.Request) -> web.Response:
-        body = await request.json()
+    def answer(self, body: Any, transport: str) -> Any:
+        self.transports.append(transport)
         if isinstance(body, list):
             self.http_methods.append("batch:" + ",".join(b["method"] for b in body))
-            return web.json_response([{"jsonrpc": "2.0", "id": b["id"], "result": self.result(b)} for b in body])
+            return [{"jsonrpc": "2.0", "id": b["id"], "result": self.result(b)} for b in body]
         self.http_methods.append(body["method"])
-        return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)})
+        return {"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}
+
+    async def http(self, request: web.Request) -> web.Response:
+        return web.json_response(self.answer(await request.json(), "http"))
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
+        subscriber = False
         async for msg in ws:
             body = json.loads(msg.data)
-            result = "0xfeed" if body["method"] == "eth_subscribe" else self.result(body)
-            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": result}))
+            if isinstance(body, dict) and body["method"] == "eth_subscribe":
+                subscriber = True
+                self.subscribers.append(ws)
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
+            elif subscriber:
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}))
+            else:
+                await ws.send_str(json.dumps(self.answer(body, "ws")))
         return ws
 
     async def new_block(self) -> None:
         self.head += 1
         note = {"jsonrpc": "2.0", "method": "eth_subscription",
                 "params": {"subscription": "0xfeed", "result": {"number": hex(self.head), "hash": "0x" + "22" * 32}}}
-        for ws in self.sockets:
+        for ws in self.subscribers:  # a node notifies only the connections that subscribed
             if not ws.closed:
                 await ws.send_str(json.dumps(note))
 
@@ -117,7 +132,7 @@ def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str
     asyncio.run(main())
 
 
-def test_the_head_is_confirmed_in_the_checks_own_round_trip_and_an_unnotified_block_ends_the_answer() -> None:
+def test_the_head_is_confirmed_while_the_transaction_is_decoded_and_an_unnotified_block_ends_the_answer() -> None:
     async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
         await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
         member = new_account()
@@ -125,17 +140,42 @@ def test_the_head_is_confirmed_in_the_checks_own_round_trip_and_an_unnotified_bl
         raw = transfer(member)
         assert "result" in await post(raw)
         assert "result" in await post(raw)  # cached at block 16, which the node confirms is still its head
-        assert node.http_methods == ["batch:eth_blockNumber,eth_call", "eth_sendRawTransaction", "eth_blockNumber",
-                                     "eth_sendRawTransaction"]
+        # the head asked as the send arrives, the question at the guessed head beside it; then only the head
+        assert sorted(node.http_methods[:2]) == ["eth_blockNumber", "eth_call"]
+        assert node.http_methods[2:] == ["eth_sendRawTransaction", "eth_blockNumber", "eth_sendRawTransaction"]
+        assert set(node.transports) == {"ws"}  # the node has a WebSocket: everything goes over it
         node.allowed.clear()
         node.head += 1  # block 17 removes the account; its notification has not come yet
         assert (await post(raw))["error"]["code"] == -32007
         assert node.call_blocks == [hex(16), hex(17)]
         other = new_account()
         node.allowed.add(other.address.lower())
-        node.head += 1  # block 18, not notified: the batch asked at 17, the node says 18, asked again there
+        node.head += 1  # block 18, not notified: asked at 17, the node says 18, asked again there
         assert "result" in await post(transfer(other))
         assert node.call_blocks == [hex(16), hex(17), hex(17), hex(18)]
+        assert gateway.permissions.stale_rate > 0
+
+    _run(scenario)
+
+
+def test_where_guesses_are_often_stale_the_check_also_asks_at_latest_and_needs_no_second_round_trip() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
+        member = new_account()
+        node.allowed.add(member.address.lower())
+        for nonce in range(12):  # a chain that seals a block per transaction, faster than its notifications
+            node.head += 1
+            assert "result" in await post(transfer(member, nonce=nonce))
+        assert gateway.permissions.stale_rate > INSURE_ABOVE
+        assert "latest" in node.call_blocks  # insured: the question at the guess and at latest in one batch
+        node.http_methods.clear()
+        node.head += 1
+        node.allowed.clear()  # the account removed in the block the gateway was not told of
+        answer = await post(transfer(member, nonce=12))
+        assert answer["error"]["code"] == -32007  # the answer at latest, not the stale guess's
+        assert sorted(node.http_methods) == ["batch:eth_call,eth_call", "eth_blockNumber"]  # one round trip
+        node.allowed.add(member.address.lower())
+        assert "result" in await post(transfer(member, nonce=13))  # not cached: asked again
 
     _run(scenario)
 

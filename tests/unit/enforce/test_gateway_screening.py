@@ -234,8 +234,11 @@ def test_health_and_metrics(node: IngressNode, gateway: RunningGateway) -> None:
     assert health.json() | {"node": None} == {
         "status": "ok", "head": 16, "ingress": INGRESS, "chainId": CHAIN_ID, "network": "", "auth": False, "node": None,
         "headFrom": "eth_blockNumber",  # the double has no WebSocket: the head is asked per request
+        "upstream": "WebSocket (none opened yet)",
     }
     rpc(gateway.url, send(transfer(new_account())))
+    upstream = requests.get(gateway.url + "/health", timeout=10).json()["upstream"]
+    assert upstream.startswith("HTTP (its WebSocket could not be opened")  # and every request went over HTTP
     rpc(gateway.url, {"jsonrpc": "2.0", "id": 1, "method": "admin_peers"})
     rpc(gateway.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"})
     text = requests.get(gateway.url + "/metrics", timeout=10).text
