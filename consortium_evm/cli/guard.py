@@ -36,7 +36,7 @@ def guard_command(options: ClientOptions, rpc_url: str | None, interval: float, 
     Restarted, it resumes its audit where it stopped."""
     from prometheus_client import start_http_server
 
-    from consortium_evm.enforce.guard.peers import read_enode_list
+    from consortium_evm.client.nodes import read_enode_list
     from consortium_evm.enforce.guard.run import Guard
     from consortium_evm.enforce.guard.sealer import sealer_method
     from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url

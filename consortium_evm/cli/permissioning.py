@@ -31,7 +31,7 @@ def preflight_command(options: ClientOptions, rpc_url: str | None, blocks: int, 
     the last --blocks blocks that they refuse. Exits 1 when anything would be cut off (or the node's
     peers cannot be listed), 0 when nothing would."""
     from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url
-    from consortium_evm.enforce.guard.peers import read_enode_list
+    from consortium_evm.client.nodes import read_enode_list
     from consortium_evm.enforce.preflight.check import preflight
 
     network = load_network(options.network, options.networks_file)

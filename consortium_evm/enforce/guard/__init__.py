@@ -2,6 +2,6 @@
 report the blocks that let in a transaction the rules refuse (``consortium-evm guard``)."""
 
 from consortium_evm.enforce.guard.audit import AuditFinding, audit_blocks
-from consortium_evm.enforce.guard.peers import PeerPlan, reconcile_peers, registered_enodes
+from consortium_evm.enforce.guard.peers import PeerPlan, reconcile_peers
 
-__all__ = ["AuditFinding", "PeerPlan", "audit_blocks", "reconcile_peers", "registered_enodes"]
+__all__ = ["AuditFinding", "PeerPlan", "audit_blocks", "reconcile_peers"]

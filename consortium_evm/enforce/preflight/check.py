@@ -159,8 +159,8 @@ def _without_query(enode: str) -> str:
 
 def _registered_nodes_by_address(client: ConsortiumClient, known: Sequence[str]) -> dict[str, str]:
     """Every registered node's enode URL by the lower-case address of its node key (see
-    ``guard.peers.registered_enodes`` for where they come from)."""
-    from consortium_evm.enforce.guard.peers import registered_enodes
+    ``client.nodes.registered_enodes`` for where they come from)."""
+    from consortium_evm.client.nodes import registered_enodes
 
     return {
         "0x" + bytes(keccak(bytes.fromhex(node_id)))[12:].hex(): enode
