@@ -48,7 +48,7 @@ COMMANDS = lazy([
     ("node", "consortium_evm.cli.node", "node_group",
      "A local Clique network of geth 1.13 signers (127.0.0.1 only)."),
     ("permissioning", "consortium_evm.cli.permissioning", "permissioning_group",
-     "Before a network enforces the consortium's rules."),
+     "Before a network enforces the consortium's rules, and GoQuorum's start-up node list."),
     ("propose", "consortium_evm.cli.propose", "propose_group",
      "Create a proposal from a typed action; members then vote on it."),
     ("proposals", "consortium_evm.cli.proposals", "proposals_group",

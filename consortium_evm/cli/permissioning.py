@@ -1,4 +1,5 @@
-"""``consortium-evm permissioning preflight``: what the rules would cut off if turned on now."""
+"""``consortium-evm permissioning``: ``preflight`` (what the rules would cut off if turned on now) and
+``nodes-file`` (GoQuorum's ``permissioned-nodes.json`` from the registry)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from consortium_evm.cli.output import echo_json, table
 
 @click.group("permissioning")
 def permissioning_group() -> None:
-    """Before a network enforces the consortium's rules."""
+    """Before a network enforces the consortium's rules, and GoQuorum's start-up node list."""
 
 
 @permissioning_group.command("preflight")
@@ -61,3 +62,39 @@ def preflight_command(options: ClientOptions, rpc_url: str | None, blocks: int, 
             click.echo("Nothing would be cut off.")
     if not report.clear:
         raise SystemExit(1)
+
+
+@permissioning_group.command("nodes-file")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write here (default: <deployments>/<network>.goquorum/permissioned-nodes.json).")
+@click.option("--nodes", "nodes_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Enode URLs of registered nodes that neither the registry's events nor the manifest's genesis "
+                   "founders name (a genesis network: its static-nodes.json or bootnodes.txt).")
+@client_options
+def nodes_file_command(options: ClientOptions, out_file: str | None, nodes_file: str | None) -> None:
+    """Write GoQuorum's permissioned-nodes.json from the registry: the enode URL of every registered
+    node of every active member (a suspended or removed member's are left out), atomically. It lists
+    what the file it replaces did not, and what it no longer lists. Refuses to write an empty list.
+    After a membership change, copy it into each node's data directory."""
+    from consortium_evm.client.nodes import read_enode_list
+    from consortium_evm.workflows.permissioned_nodes import write_permissioned_nodes
+
+    known = read_enode_list(Path(nodes_file)) if nodes_file else ()
+    written = write_permissioned_nodes(make_client(options), network=options.network,
+                                       out_dir=options.deployments_dir, path=out_file, known=known)
+    if options.as_json:
+        echo_json(written.to_json())
+        return
+    click.echo(f"Wrote {written.count} enode URL(s) to {written.path}"
+               f"{'' if written.existed else ' (a new file)'}.")
+    if written.existed and not written.changed:
+        click.echo("The same nodes as the file it replaced.")
+    if not written.existed:
+        click.echo("\n".join(f"  {e}" for e in written.enodes))
+    if written.existed and written.added:
+        click.echo(f"Added ({len(written.added)}):")
+        click.echo("\n".join(f"  {e}" for e in written.added))
+    if written.removed:
+        click.echo(f"Removed ({len(written.removed)}):")
+        click.echo("\n".join(f"  {e}" for e in written.removed))
+    click.echo("Copy it into each GoQuorum node's data directory: a node reads it when it starts.")

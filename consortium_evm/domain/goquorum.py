@@ -100,7 +100,8 @@ def permission_config(adapter: str, admin_accounts: Sequence[str]) -> dict[str, 
 
 def permissioned_nodes(enodes: Sequence[str]) -> list[str]:
     """``permissioned-nodes.json``: the enode URLs GoQuorum admits before its permission service is
-    ready (the founding members' nodes: the same list as ``static-nodes.json``)."""
+    ready. The genesis and the deployment write the founding members' nodes (the same list as
+    ``static-nodes.json``); ``permissioning nodes-file`` the active members' registered nodes."""
     if not enodes:
         raise ConfigError("permissioned-nodes.json needs at least one node: the founding members list none")
     return list(enodes)
