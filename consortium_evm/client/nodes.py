@@ -42,13 +42,20 @@ def read_enode_list(path: Path) -> tuple[str, ...]:
     return tuple(data)
 
 
+def founder_enodes(client: ConsortiumClient) -> list[str]:
+    """The enode URLs of the founding members' nodes of a genesis-built chain, from its manifest's
+    ``genesis.founders`` (none for a deployed chain: its registry has events)."""
+    return [f"enode://{public_key}@{host}:{port}" for founder in client.founders for public_key, host, port in founder.nodes]
+
+
 def registered_enodes(client: ConsortiumClient, known: Sequence[str] = ()) -> dict[str, str]:
     """Every node still registered, by enode id: its enode URL as registered (from the registry's
-    events), and each of the ``known`` enode URLs whose node the registry holds. A network started
-    from a genesis file has no events for its founding nodes (they were pre-deployed as storage,
-    which keeps only each node's key): give their URLs, e.g. the genesis output's static-nodes.json.
-    The nodes of every member are listed, whatever its status: ask the registry or the rules which
-    of them may connect."""
+    events), and each of the founders' (:func:`founder_enodes`) and ``known`` enode URLs whose node
+    the registry holds. A network started from a genesis file has no events for its founding nodes
+    (they were pre-deployed as storage, which keeps only each node's key): their URLs come from the
+    manifest, or for a manifest without ``genesis.founders`` from ``known`` (e.g. the genesis
+    output's static-nodes.json). The nodes of every member are listed, whatever its status: ask the
+    registry or the rules which of them may connect."""
     nodes: dict[str, str] = {}
     keys: dict[str, str] = {}
     for event in client.events.history(kinds=("NodeAdded", "NodeRemoved")):
@@ -59,7 +66,7 @@ def registered_enodes(client: ConsortiumClient, known: Sequence[str] = ()) -> di
             nodes[public_key] = f"enode://{public_key}@{event.args['host']}:{event.args['port']}"
         elif key in keys:
             nodes.pop(keys.pop(key), None)
-    for enode in known:
+    for enode in [*founder_enodes(client), *known]:
         node_id = enode_id(enode)
         if node_id not in nodes and client.members.by_node(enode.split("?", 1)[0]) is not None:
             nodes[node_id] = enode.split("?", 1)[0]

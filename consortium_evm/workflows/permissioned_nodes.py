@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consortium_evm.client.nodes import enode_id, read_enode_list, registered_enodes
+from consortium_evm.client.nodes import enode_id, founder_enodes, read_enode_list, registered_enodes
 from consortium_evm.deploy.manifest import DEFAULT_DEPLOYMENTS_DIR
 from consortium_evm.domain.goquorum import PERMISSIONED_NODES_FILE, permissioned_nodes
 from consortium_evm.domain.spec import MemberStatus, node_key
@@ -81,12 +81,10 @@ def active_member_enodes(client: ConsortiumClient, known: Sequence[str] = ()) ->
     registered. ``known``: URLs of registered nodes the events do not name and the manifest's
     founders do not list (a genesis network whose manifest predates ``genesis.founders``: its
     static-nodes.json). A ConfigError names each active member with a node whose URL is unknown."""
-    founders = [f"enode://{public_key}@{host}:{port}"
-                for founder in client.founders for public_key, host, port in founder.nodes]
-    genesis = {enode_id(enode) for enode in founders}
+    genesis = {enode_id(enode) for enode in founder_enodes(client)}
     by_member: dict[int, list[str]] = {}
     # the founders' nodes first: a genesis registered them before any event
-    found = sorted(registered_enodes(client, [*founders, *known]).items(), key=lambda item: item[0] not in genesis)
+    found = sorted(registered_enodes(client, known).items(), key=lambda item: item[0] not in genesis)
     for node_id, enode in found:
         member_id, active, _host_hash, _port = client.call(client.consortium.functions.nodeAccess(node_key(node_id)))
         if active:

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from consortium_evm.enforce.gateway import sockets
 from consortium_evm.enforce.gateway.metrics import Metrics
-from consortium_evm.enforce.gateway.sockets import SocketUnavailable, goes_over_socket
+from consortium_evm.enforce.gateway.sockets import goes_over_socket
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
 
