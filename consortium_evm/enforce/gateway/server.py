@@ -39,7 +39,7 @@ from consortium_evm.enforce.gateway.metrics import Metrics
 from consortium_evm.enforce.gateway.rawtx import MalformedTransaction, decode_raw_transaction
 from consortium_evm.domain.permission import transaction_question
 from consortium_evm.enforce.gateway.rules import PermissionCheckFailed, Permissions
-from consortium_evm.enforce.gateway.sockets import goes_over_socket
+from consortium_evm.enforce.gateway.sockets import Expect, answers_ids, goes_over_socket
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
 SEND_RAW_METHODS = frozenset({"eth_sendRawTransaction", "eth_sendRawTransactionSync", "eth_sendRawTransactionConditional"})
@@ -65,6 +65,11 @@ class Forward:
 
     payload: Any
     answered: bool
+
+    @property
+    def expect(self) -> Expect | None:
+        """The check that an answer over the WebSocket is this payload's."""
+        return answers_ids(self.payload) if self.answered else None
 
 
 def _forward(payload: Any) -> Forward:
@@ -209,7 +214,9 @@ class Gateway:
         answers: list[Any] = []
         if allowed:
             try:
-                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch", answered=goes_over_socket(allowed))
+                over_socket = goes_over_socket(allowed)
+                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch", answered=over_socket,
+                                                        expect=answers_ids(allowed) if over_socket else None)
                 decoded = json.loads(forwarded.body)
                 answers = decoded if isinstance(decoded, list) else [decoded]
             except (UpstreamUnavailable, ValueError) as exc:
@@ -239,7 +246,7 @@ class Gateway:
                 return web.Response(status=200)
             return _json(decision.body, decision.status)
         try:
-            forwarded = await self.upstream.forward(body, answered=decision.answered)
+            forwarded = await self.upstream.forward(body, answered=decision.answered, expect=decision.expect)
         except UpstreamUnavailable as exc:
             self.metrics.refusal("upstream_unavailable")
             payload = decision.payload

@@ -23,6 +23,7 @@ the node unavailable.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,36 @@ POOL_SIZE = 64
 """Most connections open at once; more concurrent requests wait for one."""
 RETRY_SOCKET_SECONDS = 5.0
 """After the node's WebSocket could not be opened, HTTP only for this long."""
+
+
+Expect = Callable[[str], bool]
+"""Whether a text is the answer to the message sent (:func:`answers_ids`)."""
+CHECKED_ANSWER_SIZE = 64 * 1024
+"""Answers up to this size are parsed to check they answer the request sent (larger: trusted)."""
+
+
+def answers_ids(payload: Any) -> Expect | None:
+    """For a parsed request or batch sent over a pooled connection: a check that an answer carries
+    its ids (every answer's id one of the batch's; an error the node could not tie to a request has
+    ``null``), so a connection out of step is caught, not believed. ``None`` for what has no id."""
+    requests = payload if isinstance(payload, list) else [payload]
+    ids = {json.dumps(r.get("id")) for r in requests if isinstance(r, dict) and "id" in r}
+    if not ids:
+        return None
+    ids.add("null")
+    single = not isinstance(payload, list)
+
+    def expect(text: str) -> bool:
+        if len(text) > CHECKED_ANSWER_SIZE:
+            return True  # not parsed (the cost): the requests' own checks use small answers
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            return False
+        answers = [answer] if single or not isinstance(answer, list) else answer
+        return bool(answers) and all(isinstance(a, dict) and json.dumps(a.get("id")) in ids for a in answers)
+
+    return expect
 
 
 class SocketUnavailable(Exception):
@@ -59,8 +90,8 @@ def goes_over_socket(payload: Any) -> bool:
             return False
         if "id" in request:
             rid = request["id"]
-            if isinstance(rid, bool) or not isinstance(rid, (str, int, float)):
-                return False  # null or a structured id: clients differ on whether they answer it
+            if isinstance(rid, bool) or not isinstance(rid, (str, int)):
+                return False  # null, a fraction or a structure: nodes differ on whether and how they echo it
             answered = True
     return answered
 
@@ -94,17 +125,19 @@ class SocketPool:
         """False for a while after the node's WebSocket could not be opened."""
         return time.monotonic() >= self._down_until
 
-    async def exchange(self, text: str) -> str:
-        """Send ``text`` (one JSON-RPC request or batch the node answers) and return the answer."""
-        return await (await self.begin(text)).answer()
+    async def exchange(self, text: str, expect: Expect | None = None) -> str:
+        """Send ``text`` (one JSON-RPC request or batch the node answers) and return the answer;
+        ``expect``: whether an answer is the one to ``text`` (:func:`answers_ids`); one that is not
+        means the connection is out of step, and it is closed, never reused."""
+        return await (await self.begin(text, expect)).answer()
 
-    async def begin(self, text: str) -> PendingAnswer:
+    async def begin(self, text: str, expect: Expect | None = None) -> PendingAnswer:
         """Send ``text`` now (the frame is written before this returns, unless the connection's
         buffer is full) and hold its connection until :meth:`PendingAnswer.answer` is awaited: the
         node works on it while the caller does something else."""
         await self._slots.acquire()
         try:
-            return PendingAnswer(self, text, *await self._send(text))
+            return PendingAnswer(self, text, expect, *await self._send(text))
         except BaseException:
             self._slots.release()
             raise
@@ -125,7 +158,7 @@ class SocketPool:
             return connection, reused
         raise SocketUnavailable("the node's WebSocket closed as it was written to", sent=False)
 
-    async def _receive(self, connection: _Connection) -> str:
+    async def _receive(self, connection: _Connection, expect: Expect | None) -> str:
         ws = connection.ws
         try:
             async with asyncio.timeout(self.timeout):
@@ -138,9 +171,14 @@ class SocketPool:
             self._discard(connection)  # cancelled mid-exchange: its answer would be read as the next one's
             raise
         if message.type is aiohttp.WSMsgType.TEXT:
+            text = str(message.data)
+            if expect is not None and not expect(text):
+                self._discard(connection)  # out of step: every later answer on it would be another's
+                raise SocketUnavailable("the node's answer on its WebSocket was not the answer to the request sent "
+                                        "(the connection is closed)", sent=True)
             connection.idle_since = time.monotonic()
             self._idle.append(connection)
-            return str(message.data)
+            return text
         self._discard(connection)
         if message.type is aiohttp.WSMsgType.BINARY:
             raise SocketUnavailable("the node answered on its WebSocket with a binary frame", sent=True)
@@ -185,9 +223,11 @@ class _Stale(Exception):
 class PendingAnswer:
     """A message sent on a held connection (:meth:`SocketPool.begin`); await :meth:`answer` once."""
 
-    def __init__(self, pool: SocketPool, text: str, connection: _Connection, reused: bool) -> None:
+    def __init__(self, pool: SocketPool, text: str, expect: Expect | None, connection: _Connection,
+                 reused: bool) -> None:
         self._pool = pool
         self._text = text
+        self._expect = expect
         self._connection = connection
         self._reused = reused
 
@@ -195,14 +235,14 @@ class PendingAnswer:
         """The node's answer (the connection goes back to the pool)."""
         try:
             try:
-                return await self._pool._receive(self._connection)
+                return await self._pool._receive(self._connection, self._expect)
             except _Stale:
                 if not self._reused:
                     raise SocketUnavailable("the node closed its WebSocket before answering", sent=True) from None
             # the node closed the reused connection before reading the message: once more on a fresh one
             connection, _ = await self._pool._send(self._text)
             try:
-                return await self._pool._receive(connection)
+                return await self._pool._receive(connection, self._expect)
             except _Stale:
                 raise SocketUnavailable("the node closed its WebSocket before answering", sent=True) from None
         finally:

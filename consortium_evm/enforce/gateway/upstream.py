@@ -15,7 +15,7 @@ import aiohttp
 
 from consortium_evm.errors import RPCError
 from consortium_evm.enforce.gateway.metrics import Metrics
-from consortium_evm.enforce.gateway.sockets import PendingAnswer, SocketPool, SocketUnavailable
+from consortium_evm.enforce.gateway.sockets import Expect, PendingAnswer, SocketPool, SocketUnavailable, answers_ids
 
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -82,20 +82,22 @@ class Upstream:
             raise RuntimeError("the upstream session is not started")
         return self._session
 
-    async def forward(self, body: bytes, kind: str = "forward", answered: bool = False) -> Forwarded:
+    async def forward(self, body: bytes, kind: str = "forward", answered: bool = False,
+                      expect: Expect | None = None) -> Forwarded:
         """``body`` to the node as it is; its answer as it is. ``answered``: the node answers it with
-        one message (:func:`.sockets.goes_over_socket`), so it may go over the WebSocket."""
+        one message (:func:`.sockets.goes_over_socket`), so it may go over the WebSocket, where
+        ``expect`` (:func:`.sockets.answers_ids`) checks the answer is this body's."""
         started = time.perf_counter()
         try:
             if answered and self.sockets is not None and self.sockets.available:
-                answer = await self._over_socket(body)
+                answer = await self._over_socket(body, expect)
                 if answer is not None:
                     return answer
             return await self._over_http(body)
         finally:
             self.metrics.observe_upstream(kind, time.perf_counter() - started)
 
-    async def _over_socket(self, body: bytes) -> Forwarded | None:
+    async def _over_socket(self, body: bytes, expect: Expect | None) -> Forwarded | None:
         """The answer over the WebSocket; ``None`` when it could not carry ``body`` (then HTTP)."""
         assert self.sockets is not None
         try:
@@ -103,7 +105,7 @@ class Upstream:
         except UnicodeDecodeError:
             return None  # JSON in UTF-16 or -32: a WebSocket text frame is UTF-8
         try:
-            answer = await self.sockets.exchange(text)
+            answer = await self.sockets.exchange(text, expect)
         except SocketUnavailable as exc:
             if exc.sent:  # it may have reached the node: not sent a second time another way
                 raise UpstreamUnavailable(f"the node did not answer: {exc}") from None
@@ -124,8 +126,8 @@ class Upstream:
         """The gateway's own requests in one JSON-RPC batch; their results in order, or RPCError
         if any failed."""
         ids = [next(self._ids) for _ in calls]
-        body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls)])
-        answer = await self.forward(body.encode(), kind="rpc", answered=True)
+        requests = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls)]
+        answer = await self.forward(json.dumps(requests).encode(), kind="rpc", answered=True, expect=answers_ids(requests))
         try:
             decoded = json.loads(answer.body)
         except ValueError:
@@ -140,18 +142,19 @@ class Upstream:
         answers while the gateway works on): await :meth:`PendingCall.result` once, or
         :meth:`PendingCall.abandon` it. Over HTTP the request is made when the result is awaited."""
         if self.sockets is not None and self.sockets.available:
-            body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
+            request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
             started = time.perf_counter()
             try:
-                return PendingCall(method, self, await self.sockets.begin(body), started)
+                return PendingCall(method, self, await self.sockets.begin(json.dumps(request), answers_ids(request)),
+                                   started)
             except SocketUnavailable:
                 pass  # not sent: over HTTP
         return PendingCall(method, self, None, 0.0, params)
 
     async def call(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC request of the gateway's own; its result, or RPCError."""
-        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}).encode()
-        answer = await self.forward(body, kind="rpc", answered=True)
+        request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        answer = await self.forward(json.dumps(request).encode(), kind="rpc", answered=True, expect=answers_ids(request))
         try:
             decoded = json.loads(answer.body)
         except ValueError:

@@ -17,14 +17,15 @@ from aiohttp import web
 
 from consortium_evm.enforce.gateway import sockets
 from consortium_evm.enforce.gateway.metrics import Metrics
-from consortium_evm.enforce.gateway.sockets import goes_over_socket
+from consortium_evm.enforce.gateway.sockets import answers_ids, goes_over_socket
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
 
 class Node:
     """JSON-RPC over HTTP and (unless ``websocket`` is False) WebSocket on one port. ``mode``:
     ``answer`` (after a random few milliseconds), ``close-after-one`` (answers, then closes every
-    connection), ``close-unanswered`` (reads a message, closes without answering), ``silent``."""
+    connection), ``close-unanswered`` (reads a message, closes without answering), ``silent``,
+    ``out-of-step`` (answers with another request's answer: an "allowed" for id 424242)."""
 
     def __init__(self, websocket: bool = True) -> None:
         self.mode = "answer"
@@ -53,6 +54,9 @@ class Node:
             if self.mode == "close-unanswered":
                 await ws.close()
                 break
+            if self.mode == "out-of-step":  # the answer to some other request
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": 424242, "result": "0x" + "00" * 31 + "01"}))
+                continue
             await asyncio.sleep(random.uniform(0, 0.005))
             await ws.send_str(json.dumps(self.answer(body)))
             if self.mode == "close-after-one":
@@ -140,6 +144,25 @@ def test_a_message_the_node_may_have_read_is_not_sent_again_another_way() -> Non
     _run(scenario)
 
 
+def test_an_answer_to_another_request_is_never_believed_and_its_connection_is_closed() -> None:
+    async def scenario(node: Node, upstream: Upstream) -> None:
+        node.mode = "out-of-step"
+        with pytest.raises(UpstreamUnavailable, match="not the answer to the request sent"):
+            await upstream.call("eth_call", [{"to": "0x" + "11" * 20}, "latest"])  # a permission question
+        with pytest.raises(UpstreamUnavailable, match="not the answer to the request sent"):
+            await upstream.forward(_request(5), answered=True, expect=answers_ids(json.loads(_request(5))))
+        with pytest.raises(UpstreamUnavailable):
+            await upstream.batch([("eth_blockNumber", []), ("eth_call", [{}, "latest"])])
+        pending = await upstream.begin_call("eth_blockNumber", [])
+        with pytest.raises(UpstreamUnavailable):
+            await pending.result()
+        assert upstream.sockets is not None and not upstream.sockets._idle  # none kept: each closed
+        node.mode = "answer"
+        assert await upstream.call("echo", ["back in step"]) == "back in step"
+
+    _run(scenario)
+
+
 def test_a_silent_node_is_unavailable_after_the_timeout_and_its_connection_is_not_reused() -> None:
     async def scenario(node: Node, upstream: Upstream) -> None:
         node.mode = "silent"
@@ -217,6 +240,7 @@ def test_a_pool_at_its_size_makes_the_next_request_wait_for_a_connection() -> No
     ({"jsonrpc": "2.0", "method": "eth_blockNumber"}, False),  # a notification: no answer would come
     ({"jsonrpc": "2.0", "id": None, "method": "eth_blockNumber"}, False),  # clients differ on a null id
     ({"jsonrpc": "2.0", "id": True, "method": "eth_blockNumber"}, False),
+    ({"jsonrpc": "2.0", "id": 1.5, "method": "eth_blockNumber"}, False),
     ({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe"}, False),  # notifications would follow
     ({"jsonrpc": "2.0", "id": 1, "method": "eth_unsubscribe"}, False),
     ([{"jsonrpc": "2.0", "id": 1, "method": "a"}, {"jsonrpc": "2.0", "method": "b"}], True),
@@ -226,3 +250,20 @@ def test_a_pool_at_its_size_makes_the_next_request_wait_for_a_connection() -> No
 ])
 def test_which_messages_go_over_a_pooled_connection(payload: Any, over_socket: bool) -> None:
     assert goes_over_socket(payload) is over_socket
+
+
+@pytest.mark.parametrize(("payload", "answer", "believed"), [
+    ({"id": 1, "method": "m"}, {"id": 1, "result": "0x1"}, True),
+    ({"id": "a", "method": "m"}, {"id": "a", "result": "0x1"}, True),
+    ({"id": 1, "method": "m"}, {"id": 2, "result": "0x1"}, False),
+    ({"id": 1, "method": "m"}, {"id": "1", "result": "0x1"}, False),
+    ({"id": 1, "method": "m"}, {"id": None, "error": {"code": -32600}}, True),  # the node's own parse error
+    ({"id": 1, "method": "m"}, [{"id": 1, "result": "0x1"}], False),
+    ([{"id": 1, "method": "m"}, {"id": 2, "method": "m"}], [{"id": 2}, {"id": 1}], True),
+    ([{"id": 1, "method": "m"}, {"id": 2, "method": "m"}], [{"id": 1}, {"id": 3}], False),
+    ([{"id": 1, "method": "m"}], [], False),
+])
+def test_an_answer_is_believed_only_with_the_ids_sent(payload: Any, answer: Any, believed: bool) -> None:
+    expect = answers_ids(payload)
+    assert expect is not None and expect(json.dumps(answer)) is believed
+    assert expect("not json") is False
