@@ -15,10 +15,12 @@ of yet), the question is asked again at the head. A cached answer costs one ``et
 
 Where guesses are often stale (a chain that seals a block per transaction, or requests arriving
 just after each block), a second round trip per check would follow; so while the recent stale rate
-is above :data:`INSURE_ABOVE` the batch also asks at ``latest``. The node reads that call at the
-head it has when it reads the batch, which is after the request reached the gateway, so its answer
-is fresh enough for this request whatever the batch's order; it is not cached, because no block
-number pins it.
+is above :data:`INSURE_ABOVE` the question is asked at ``latest`` instead of at the guess. The node
+reads that call at the head it has when it reads it, which is after the request reached the
+gateway, so its answer is fresh enough for this request whatever the order of the node's work; it
+is not cached, because no block number pins it (an answer already cached at a confirmed head is
+still used). The head is still confirmed, so the stale rate keeps being measured and the questions
+go back to the guess when guesses come right again.
 With ``trust_tracked_head`` the subscription's head is used without confirming it (no round trip
 for a cached answer; an answer may then serve for the notification's delay into the next block).
 """
@@ -36,7 +38,7 @@ from consortium_evm.errors import RPCError
 STALE_WEIGHT = 0.1
 """Weight of the latest confirmation in :attr:`Permissions.stale_rate`."""
 INSURE_ABOVE = 0.25
-"""Above this stale rate, each batch also asks at ``latest``, so a stale guess costs no second round trip."""
+"""Above this stale rate questions are asked at ``latest`` (uncached), so a stale guess costs no second round trip."""
 
 Head = Callable[[], "int | None"]
 """The head block a live subscription reports, or ``None`` (then the node is asked)."""
@@ -159,24 +161,24 @@ class Permissions:
         pending = self._answers.get(question) if guess == self._block else None
         insured = self.stale_rate > INSURE_ABOVE
         calls: list[tuple[str, list[Any]]] = [] if confirmation is not None else [("eth_blockNumber", [])]
-        if pending is None:
-            calls.append(("eth_call", self._call_params(guess, question)))
-        if insured:
+        if insured:  # only at latest: the guess would be stale as often as not
             calls.append(("eth_call", self._call_params("latest", question)))
+        elif pending is None:
+            calls.append(("eth_call", self._call_params(guess, question)))
         results = await self._ask_batch(calls)
         head = await confirmation.head() if confirmation is not None else _block_number(results.pop(0))
         stale = head != guess
         self.stale_rate += ((1.0 if stale else 0.0) - self.stale_rate) * STALE_WEIGHT
-        if not stale:
-            if pending is not None:
-                return await asyncio.shield(pending)
-            answer = is_allowed(results[0])
-            self._remember(guess, question, answer)
-            return answer
+        if pending is not None and not stale:
+            return await asyncio.shield(pending)
         if insured:  # asked at the head the node had when it read the call: fresh, but not pinned to a block
             if head > self._block:
                 self._block, self._answers = head, {}
-            return is_allowed(results[-1])
+            return is_allowed(results[0])
+        if not stale:
+            answer = is_allowed(results[0])
+            self._remember(guess, question, answer)
+            return answer
         return await self.allowed_at(head, question)  # the node has moved on (or is behind): ask at its head
 
     def _remember(self, block: int, question: bytes, answer: bool) -> None:
