@@ -33,3 +33,19 @@ def request_id(request: Any) -> Any:
 def is_notification(request: Any) -> bool:
     """A request without an ``id`` member: JSON-RPC gives it no answer, not even an error."""
     return isinstance(request, dict) and "id" not in request
+
+
+MEMBERS = frozenset({"jsonrpc", "id", "method", "params", "result", "error"})
+"""The members of a JSON-RPC message, as spelled."""
+
+
+def ambiguous_member(request: dict[str, Any]) -> str | None:
+    """A key of ``request`` that a node may read as one of :data:`MEMBERS` although it is not
+    spelled so (``"Method"``, ``"ID"``, ``"paramſ"``), or ``None``. geth decodes JSON with Go's
+    ``encoding/json``, which matches keys regardless of case (with Unicode's simple folding: ``ſ`` is
+    ``s``, the Kelvin sign ``k``) and keeps the last: such a key would make the node run another
+    method, with other parameters or another id, than the one the gateway screened."""
+    for key in request:
+        if key not in MEMBERS and key.casefold() in MEMBERS:
+            return key
+    return None

@@ -117,6 +117,8 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
             if not isinstance(item, bytes) or item[:1] == b"\x00":
                 raise MalformedTransaction("the raw transaction does not decode: an integer field is not a "
                                            "canonical big-endian number")
+            if len(item) > 32:
+                raise MalformedTransaction("the raw transaction does not decode: an integer field is over 256 bits")
         elif not (isinstance(item, bytes) or (tx_type and index == count - 4)):  # the access list is a list
             raise MalformedTransaction("the raw transaction does not decode: a field that holds bytes is a list")
     if tx_type:

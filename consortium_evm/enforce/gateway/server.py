@@ -31,6 +31,7 @@ from consortium_evm.enforce.gateway.jsonrpc import (
     SENDER_NOT_AUTHORIZED,
     SENDER_NOT_AUTHORIZED_MESSAGE,
     UNAUTHORIZED,
+    ambiguous_member,
     error,
     is_notification,
     request_id,
@@ -38,7 +39,7 @@ from consortium_evm.enforce.gateway.jsonrpc import (
 from consortium_evm.enforce.gateway.metrics import Metrics
 from consortium_evm.enforce.gateway.rawtx import MalformedTransaction, decode_raw_transaction
 from consortium_evm.domain.permission import transaction_question
-from consortium_evm.enforce.gateway.rules import PermissionCheckFailed, Permissions
+from consortium_evm.enforce.gateway.rules import Confirmation, PermissionCheckFailed, Permissions
 from consortium_evm.enforce.gateway.sockets import Expect, answers_ids, goes_over_socket
 from consortium_evm.enforce.gateway.upstream import Upstream, UpstreamUnavailable
 
@@ -155,6 +156,10 @@ class Gateway:
                                 "string method", "invalid_request")
         method = request["method"]
         self.metrics.request(method)
+        twin = ambiguous_member(request)
+        if twin is not None:
+            return self._refuse(request, INVALID_REQUEST, f"not a JSON-RPC request: the key {twin!r} is read by nodes as "
+                                f"{twin.casefold()!r}; spell the members exactly once", "invalid_request")
         why = self.config.method_refusal(method)
         if why is not None:
             reason = "send_transaction" if method == "eth_sendTransaction" else "method_not_allowed"
@@ -170,12 +175,17 @@ class Gateway:
                                 "first parameter", "malformed_transaction")
         confirmation = await self.permissions.confirm_head()  # the node answers while the transaction is decoded
         try:
-            tx = decode_raw_transaction(params[0], self.config.chain_id)
-        except MalformedTransaction as exc:
+            return await self._check_send(request, params[0], confirmation)
+        finally:
             if confirmation is not None:
-                confirmation.abandon()
+                confirmation.abandon()  # unread (refused before its question, or a failure): its connection back
+
+    async def _check_send(self, request: dict[str, Any], raw: Any, confirmation: Confirmation | None) -> dict[str, Any] | None:
+        try:
+            tx = decode_raw_transaction(raw, self.config.chain_id)
+            question = transaction_question(tx.sender_bytes, tx.to_bytes, tx.value, tx.gas_price, tx.gas, tx.data)
+        except (MalformedTransaction, ValueError) as exc:
             return self._refuse(request, INVALID_PARAMS, str(exc), "malformed_transaction")
-        question = transaction_question(tx.sender_bytes, tx.to_bytes, tx.value, tx.gas_price, tx.gas, tx.data)
         try:
             allowed = await self.permissions.allowed(question, confirmation)
         except PermissionCheckFailed as exc:

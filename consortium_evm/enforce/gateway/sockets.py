@@ -40,30 +40,36 @@ RETRY_SOCKET_SECONDS = 5.0
 
 Expect = Callable[[str], bool]
 """Whether a text is the answer to the message sent (:func:`answers_ids`)."""
-CHECKED_ANSWER_SIZE = 64 * 1024
-"""Answers up to this size are parsed to check they answer the request sent (larger: trusted)."""
 
 
 def answers_ids(payload: Any) -> Expect | None:
-    """For a parsed request or batch sent over a pooled connection: a check that an answer carries
-    its ids (every answer's id one of the batch's; an error the node could not tie to a request has
-    ``null``), so a connection out of step is caught, not believed. ``None`` for what has no id."""
+    """For a parsed request or batch sent over a pooled connection: a check that an answer is its
+    answer, so a connection out of step is caught, not believed. Every answer must be an object
+    carrying one of the ids sent; ``null`` only on an error without a result (the node could not
+    tie it to a request); a notification never. Every answer is parsed, whatever its size: a
+    leftover answer padded past any limit must not pass. ``None`` for what has no id."""
     requests = payload if isinstance(payload, list) else [payload]
     ids = {json.dumps(r.get("id")) for r in requests if isinstance(r, dict) and "id" in r}
     if not ids:
         return None
-    ids.add("null")
     single = not isinstance(payload, list)
 
+    def answers(answer: Any) -> bool:
+        if not isinstance(answer, dict) or "method" in answer:
+            return False
+        rid = json.dumps(answer.get("id"))
+        return rid in ids or (rid == "null" and "error" in answer and "result" not in answer)
+
     def expect(text: str) -> bool:
-        if len(text) > CHECKED_ANSWER_SIZE:
-            return True  # not parsed (the cost): the requests' own checks use small answers
         try:
             answer = json.loads(text)
         except ValueError:
             return False
-        answers = [answer] if single or not isinstance(answer, list) else answer
-        return bool(answers) and all(isinstance(a, dict) and json.dumps(a.get("id")) in ids for a in answers)
+        if single:
+            return answers(answer)
+        if isinstance(answer, dict):  # a batch refused whole: one error
+            return "error" in answer and "result" not in answer and json.dumps(answer.get("id")) == "null"
+        return isinstance(answer, list) and bool(answer) and all(answers(a) for a in answer)
 
     return expect
 
@@ -113,7 +119,10 @@ class SocketPool:
         self.url = url
         self.timeout = timeout
         self._idle: list[_Connection] = []
+        self.size = size
         self._slots = asyncio.Semaphore(size)
+        self.in_use = 0
+        """Slots held: messages sent or waiting to be, whose answers are not read yet."""
         self._down_until = 0.0
         self._closing: set[asyncio.Task[Any]] = set()
         self.opened = 0
@@ -135,12 +144,33 @@ class SocketPool:
         """Send ``text`` now (the frame is written before this returns, unless the connection's
         buffer is full) and hold its connection until :meth:`PendingAnswer.answer` is awaited: the
         node works on it while the caller does something else."""
-        await self._slots.acquire()
         try:
-            return PendingAnswer(self, text, expect, *await self._send(text))
+            async with asyncio.timeout(self.timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise SocketUnavailable(f"no connection to the node's WebSocket came free within {self.timeout:g} s",
+                                    sent=False) from None
+        self.in_use += 1
+        try:
+            async with asyncio.timeout(self.timeout):  # a node that stops reading holds no slot for ever
+                sent = await self._send(text)
+        except TimeoutError:
+            self._release()
+            raise SocketUnavailable(f"the node's WebSocket took no message within {self.timeout:g} s",
+                                    sent=True) from None
         except BaseException:
-            self._slots.release()
+            self._release()
             raise
+        return PendingAnswer(self, text, expect, *sent)
+
+    def spare(self) -> bool:
+        """Whether fewer than half the slots are held: a caller that will hold one slot while it
+        waits for another (an early question) may take one only then, so the rest always finish."""
+        return self.in_use < self.size // 2
+
+    def _release(self) -> None:
+        self.in_use -= 1
+        self._slots.release()
 
     async def _send(self, text: str) -> tuple[_Connection, bool]:
         for _attempt in range(2):
@@ -246,4 +276,4 @@ class PendingAnswer:
             except _Stale:
                 raise SocketUnavailable("the node closed its WebSocket before answering", sent=True) from None
         finally:
-            self._pool._slots.release()
+            self._pool._release()

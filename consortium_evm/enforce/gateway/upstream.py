@@ -5,7 +5,7 @@ WebSocket cannot carry and whenever the WebSocket cannot be opened."""
 from __future__ import annotations
 
 import asyncio
-import itertools
+import secrets
 import json
 import time
 from dataclasses import dataclass
@@ -43,7 +43,6 @@ class Upstream:
         self.timeout = timeout
         self.metrics = metrics
         self._session: aiohttp.ClientSession | None = None
-        self._ids = itertools.count(1)
         self.sockets = SocketPool(lambda: self.session, ws_url, timeout) if ws_url else None
         """The node's WebSocket as the way upstream (``None``: HTTP only)."""
         self.background: set[asyncio.Task[Any]] = set()
@@ -61,6 +60,7 @@ class Upstream:
         """Close the WebSocket pool and the session."""
         for task in self.background:
             task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         if self.sockets is not None:
             await self.sockets.close()
         if self._session is not None:
@@ -125,7 +125,7 @@ class Upstream:
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """The gateway's own requests in one JSON-RPC batch; their results in order, or RPCError
         if any failed."""
-        ids = [next(self._ids) for _ in calls]
+        ids = [_own_id() for _ in calls]
         requests = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls)]
         answer = await self.forward(json.dumps(requests).encode(), kind="rpc", answered=True, expect=answers_ids(requests))
         try:
@@ -140,9 +140,11 @@ class Upstream:
     async def begin_call(self, method: str, params: list[Any]) -> PendingCall:
         """One JSON-RPC request of the gateway's own, sent now over the WebSocket (so the node
         answers while the gateway works on): await :meth:`PendingCall.result` once, or
-        :meth:`PendingCall.abandon` it. Over HTTP the request is made when the result is awaited."""
-        if self.sockets is not None and self.sockets.available:
-            request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        :meth:`PendingCall.abandon` it. Over HTTP the request is made when the result is awaited, and
+        so it is while more than half the pool's connections are busy (the caller will want another
+        before it reads this one: holding many while waiting for more would deadlock the pool)."""
+        if self.sockets is not None and self.sockets.available and self.sockets.spare():
+            request = {"jsonrpc": "2.0", "id": _own_id(), "method": method, "params": params}
             started = time.perf_counter()
             try:
                 return PendingCall(method, self, await self.sockets.begin(json.dumps(request), answers_ids(request)),
@@ -153,13 +155,19 @@ class Upstream:
 
     async def call(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC request of the gateway's own; its result, or RPCError."""
-        request = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        request = {"jsonrpc": "2.0", "id": _own_id(), "method": method, "params": params}
         answer = await self.forward(json.dumps(request).encode(), kind="rpc", answered=True, expect=answers_ids(request))
         try:
             decoded = json.loads(answer.body)
         except ValueError:
             raise RPCError(f"{method}: the node answered HTTP {answer.status} with a body that is not JSON") from None
         return _result(method, decoded)
+
+
+def _own_id() -> str:
+    """An id for one of the gateway's own requests: random, so no caller can make an answer that
+    passes for it (:func:`.sockets.answers_ids`)."""
+    return "gw-" + secrets.token_hex(16)
 
 
 class PendingCall:

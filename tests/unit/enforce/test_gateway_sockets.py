@@ -227,7 +227,7 @@ def test_an_abandoned_early_request_gives_its_connection_back() -> None:
 def test_a_pool_at_its_size_makes_the_next_request_wait_for_a_connection() -> None:
     async def scenario(node: Node, upstream: Upstream) -> None:
         assert upstream.sockets is not None
-        upstream.sockets._slots = asyncio.Semaphore(2)
+        upstream.sockets._slots, upstream.sockets.size = asyncio.Semaphore(2), 2
         answers = await asyncio.gather(*(upstream.call("echo", [i]) for i in range(10)))
         assert answers == list(range(10)) and upstream.sockets.opened <= 2
 
@@ -258,6 +258,10 @@ def test_which_messages_go_over_a_pooled_connection(payload: Any, over_socket: b
     ({"id": 1, "method": "m"}, {"id": 2, "result": "0x1"}, False),
     ({"id": 1, "method": "m"}, {"id": "1", "result": "0x1"}, False),
     ({"id": 1, "method": "m"}, {"id": None, "error": {"code": -32600}}, True),  # the node's own parse error
+    ({"id": 1, "method": "m"}, {"id": None, "result": "0x1"}, False),  # a result is always some request's
+    ({"id": 1, "method": "m"}, {"method": "eth_subscription", "params": {}}, False),  # a notification
+    ({"id": 1, "method": "m"}, {"id": 1, "result": "0x" + "00" * 70_000}, True),  # any size is checked
+    ({"id": 1, "method": "m"}, {"id": 2, "result": "0x" + "00" * 70_000}, False),
     ({"id": 1, "method": "m"}, [{"id": 1, "result": "0x1"}], False),
     ([{"id": 1, "method": "m"}, {"id": 2, "method": "m"}], [{"id": 2}, {"id": 1}], True),
     ([{"id": 1, "method": "m"}, {"id": 2, "method": "m"}], [{"id": 1}, {"id": 3}], False),
