@@ -48,11 +48,29 @@ def answers_ids(payload: Any) -> Expect | None:
     carrying one of the ids sent; ``null`` only on an error without a result (the node could not
     tie it to a request); a notification never. Every answer is parsed, whatever its size: a
     leftover answer padded past any limit must not pass. ``None`` for what has no id."""
-    requests = payload if isinstance(payload, list) else [payload]
-    ids = {json.dumps(r.get("id")) for r in requests if isinstance(r, dict) and "id" in r}
+    if isinstance(payload, dict):  # the common case, kept cheap: one id, compared with its type
+        if "id" not in payload:
+            return None
+        rid = payload["id"]
+
+        def expect_one(text: str) -> bool:
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                return False
+            if not isinstance(answer, dict) or "method" in answer:
+                return False
+            got = answer.get("id")
+            if got is None:
+                return "error" in answer and "result" not in answer
+            return type(got) is type(rid) and bool(got == rid)
+
+        return expect_one
+    if not isinstance(payload, list):
+        return None
+    ids = {json.dumps(r.get("id")) for r in payload if isinstance(r, dict) and "id" in r}
     if not ids:
         return None
-    single = not isinstance(payload, list)
 
     def answers(answer: Any) -> bool:
         if not isinstance(answer, dict) or "method" in answer:
@@ -65,8 +83,6 @@ def answers_ids(payload: Any) -> Expect | None:
             answer = json.loads(text)
         except ValueError:
             return False
-        if single:
-            return answers(answer)
         if isinstance(answer, dict):  # a batch refused whole: one error
             return "error" in answer and "result" not in answer and json.dumps(answer.get("id")) == "null"
         return isinstance(answer, list) and bool(answer) and all(answers(a) for a in answer)
