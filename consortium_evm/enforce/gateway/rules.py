@@ -84,6 +84,16 @@ def _block_number(result: Any) -> int:
         raise PermissionCheckFailed(f"eth_blockNumber answered {result!r}") from None
 
 
+async def _head_from(answer: Awaitable[Any]) -> int:
+    """The head block number in ``answer`` (an ``eth_blockNumber`` result); PermissionCheckFailed
+    when the node could not answer."""
+    try:
+        result = await answer
+    except RPCError as exc:
+        raise PermissionCheckFailed(f"eth_blockNumber failed: {exc}") from exc
+    return _block_number(result)
+
+
 class Confirmation:
     """The node's head, asked before the question was known (:meth:`Permissions.confirm_head`)."""
 
@@ -94,10 +104,7 @@ class Confirmation:
     async def head(self) -> int:
         """The head block number the node answered (read once)."""
         self._read = True
-        try:
-            return _block_number(await self._started.result())
-        except RPCError as exc:
-            raise PermissionCheckFailed(f"eth_blockNumber failed: {exc}") from exc
+        return await _head_from(self._started.result())
 
     def abandon(self) -> None:
         """Not wanted (the request was refused, or its check failed, before the head was read)."""
@@ -126,11 +133,7 @@ class Permissions:
 
     async def head(self) -> int:
         """The node's head block number (asked every time: never a stale head)."""
-        try:
-            result = await self._call("eth_blockNumber", [])
-            return int(str(result), 16)
-        except (RPCError, ValueError, TypeError) as exc:
-            raise PermissionCheckFailed(f"eth_blockNumber failed: {exc}") from exc
+        return await _head_from(self._call("eth_blockNumber", []))
 
     async def confirm_head(self) -> Confirmation | None:
         """Send the question of the node's head now, before the permission question is known (the
@@ -172,8 +175,7 @@ class Permissions:
         if pending is not None and not stale:
             return await asyncio.shield(pending)
         if insured:  # asked at the head the node had when it read the call: fresh, but not pinned to a block
-            if head > self._block:
-                self._block, self._answers = head, {}
+            self._advance(head)
             return is_allowed(results[0])
         if not stale:
             answer = is_allowed(results[0])
@@ -181,9 +183,13 @@ class Permissions:
             return answer
         return await self.allowed_at(head, question)  # the node has moved on (or is behind): ask at its head
 
-    def _remember(self, block: int, question: bytes, answer: bool) -> None:
+    def _advance(self, block: int) -> None:
+        """A newer head: the cache starts empty there."""
         if block > self._block:
             self._block, self._answers = block, {}
+
+    def _remember(self, block: int, question: bytes, answer: bool) -> None:
+        self._advance(block)
         if block == self._block and question not in self._answers:
             done = asyncio.get_running_loop().create_future()
             done.set_result(answer)
@@ -205,9 +211,7 @@ class Permissions:
 
     async def allowed_at(self, block: int, question: bytes) -> bool:
         """The answer to ``question`` at ``block``, from the cache when asked at that block already."""
-        if block > self._block:
-            self._block = block
-            self._answers = {}
+        self._advance(block)
         if block < self._block:  # a node behind the one asked before (a load balancer): ask, keep nothing
             return await self._ask(block, question)
         pending = self._answers.get(question)

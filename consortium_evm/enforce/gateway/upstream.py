@@ -5,8 +5,8 @@ WebSocket cannot carry and whenever the WebSocket cannot be opened."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -125,17 +125,13 @@ class Upstream:
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """The gateway's own requests in one JSON-RPC batch; their results in order, or RPCError
         if any failed."""
-        ids = [_own_id() for _ in calls]
-        requests = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls)]
+        requests = [_own_request(method, params) for method, params in calls]
         answer = await self.forward(json.dumps(requests).encode(), kind="rpc", answered=True, expect=answers_ids(requests))
-        try:
-            decoded = json.loads(answer.body)
-        except ValueError:
-            raise RPCError(f"a batch: the node answered HTTP {answer.status} with a body that is not JSON") from None
+        decoded = _decoded("a batch", answer.body)
         if not isinstance(decoded, list):
             raise RPCError(f"a batch: the node's answer is not a JSON-RPC batch: {_short(decoded)}")
         by_id = {a.get("id"): a for a in decoded if isinstance(a, dict)}
-        return [_result(method, by_id.get(i)) for i, (method, _) in zip(ids, calls)]
+        return [_result(r["method"], by_id.get(r["id"])) for r in requests]
 
     async def begin_call(self, method: str, params: list[Any]) -> PendingCall:
         """One JSON-RPC request of the gateway's own, sent now over the WebSocket (so the node
@@ -144,7 +140,7 @@ class Upstream:
         so it is while more than half the pool's connections are busy (the caller will want another
         before it reads this one: holding many while waiting for more would deadlock the pool)."""
         if self.sockets is not None and self.sockets.available and self.sockets.spare():
-            request = {"jsonrpc": "2.0", "id": _own_id(), "method": method, "params": params}
+            request = _own_request(method, params)
             started = time.perf_counter()
             try:
                 return PendingCall(method, self, await self.sockets.begin(json.dumps(request), answers_ids(request)),
@@ -155,19 +151,22 @@ class Upstream:
 
     async def call(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC request of the gateway's own; its result, or RPCError."""
-        request = {"jsonrpc": "2.0", "id": _own_id(), "method": method, "params": params}
+        request = _own_request(method, params)
         answer = await self.forward(json.dumps(request).encode(), kind="rpc", answered=True, expect=answers_ids(request))
-        try:
-            decoded = json.loads(answer.body)
-        except ValueError:
-            raise RPCError(f"{method}: the node answered HTTP {answer.status} with a body that is not JSON") from None
-        return _result(method, decoded)
+        return _result(method, _decoded(method, answer.body))
 
 
-def _own_id() -> str:
-    """An id for one of the gateway's own requests: random, so no caller can make an answer that
+def _own_request(method: str, params: list[Any]) -> dict[str, Any]:
+    """One of the gateway's own requests. Its id is random, so no caller can make an answer that
     passes for it (:func:`.sockets.answers_ids`)."""
-    return "gw-" + secrets.token_hex(16)
+    return {"jsonrpc": "2.0", "id": "gw-" + secrets.token_hex(16), "method": method, "params": params}
+
+
+def _decoded(what: str, body: bytes | str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise RPCError(f"{what}: the node's answer is not JSON") from None
 
 
 class PendingCall:
@@ -191,11 +190,7 @@ class PendingCall:
             raise UpstreamUnavailable(f"the node did not answer: {exc}") from None
         finally:
             self._upstream.metrics.observe_upstream("rpc", time.perf_counter() - self._started)
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            raise RPCError(f"{self._method}: the node's answer is not JSON") from None
-        return _result(self._method, decoded)
+        return _result(self._method, _decoded(self._method, text))
 
     def abandon(self) -> None:
         """Not wanted after all: its answer is read (and dropped) in the background, so the

@@ -102,6 +102,14 @@ async def _until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def _subscribed_member(node: WsNode, gateway: Gateway) -> Any:
+    """Once the gateway follows the node's head (block 16): a new account the rules allow."""
+    await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
+    member = new_account()
+    node.allowed.add(member.address.lower())
+    return member
+
+
 def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str, Any]]]], Awaitable[None]],
          trust: bool = False) -> None:
     async def main() -> None:
@@ -134,9 +142,7 @@ def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str
 
 def test_the_head_is_confirmed_while_the_transaction_is_decoded_and_an_unnotified_block_ends_the_answer() -> None:
     async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
-        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
-        member = new_account()
-        node.allowed.add(member.address.lower())
+        member = await _subscribed_member(node, gateway)
         raw = transfer(member)
         assert "result" in await post(raw)
         assert "result" in await post(raw)  # cached at block 16, which the node confirms is still its head
@@ -160,9 +166,7 @@ def test_the_head_is_confirmed_while_the_transaction_is_decoded_and_an_unnotifie
 
 def test_where_guesses_are_often_stale_the_question_goes_at_latest_and_needs_no_second_round_trip() -> None:
     async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
-        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
-        member = new_account()
-        node.allowed.add(member.address.lower())
+        member = await _subscribed_member(node, gateway)
         for nonce in range(12):  # a chain that seals a block per transaction, faster than its notifications
             node.head += 1
             assert "result" in await post(transfer(member, nonce=nonce))
@@ -186,9 +190,7 @@ def test_where_guesses_are_often_stale_the_question_goes_at_latest_and_needs_no_
 
 def test_trusted_new_heads_save_the_head_request_and_a_notified_block_ends_the_cached_answer() -> None:
     async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
-        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
-        member = new_account()
-        node.allowed.add(member.address.lower())
+        member = await _subscribed_member(node, gateway)
         raw = transfer(member)
         assert "result" in await post(raw)
         assert "result" in await post(raw)  # the same question in the same block: the cached answer
