@@ -146,14 +146,8 @@ class Permissions:
 
     async def allowed(self, question: bytes, confirmation: Confirmation | None = None) -> bool:
         """The answer to ``question`` (calldata) at the node's head; ``confirmation`` from
-        :meth:`confirm_head` when it was started before the question was known."""
-        try:
-            return await self._allowed(question, confirmation)
-        finally:
-            if confirmation is not None:
-                confirmation.abandon()  # a failure before it was read: its connection back to the pool
-
-    async def _allowed(self, question: bytes, confirmation: Confirmation | None) -> bool:
+        :meth:`confirm_head` when it was started before the question was known (its caller gives it
+        back with :meth:`Confirmation.abandon` whatever happens: unread, its connection is held)."""
         tracked = self._tracked_head() if self._tracked_head is not None else None
         if tracked is not None and self.trust_tracked_head:
             return await self.allowed_at(tracked, question)

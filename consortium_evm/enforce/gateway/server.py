@@ -224,9 +224,9 @@ class Gateway:
         answers: list[Any] = []
         if allowed:
             try:
-                over_socket = goes_over_socket(allowed)
-                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch", answered=over_socket,
-                                                        expect=answers_ids(allowed) if over_socket else None)
+                rest = _forward(allowed)
+                forwarded = await self.upstream.forward(_dumps(allowed), kind="batch", answered=rest.answered,
+                                                        expect=rest.expect)
                 decoded = json.loads(forwarded.body)
                 answers = decoded if isinstance(decoded, list) else [decoded]
             except (UpstreamUnavailable, ValueError) as exc:
