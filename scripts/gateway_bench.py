@@ -17,7 +17,7 @@ and starts the gateway (the CLI, ``python -m consortium_evm.cli gateway``) and t
 * throughput: 8 clients (threads, each its own kept-alive session) reading for ``--seconds`` each path;
 * the gateway's CPU time (user + system, from ``/proc/PID/stat``) per request it served.
 
-Usage: ``python scripts/gateway_bench.py [--node anvil|geth] [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE] [--asyncio-loop]``
+Usage: ``python scripts/gateway_bench.py [--node anvil|geth] [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE] [--asyncio-loop] [--confirm-every-head]``
 """
 
 from __future__ import annotations
@@ -104,6 +104,15 @@ running.new_event_loop = asyncio.new_event_loop
 """Prefixed to the gateway's program with ``--asyncio-loop``."""
 
 
+def checks_by_head(requests: Any, url: str) -> dict[str, float]:
+    """The gateway's permission checks so far, by how it knew the node's head (``gateway_checks_total``)."""
+    found: dict[str, float] = {}
+    for line in requests.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith('gateway_checks_total{head="'):
+            found[line.split('"')[1]] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
 def upstream_rpc(requests: Any, url: str) -> tuple[float, float]:
     """The gateway's own requests to the node so far (its permission checks): seconds, count."""
     text = requests.get(url + "/metrics", timeout=10).text
@@ -146,6 +155,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--asyncio-loop", action="store_true",
                         help="serve the gateway and the bare proxy on asyncio's own loop, not uvloop's (to compare)")
+    parser.add_argument("--confirm-every-head", action="store_true",
+                        help="leave the chain's block period out of networks.yaml: the gateway confirms the head with "
+                             "every check, even within the block period (to compare)")
     parser.add_argument("--profile", metavar="FILE", help="run the gateway under cProfile, its statistics to FILE")
     parser.add_argument("--bare", nargs=3, metavar=("UPSTREAM", "PORT", "TRANSPORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -167,8 +179,10 @@ def main() -> None:
         (work / "deployments").mkdir()
         deployment = deploy_suite(w3, deployer, spec, network="bench", manifest_path=work / "deployments" / "bench.json",
                                   poll_interval=0.05)
+        period = "" if node.block_period is None or args.confirm_every_head else f"    block_period: {node.block_period}\n"
         (work / "networks.yaml").write_text(
-            f"networks:\n  bench:\n    url: {node.url}\n    chain_id: {node.chain_id}\n    consensus: {node.consensus}\n")
+            f"networks:\n  bench:\n    url: {node.url}\n    chain_id: {node.chain_id}\n    consensus: {node.consensus}\n"
+            + period)
     except BaseException:
         node.stop()
         raise
@@ -187,6 +201,7 @@ class BenchNode:
     member: Any
     w3: Any
     stop: Any
+    block_period: int | None = None
 
 
 def start_node(kind: str) -> BenchNode:
@@ -223,7 +238,7 @@ def start_node(kind: str) -> BenchNode:
         stop_network(root, timeout=10)
         raise
     return BenchNode("geth", state.rpc_url, state.chain_id, "clique", deployer, member, w3,
-                     lambda: stop_network(root, timeout=10))
+                     lambda: stop_network(root, timeout=10), block_period=state.period)
 
 
 def _free_port() -> int:
@@ -289,6 +304,7 @@ def _run(args: Any, node: BenchNode, work: Path, ingress: str, processes: list[A
                 reads[name].append(time.perf_counter() - began)
 
         rpc_before = upstream_rpc(requests, urls["gateway"])
+        heads_before = checks_by_head(requests, urls["gateway"])
         nonce = w3.eth.get_transaction_count(member.address)
         fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
         raws = []
@@ -312,6 +328,8 @@ def _run(args: Any, node: BenchNode, work: Path, ingress: str, processes: list[A
                 k += 1
         cpu_used, gw_requests = cpu_seconds(gateway.pid) - cpu_start, served["gateway"] - served_start
         rpc_after = upstream_rpc(requests, urls["gateway"])
+        heads_after = checks_by_head(requests, urls["gateway"])
+        by_head = {how: heads_after[how] - heads_before.get(how, 0.0) for how in heads_after}
         gateway_check_ms = (rpc_after[0] - rpc_before[0]) / max(1, rpc_after[1] - rpc_before[1]) * 1000
         health = requests.get(urls["gateway"] + "/health", timeout=10).json()
 
@@ -354,6 +372,7 @@ def _run(args: Any, node: BenchNode, work: Path, ingress: str, processes: list[A
             "gateway_checks": rpc_after[1] - rpc_before[1],
             "send_floor_over_direct": (send_mean["bare-ws"] + gateway_check_ms) / send_mean["direct"],
             "head_from": health.get("headFrom"), "upstream": health.get("upstream"),
+            "sends_checked_by_head": by_head,
         }
         if args.json:
             print(json.dumps(figures, indent=2))
@@ -372,7 +391,8 @@ def _run(args: Any, node: BenchNode, work: Path, ingress: str, processes: list[A
               f"check {gateway_check_ms:.3f}ms) / direct send: {figures['send_floor_over_direct']:.2f}; "
               f"{figures['gateway_checks']:.0f} check round trips for {args.sends} sends; the check straight from this "
               f"client {figures['check_ms']:.3f}ms; the gateway's head from {figures['head_from']}, upstream "
-              f"{figures['upstream']}")
+              f"{figures['upstream']}; the sends' checks by how the head was known: "
+              f"{', '.join(f'{how} {n:.0f}' for how, n in sorted(by_head.items()))}")
         print(f"8 clients: gateway/direct throughput {figures['throughput_gateway_over_direct']:.2f} (target >= 0.7)")
         print(f"gateway CPU: {figures['gateway_cpu_ms_per_request']:.3f} ms per request "
               f"({gw_requests} reads and sends)")

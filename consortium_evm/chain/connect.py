@@ -10,8 +10,6 @@ the node for its chain id: a node that cannot be reached raises
 
 from __future__ import annotations
 
-import dataclasses
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from web3.types import RPCEndpoint
 
 from consortium_evm.chain.accounts import AccountLoader, PasswordPrompt
 from consortium_evm.config.fields import GasPolicy
-from consortium_evm.config.networks import LOCAL_NODE, Network, load_network, local_node_url
+from consortium_evm.config.networks import Network, load_network, resolve_local_node
 from consortium_evm.domain.spec import parse_address
 from consortium_evm.errors import ChainMismatchError, RPCError
 from consortium_evm.node.tester import tester_web3
@@ -257,8 +255,7 @@ def connect(
     """
     if isinstance(network, str):
         network = load_network(network, networks_file, environ=environ)
-    if network.url == LOCAL_NODE:
-        network = dataclasses.replace(network, url=local_node_url(network.name))
+    network = resolve_local_node(network)
     if network.is_tester:
         w3 = tester_web3()
     else:

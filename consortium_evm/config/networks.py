@@ -11,6 +11,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
         evm_version: london             # default london
         gas_price: auto                 # zero | legacy | eip1559 | auto (default), or a mapping
         confirmations: 1                # see below; default 1
+        block_period: 5                 # seconds: Clique period / IBFT-QBFT blockperiodseconds; optional
         timeout: 30                     # seconds per JSON-RPC request; default 30
         retries: 4                      # retries of a request after a transient fault; default 4
         accounts:
@@ -42,6 +43,12 @@ consensus: IBFT 2.0 and QBFT blocks are final as soon as they exist (so more blo
 Clique and dev chains can in principle reorganize recent blocks, so raise it there if that
 matters to you.
 
+``block_period`` is the chain's block period in seconds (Clique's ``period``, IBFT 2.0's and QBFT's
+``blockperiodseconds``): no block follows its parent sooner. The gateway uses it on geth Clique to
+take the node's head without asking while no newer block can exist yet; a period longer than the
+chain's is unsafe (the gateway turns the window off when it sees a shorter gap). With ``url:
+local-node`` it defaults to the local network's own period.
+
 ``retries`` is how many times a request that met a transient fault (connection refused or dropped,
 timeout, HTTP 429 or 5xx) is tried again, waiting 0.25 s, then twice as long each time. Reads are
 retried as such; a transaction is re-sent only as the same signed bytes (never under a new nonce).
@@ -61,6 +68,7 @@ e.g. ``networks.yaml:7: networks.local.chain_id: Input should be a valid integer
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -131,6 +139,7 @@ class NetworkModel(StrictModel):
     confirmations: Annotated[int, BeforeValidator(no_bool), Field(ge=1, le=10_000)] | None = None
     timeout: Annotated[float, BeforeValidator(no_bool), Field(gt=0, le=3600)] = DEFAULT_TIMEOUT
     retries: Annotated[int, BeforeValidator(no_bool), Field(ge=0, le=20)] = DEFAULT_RETRIES
+    block_period: Annotated[int, BeforeValidator(no_bool), Field(ge=1, le=86_400)] | None = None
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("url")
@@ -189,6 +198,8 @@ class Network:
     confirmations: int = 1
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
+    block_period: int | None = None
+    """Seconds at least between a block and its parent (Clique ``period``, ``blockperiodseconds``), if known."""
     accounts: Mapping[str, AccountConfig] = field(default_factory=dict)
     source: Path | None = None
     """The networks file (``None`` for the built-in ``tester``)."""
@@ -290,6 +301,7 @@ class NetworksFile:
             confirmations=model.confirmations or default_confirmations(model.consensus),
             timeout=model.timeout,
             retries=model.retries,
+            block_period=model.block_period,
             accounts=dict(model.accounts),
             source=self.doc.path,
             locations={acc: self.doc.where((*key_path, "accounts", acc)) for acc in model.accounts},
@@ -298,6 +310,18 @@ class NetworksFile:
     def all(self) -> dict[str, Network]:
         """Every network of the file, plus ``tester``; the first problem anywhere is raised."""
         return {name: self.network(name) for name in [*self._raw, TESTER]}
+
+
+def resolve_local_node(network: Network) -> Network:
+    """``network`` with ``url: local-node`` made the local network's first node, and its block
+    period the local network's unless given; any other network as it is."""
+    if network.url != LOCAL_NODE:
+        return network
+    from consortium_evm.node.state import default_data_dir, load_state
+
+    state = load_state(default_data_dir())
+    period = network.block_period if network.block_period is not None or state is None else state.period
+    return dataclasses.replace(network, url=local_node_url(network.name), block_period=period)
 
 
 def local_node_url(network_name: str) -> str:
@@ -435,6 +459,7 @@ __all__ = [
     "load_network",
     "load_networks",
     "local_node_url",
+    "resolve_local_node",
     "local_node_urls",
     "network_names",
     "open_networks_file",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from consortium_evm.enforce.gateway.blocktime import DEFAULT_MARGIN
 from consortium_evm.errors import ConfigError
 
 MIB = 1024 * 1024
@@ -85,6 +86,12 @@ class GatewayConfig:
     trust_new_heads: bool = False
     """Use the subscription's head unconfirmed: no ``eth_blockNumber`` per screened request, and a
     cached answer may serve for the notification's delay into the next block."""
+    block_period: float | None = None
+    """The chain's Clique period, seconds (``block_period`` of networks.yaml, or the local network's):
+    on geth the subscription's head is then used unconfirmed while no newer block can exist yet
+    (:mod:`.blocktime`). ``None``: the head is confirmed with every check."""
+    head_margin: float = DEFAULT_MARGIN
+    """Seconds of each block period's end in which the head is confirmed even so."""
     auth: AuthConfig | None = None
     network_name: str = ""
     max_metric_methods: int = 200
@@ -95,6 +102,10 @@ class GatewayConfig:
     def __post_init__(self) -> None:
         if self.max_body < 1024:
             raise ConfigError(f"the body limit must be at least 1024 bytes, got {self.max_body}")
+        if self.block_period is not None and not self.block_period > 0:
+            raise ConfigError(f"the block period must be above 0 s, got {self.block_period}")
+        if not 0 <= self.head_margin < 3600:
+            raise ConfigError(f"the head margin must be 0 s or more, got {self.head_margin}")
         for name in (*self.refused_prefixes, *self.refused_methods, *self.allowed_methods, *self.only_methods):
             if not name or any(c.isspace() for c in name):
                 raise ConfigError(f"{name!r} is not a method name or prefix")
@@ -174,5 +185,6 @@ def config_for_network(
         ingress=ingress,
         upstream_timeout=network.timeout,
         network_name=network_name,
-        **(settings or {}),  # type: ignore[arg-type]
+        **{"block_period": network.block_period if network.consensus == "clique" else None,  # type: ignore[arg-type]
+           **(settings or {})},
     )

@@ -1,6 +1,7 @@
 """The node's head block, learnt from a ``newHeads`` subscription on its WebSocket: the block a
 screened transaction is asked at, so that the check and the head's confirmation go in one batch
-(:mod:`.rules`), or, with ``trust_new_heads``, the head itself without confirmation.
+(:mod:`.rules`); the head itself, unconfirmed, while no newer block can exist yet (:mod:`.blocktime`),
+or always with ``trust_new_heads``.
 
 The tracker is *live* only while its subscription is: connected, subscribed, and the head asked
 once after subscribing (every block after that answer is notified). While it is not live (no
@@ -17,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+
+from consortium_evm.enforce.gateway.blocktime import BlockClock
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Waits between reconnections (the last repeats)."""
@@ -28,10 +32,13 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 class HeadTracker:
     """Follows the node's head over ``ws_url``; :meth:`run` until cancelled."""
 
-    def __init__(self, session: aiohttp.ClientSession, ws_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, session: aiohttp.ClientSession, ws_url: str, timeout: float = 10.0,
+                 clock: BlockClock | None = None, on_reorg: Callable[[], None] | None = None) -> None:
         self._session = session
         self.ws_url = ws_url
         self.timeout = timeout
+        self.clock = clock if clock is not None else BlockClock(None)
+        self._on_reorg = on_reorg
         self._head: int | None = None
         self._ids = itertools.count(1)
         self.connections = 0
@@ -41,6 +48,10 @@ class HeadTracker:
     def current(self) -> int | None:
         """The head block while the subscription is live, else ``None`` (ask the node)."""
         return self._head
+
+    def settled(self) -> int | None:
+        """The head while the node cannot have a newer block yet (:mod:`.blocktime`), else ``None``."""
+        return self.clock.settled() if self._head is not None else None
 
     async def run(self) -> None:
         """Subscribe, follow, and resubscribe after any failure, until cancelled."""
@@ -62,6 +73,8 @@ class HeadTracker:
         async with self._session.ws_connect(self.ws_url, autoping=True, heartbeat=15.0) as ws:
             subscription = await self._request(ws, "eth_subscribe", ["newHeads"])
             number = await self._request(ws, "eth_blockNumber", [])
+            self.clock.restart()
+            self.clock.client(await self._client_version(ws))
             self._head = int(str(number), 16)
             self.connections += 1
             async for msg in ws:
@@ -82,7 +95,22 @@ class HeadTracker:
         number = header.get("number") if isinstance(header, dict) else None
         if not isinstance(number, str):
             raise ValueError(f"a newHeads notification without a block number: {message}")
-        self._head = int(number, 16)
+        head = int(number, 16)
+        if self._head is not None and head <= self._head and self._on_reorg is not None:
+            self._on_reorg()  # the same height or lower again: another block there, answers asked there are void
+        stamp = header.get("timestamp") if isinstance(header, dict) else None
+        if isinstance(stamp, str):
+            self.clock.seen(head, int(stamp, 16))
+        else:
+            self.clock.restart()  # a head without its time: the window is closed until the next one
+        self._head = head
+
+    async def _client_version(self, ws: aiohttp.ClientWebSocketResponse) -> str | None:
+        try:
+            version = await self._request(ws, "web3_clientVersion", [])
+        except (ConnectionError, TimeoutError):
+            return None  # not served: the client is unknown, so its blocks are never trusted by time
+        return version if isinstance(version, str) else None
 
     async def _request(self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]) -> Any:
         rid = next(self._ids)

@@ -31,6 +31,11 @@ class Metrics:
             "gateway_upstream_latency_seconds", "Time the node took to answer, by kind of request",
             ["kind"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
+        self.heads = Counter(
+            "gateway_checks", "Permission checks by how the node's head was known: window (surely the "
+            "subscription's, no round trip), confirmed, latest (asked at latest), asked", ["head"], registry=self.registry,
+        )
+        self._heads: dict[str, Any] = {}
         self._methods: dict[str, Any] = {}
         """method label -> its counter child (``labels()`` costs a lock and a lookup per call)."""
         self._max_methods = max_methods
@@ -57,6 +62,13 @@ class Metrics:
         if child is None:
             child = self._upstream[kind] = self.upstream_latency.labels(kind)
         child.observe(seconds)
+
+    def check(self, head: str) -> None:
+        """Count one permission check by how its head was known (one of :mod:`.rules`' fixed words)."""
+        child = self._heads.get(head)
+        if child is None:
+            child = self._heads[head] = self.heads.labels(head)
+        child.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -21,8 +21,12 @@ gateway, so its answer is fresh enough for this request whatever the order of th
 is not cached, because no block number pins it (an answer already cached at a confirmed head is
 still used). The head is still confirmed, so the stale rate keeps being measured and the questions
 go back to the guess when guesses come right again.
-With ``trust_tracked_head`` the subscription's head is used without confirming it (no round trip
-for a cached answer; an answer may then serve for the notification's delay into the next block).
+While the node cannot have a newer block than the subscription's head yet (``settled_head``,
+:mod:`.blocktime`: geth's Clique, within the block period), that head is used unconfirmed: a cached
+answer costs no round trip at all. (With the gateway's ``trust_new_heads`` the subscription's head is
+always used so: an answer may then serve for the notification's delay into the next block.)
+How each check learnt its head is counted (``note``): ``window``, ``confirmed``, ``latest`` (insured),
+``asked`` (no guess: the head asked first).
 """
 
 from __future__ import annotations
@@ -117,13 +121,15 @@ class Permissions:
     """Asks the ingress, caching each answer for the head block it was asked at."""
 
     def __init__(self, call: Call, ingress: str, tracked_head: Head | None = None, batch: Batch | None = None,
-                 trust_tracked_head: bool = False, begin: Begin | None = None) -> None:
+                 settled_head: Head | None = None, begin: Begin | None = None,
+                 note: Callable[[str], None] | None = None) -> None:
         self._call = call
         self._batch = batch
         self._begin = begin
         self.ingress = ingress
         self._tracked_head = tracked_head
-        self.trust_tracked_head = trust_tracked_head
+        self._settled_head = settled_head
+        self._note = note if note is not None else (lambda _how: None)
         self._block = -1
         self._answers: dict[bytes, asyncio.Future[bool]] = {}
         self.asked = 0
@@ -139,24 +145,38 @@ class Permissions:
         """Send the question of the node's head now, before the permission question is known (the
         gateway decodes the transaction while the node answers): give it to :meth:`allowed`, or
         :meth:`Confirmation.abandon` it. ``None`` when none is needed or none can be sent early."""
-        trusted = self.trust_tracked_head and self._tracked_head is not None and self._tracked_head() is not None
-        if trusted or self._begin is None or self._batch is None:
+        if self._settled() is not None or self._begin is None or self._batch is None:
             return None
+        if self.stale_rate > INSURE_ABOVE:
+            return None  # asked at latest after the decode, its head in the same batch: one round trip, not two
         return Confirmation(await self._begin("eth_blockNumber", []))
+
+    def _settled(self) -> int | None:
+        """The head known without asking, unless a newer one was confirmed meanwhile."""
+        settled = self._settled_head() if self._settled_head is not None else None
+        return settled if settled is not None and settled >= self._block else None
+
+    def forget(self) -> None:
+        """Another block took the cached answers' height (a reorganisation): they are void."""
+        self._answers = {}
 
     async def allowed(self, question: bytes, confirmation: Confirmation | None = None) -> bool:
         """The answer to ``question`` (calldata) at the node's head; ``confirmation`` from
         :meth:`confirm_head` when it was started before the question was known (its caller gives it
         back with :meth:`Confirmation.abandon` whatever happens: unread, its connection is held)."""
+        settled = self._settled()
+        if settled is not None:
+            self._note("window")
+            return await self.allowed_at(settled, question)
         tracked = self._tracked_head() if self._tracked_head is not None else None
-        if tracked is not None and self.trust_tracked_head:
-            return await self.allowed_at(tracked, question)
         guess = max(tracked, self._block) if tracked is not None else self._block
         if self._batch is None or guess < 0:  # nothing to guess: the head, then ask
+            self._note("asked")
             head = await confirmation.head() if confirmation is not None else await self.head()
             return await self.allowed_at(head, question)
         pending = self._answers.get(question) if guess == self._block else None
         insured = self.stale_rate > INSURE_ABOVE
+        self._note("latest" if insured else "confirmed")
         calls: list[tuple[str, list[Any]]] = [] if confirmation is not None else [("eth_blockNumber", [])]
         if insured:  # only at latest: the guess would be stale as often as not
             calls.append(("eth_call", self._call_params("latest", question)))

@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from consortium_evm.enforce.gateway.auth import AuthError, Authenticator
+from consortium_evm.enforce.gateway.blocktime import BlockClock
 from consortium_evm.enforce.gateway.config import GatewayConfig
 from consortium_evm.enforce.gateway.heads import HeadTracker
 from consortium_evm.enforce.gateway.jsonrpc import (
@@ -102,7 +103,8 @@ class Gateway:
         self.heads: HeadTracker | None = None
         self._heads_task: asyncio.Task[None] | None = None
         self.permissions = Permissions(self.upstream.call, config.ingress, self._tracked_head, self.upstream.batch,
-                                       trust_tracked_head=config.trust_new_heads, begin=self.upstream.begin_call)
+                                       settled_head=self._settled_head, begin=self.upstream.begin_call,
+                                       note=self.metrics.check)
         self.auth = Authenticator(config.auth, config.chain_id) if config.auth is not None else None
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
 
@@ -125,7 +127,9 @@ class Gateway:
     async def _start(self, _app: web.Application) -> None:
         await self.upstream.start()
         if self.config.head_subscription:
-            self.heads = HeadTracker(self.upstream.session, self.config.ws_url, timeout=self.config.upstream_timeout)
+            clock = BlockClock(self.config.block_period, self.config.head_margin)
+            self.heads = HeadTracker(self.upstream.session, self.config.ws_url, timeout=self.config.upstream_timeout,
+                                     clock=clock, on_reorg=self.permissions.forget)
             self._heads_task = asyncio.create_task(self.heads.run())
 
     async def _stop(self, _app: web.Application) -> None:
@@ -137,6 +141,11 @@ class Gateway:
 
     def _tracked_head(self) -> int | None:
         return self.heads.current() if self.heads is not None else None
+
+    def _settled_head(self) -> int | None:
+        if self.heads is None:
+            return None
+        return self.heads.current() if self.config.trust_new_heads else self.heads.settled()
 
     async def _close_sockets(self, _app: web.Application) -> None:
         for ws in list(self._sockets):
@@ -298,8 +307,7 @@ class Gateway:
         status: dict[str, Any] = {
             "network": self.config.network_name, "node": redact_url(self.config.upstream),
             "chainId": self.config.chain_id, "ingress": self.config.ingress, "auth": self.auth is not None,
-            "headFrom": ("newHeads" if self.config.trust_new_heads else "newHeads, confirmed per request")
-            if self._tracked_head() is not None else "eth_blockNumber",
+            "headFrom": self._head_from(),
             "upstream": self.upstream.way(),
         }
         try:
@@ -307,6 +315,16 @@ class Gateway:
         except PermissionCheckFailed as exc:
             return _json({**status, "status": "node unreachable", "error": str(exc)}, 503)
         return _json({**status, "status": "ok"})
+
+    def _head_from(self) -> str:
+        if self.heads is None or self._tracked_head() is None:
+            return "eth_blockNumber"
+        if self.config.trust_new_heads:
+            return "newHeads"
+        window = self.heads.clock.window()
+        if window.open:
+            return f"newHeads, unconfirmed in {window.reason}, else confirmed per request"
+        return f"newHeads, confirmed per request ({window.reason})"
 
     async def handle_metrics(self, _request: web.Request) -> web.Response:
         """Prometheus' text format."""

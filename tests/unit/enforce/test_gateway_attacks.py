@@ -56,6 +56,8 @@ class GethLikeNode:
             return hex(self.head)
         if method == "eth_chainId":
             return hex(CHAIN_ID)
+        if method == "web3_clientVersion":
+            return "Geth/v1.13.15-stable/linux-amd64/go1.22.0"
         if method == "eth_call":
             to = params[0]["to"].lower()
             if to == SLOW:

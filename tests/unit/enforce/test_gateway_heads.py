@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from consortium_evm.enforce.gateway.rules import INSURE_ABOVE
@@ -27,6 +29,9 @@ class WsNode:
 
     def __init__(self) -> None:
         self.head = 16
+        self.client_version = "anvil/v1.7.1"
+        self.timestamp = int(time.time())
+        """The timestamp of the next block notified."""
         self.allowed: set[str] = set()
         self.http_methods: list[str] = []
         self.transports: list[str] = []
@@ -51,6 +56,8 @@ class WsNode:
             return "0x" + "11" * 32
         if method == "eth_chainId":
             return hex(CHAIN_ID)
+        if method == "web3_clientVersion":
+            return self.client_version
         raise AssertionError(f"unexpected {method}")
 
     def answer(self, body: Any, transport: str) -> Any:
@@ -81,10 +88,13 @@ class WsNode:
                 await ws.send_str(json.dumps(self.answer(body, "ws")))
         return ws
 
-    async def new_block(self) -> None:
-        self.head += 1
+    async def new_block(self, replacing: bool = False) -> None:
+        """A block on top of the head (the next timestamp), or ``replacing`` the head at its height."""
+        self.head += 0 if replacing else 1
         note = {"jsonrpc": "2.0", "method": "eth_subscription",
-                "params": {"subscription": "0xfeed", "result": {"number": hex(self.head), "hash": "0x" + "22" * 32}}}
+                "params": {"subscription": "0xfeed", "result": {"number": hex(self.head),
+                                                                "hash": "0x" + ("33" if replacing else "22") * 32,
+                                                                "timestamp": hex(self.timestamp)}}}
         for ws in self.subscribers:  # a node notifies only the connections that subscribed
             if not ws.closed:
                 await ws.send_str(json.dumps(note))
@@ -111,16 +121,17 @@ async def _subscribed_member(node: WsNode, gateway: Gateway) -> Any:
 
 
 def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str, Any]]]], Awaitable[None]],
-         trust: bool = False) -> None:
+         trust: bool = False, client_version: str = "anvil/v1.7.1", **settings: Any) -> None:
     async def main() -> None:
         node = WsNode()
+        node.client_version = client_version
         node_runner = web.AppRunner(node.app)
         await node_runner.setup()
         node_site = web.TCPSite(node_runner, "127.0.0.1", 0)
         await node_site.start()
         port = node_runner.addresses[0][1]
         gateway = Gateway(GatewayConfig(upstream=f"http://127.0.0.1:{port}", chain_id=CHAIN_ID, ingress=INGRESS,
-                                        upstream_timeout=5, trust_new_heads=trust))
+                                        upstream_timeout=5, trust_new_heads=trust, **settings))
         gw_runner = web.AppRunner(gateway.application())
         await gw_runner.setup()
         gw_site = web.TCPSite(gw_runner, "127.0.0.1", 0)
@@ -177,7 +188,7 @@ def test_where_guesses_are_often_stale_the_question_goes_at_latest_and_needs_no_
         node.allowed.clear()  # the account removed in a block the gateway was not told of
         answer = await post(transfer(member, nonce=12))
         assert answer["error"]["code"] == -32007
-        assert sorted(node.http_methods) == ["eth_blockNumber", "eth_call"]  # one round trip, both in flight
+        assert node.http_methods == ["batch:eth_blockNumber,eth_call"]  # one round trip, after the decode
         node.allowed.add(member.address.lower())
         assert "result" in await post(transfer(member, nonce=13))  # not cached: asked again
         for nonce in range(14, 40):  # the chain calms down: the head stays, guesses come right again
@@ -220,3 +231,82 @@ def test_without_the_subscription_the_head_is_asked_with_each_request() -> None:
         await _until(lambda: gateway.heads is not None and gateway.heads.current() == 40, "the resubscription")
 
     _run(scenario)
+
+
+GETH = "Geth/v1.13.15-stable-c5ba367e/linux-amd64/go1.22.0"
+
+
+def test_within_the_block_period_on_geth_the_notified_head_needs_no_confirmation() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        member = await _subscribed_member(node, gateway)
+        assert gateway.heads is not None
+        clock = gateway.heads.clock
+        now = [1_000.2]
+        clock.now = lambda: now[0]
+        node.timestamp = 1_000
+        await node.new_block()  # block 17 at 1_000: no block 18 before 1_030
+        await _until(lambda: gateway.heads is not None and gateway.heads.settled() == 17, "block 17 settled")
+        raw = transfer(member)
+        assert "result" in await post(raw)
+        now[0] = 1_029.8
+        assert "result" in await post(raw)  # the same question in the same block: the cached answer
+        assert node.http_methods == ["eth_call", "eth_sendRawTransaction", "eth_sendRawTransaction"]
+        assert node.call_blocks == [hex(17)]
+        node.allowed.clear()  # a proposal executed in block 18 removes the account
+        node.timestamp, now[0] = 1_030, 1_030.05
+        await node.new_block()
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 18, "block 18's notification")
+        assert (await post(raw))["error"]["code"] == -32007
+        assert node.call_blocks == [hex(17), hex(18)] and len(node.sent) == 2
+        assert "eth_blockNumber" not in node.http_methods
+        assert 'gateway_checks_total{head="window"} 3.0' in gateway.metrics.render().decode()
+
+    _run(scenario, client_version=GETH, block_period=30)
+
+
+def test_once_the_block_period_has_passed_the_head_is_confirmed_again() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        member = await _subscribed_member(node, gateway)
+        node.timestamp = int(time.time()) - 5  # block 17 was sealed 5 s ago: block 18 may exist by now
+        await node.new_block()
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 17, "block 17")
+        node.head += 1  # the node has block 18, which removes the account; its notification is late
+        node.allowed.clear()
+        assert (await post(transfer(member)))["error"]["code"] == -32007
+        assert "eth_blockNumber" in node.http_methods or any("eth_blockNumber" in m for m in node.http_methods)
+        assert node.call_blocks[-1] == hex(18)
+
+    _run(scenario, client_version=GETH, block_period=1)
+
+
+@pytest.mark.parametrize("client_version, period", [("besu/v24.3.0/linux-x86_64", 30), (GETH, None)])
+def test_other_clients_and_unknown_periods_confirm_every_head(client_version: str, period: int | None) -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        member = await _subscribed_member(node, gateway)
+        node.timestamp = int(time.time())
+        await node.new_block()
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 17, "block 17")
+        node.head += 1  # a block the gateway was not told of, within what would be the window
+        node.allowed.clear()
+        assert (await post(transfer(member)))["error"]["code"] == -32007
+        assert gateway.heads is not None and gateway.heads.settled() is None
+        assert not gateway.heads.clock.window().open
+
+    _run(scenario, client_version=client_version, block_period=period)
+
+
+def test_another_block_at_the_same_height_voids_the_answers_asked_there() -> None:
+    async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
+        member = await _subscribed_member(node, gateway)
+        node.timestamp = int(time.time())
+        await node.new_block()
+        await _until(lambda: gateway.heads is not None and gateway.heads.settled() == 17, "block 17 settled")
+        raw = transfer(member)
+        assert "result" in await post(raw)
+        node.allowed.clear()  # the node switches to another block 17, in which the account is removed
+        await node.new_block(replacing=True)
+        await _until(lambda: not gateway.permissions._answers, "the answers at block 17 voided")
+        assert (await post(raw))["error"]["code"] == -32007
+        assert node.call_blocks == [hex(17), hex(17)]
+
+    _run(scenario, client_version=GETH, block_period=30)
