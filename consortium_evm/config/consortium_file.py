@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
 
-from consortium_evm.config.fields import StrictModel, parse_wei
+from consortium_evm.config.fields import Duration, StrictModel, duration, parse_wei
 from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.spec import (
     AccountSpec,
@@ -36,20 +36,9 @@ from consortium_evm.domain.spec import (
 from consortium_evm.errors import ConfigError
 from consortium_evm.node.geth import CLIQUE_EVM_VERSIONS
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 GENESIS_EVM_VERSIONS = CLIQUE_EVM_VERSIONS
 """EVM versions a generated genesis can target, homestead to london (Clique and GoQuorum stop at
 london; Besu's time-based forks after it are not generated)."""
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a duration (seconds, or a number with s, m, h, d or w)")
-        return int(match.group(1)) * _UNITS[match.group(2)]
-    return value
 
 
 def _share(value: Any) -> Any:
@@ -64,7 +53,7 @@ def _share(value: Any) -> Any:
 def parse_duration(text: str) -> int:
     """Seconds from ``90``, ``90s``, ``30m``, ``6h``, ``3d`` or ``1w``; a ConfigError otherwise."""
     try:
-        value = _duration(text.strip())
+        value = duration(text.strip())
         return int(value)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
@@ -98,7 +87,6 @@ def _amount(value: Any) -> Any:
     return parse_wei(value)
 
 
-Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0)]
 Share = Annotated[int, BeforeValidator(_share), Field(ge=1, le=10_000)]
 Amount = Annotated[int, BeforeValidator(_amount), Field(ge=0, lt=2**256)]
 EvmVersion = Annotated[str, BeforeValidator(_evm_version)]

@@ -156,3 +156,22 @@ def _address(value: Any) -> str:
 
 Address = Annotated[str, BeforeValidator(_address)]
 """An account or contract address in a YAML file."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration(value: Any) -> Any:
+    """Seconds from a number, or a string of digits with ``s``, ``m``, ``h``, ``d`` or ``w``
+    (a pydantic validator: anything else but a string is left to the field's type)."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration (seconds, or a number with s, m, h, d or w)")
+        return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    return value
+
+
+Duration = Annotated[int, BeforeValidator(duration), Field(ge=0)]
+"""Seconds: ``90``, ``"90s"``, ``"30m"``, ``"6h"``, ``"3d"``, ``"1w"``."""

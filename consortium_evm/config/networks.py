@@ -11,7 +11,7 @@ A networks file looks like this (the shipped ``networks.yaml`` is a commented ex
         evm_version: london             # default london
         gas_price: auto                 # zero | legacy | eip1559 | auto (default), or a mapping
         confirmations: 1                # see below; default 1
-        block_period: 5                 # seconds: Clique period / IBFT-QBFT blockperiodseconds; optional
+        block_period: 5s                # Clique period / IBFT-QBFT blockperiodseconds; optional
         timeout: 30                     # seconds per JSON-RPC request; default 30
         retries: 4                      # retries of a request after a transient fault; default 4
         accounts:
@@ -79,7 +79,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 
 from consortium_evm.compiler.settings import DEFAULT_EVM_VERSION, EVM_VERSIONS
 from consortium_evm.config.accounts import AccountConfig
-from consortium_evm.config.fields import AutoGasPrice, GasPolicy, GasPricePolicy, StrictModel, no_bool
+from consortium_evm.config.fields import AutoGasPrice, Duration, GasPolicy, GasPricePolicy, StrictModel, no_bool
 from consortium_evm.config.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.goquorum import GOQUORUM
 from consortium_evm.errors import ConfigError
@@ -139,7 +139,7 @@ class NetworkModel(StrictModel):
     confirmations: Annotated[int, BeforeValidator(no_bool), Field(ge=1, le=10_000)] | None = None
     timeout: Annotated[float, BeforeValidator(no_bool), Field(gt=0, le=3600)] = DEFAULT_TIMEOUT
     retries: Annotated[int, BeforeValidator(no_bool), Field(ge=0, le=20)] = DEFAULT_RETRIES
-    block_period: Annotated[int, BeforeValidator(no_bool), Field(ge=1, le=86_400)] | None = None
+    block_period: Annotated[Duration, BeforeValidator(no_bool), Field(ge=1, le=86_400)] | None = None
     accounts: dict[str, AccountConfig] = Field(default_factory=dict)
 
     @field_validator("url")

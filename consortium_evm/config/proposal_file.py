@@ -28,8 +28,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, Field, ValidationError
 
-from consortium_evm.config.consortium_file import AccountModel, Duration, NodeModel, Share, _node
-from consortium_evm.config.fields import Address, StrictModel
+from consortium_evm.config.consortium_file import AccountModel, NodeModel, Share, _node
+from consortium_evm.config.fields import Address, Duration, StrictModel
 from consortium_evm.config.yamlsource import SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.spec import AccountSpec, MemberSpec, NodeSpec, Role, parse_address
 from consortium_evm.errors import ConfigError

@@ -48,9 +48,14 @@ def on_geth(one_signer: NetworkState, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def gateway(on_geth: Deployed) -> Iterator[RunningGateway]:
     config = GatewayConfig(upstream=on_geth.url, chain_id=on_geth.chain_id, ingress=on_geth.ingress, listen_port=0,
-                           max_body=64 * 1024)
+                           max_body=64 * 1024, block_period=one_signer_period)
     with run_in_thread(config) as running:
         yield running
+
+
+one_signer_period = 1
+"""The Clique period of the networks the suite starts (``network_factory``): the gateway takes the
+notified head without asking until the next block can exist, as it does with ``block_period``."""
 
 
 def web3_at(url: str) -> Web3:
@@ -109,6 +114,31 @@ def test_an_account_removed_by_a_proposal_is_refused_from_its_next_transaction(
     answer = rpc(gateway.url, send(transfer(direct, clerk, on_geth.deployer.address)))
     assert answer.json()["error"]["code"] == -32007, answer.json()
     assert direct.eth.get_block_number() >= executed.block_number
+
+
+def test_within_the_block_period_the_gateway_takes_the_head_without_asking(
+    one_signer: NetworkState, on_geth: Deployed, gateway: RunningGateway
+) -> None:
+    assert one_signer.period == one_signer_period
+    direct = web3_at(on_geth.url)
+    member = on_geth.admins[0]
+    health = requests.get(gateway.url + "/health", timeout=10).json()
+    assert health["headFrom"].startswith("newHeads, unconfirmed in each block's first"), health
+    before = _checks_by_head(gateway)
+    for _ in range(10):  # a twentieth of each block period is left to confirmation: ten sends hit the window
+        tx_hash = rpc(gateway.url, send(transfer(direct, member, on_geth.deployer.address))).json()["result"]
+        time.sleep(0.05)
+    direct.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+    after = _checks_by_head(gateway)
+    assert after.get("window", 0) > before.get("window", 0), (before, after)
+
+
+def _checks_by_head(gateway: RunningGateway) -> dict[str, float]:
+    found = {}
+    for line in requests.get(gateway.url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith('gateway_checks_total{head="'):
+            found[line.split('"')[1]] = float(line.rsplit(" ", 1)[1])
+    return found
 
 
 def test_a_refused_method_stays_refused_inside_a_batch(on_geth: Deployed, gateway: RunningGateway) -> None:

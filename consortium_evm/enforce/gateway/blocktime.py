@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-DEFAULT_MARGIN = 0.1
+DEFAULT_MARGIN = 0.05
 """Seconds of the window given up at its end: the clocks' reading and the notification's delay."""
 MAX_LEAD = 1.0
 """Seconds a block may arrive ahead of its own timestamp before the window closes for good."""

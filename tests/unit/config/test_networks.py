@@ -350,3 +350,35 @@ def test_a_goquorum_network_refuses_what_goquorum_cannot_run(tmp_path: Path) -> 
     # the same settings are fine for another client
     assert load_network("local", write(tmp_path, BASE + "    evm_version: shanghai\n    gas_price: eip1559\n"),
                        environ={}).evm_version == "shanghai"
+
+
+def test_block_period_is_a_duration_of_at_least_a_second(tmp_path: Path) -> None:
+    assert load_network("local", write(tmp_path, BASE), environ={}).block_period is None
+    assert load_network("local", write(tmp_path, BASE + "    block_period: 2s\n"), environ={}).block_period == 2
+    assert load_network("local", write(tmp_path, BASE + "    block_period: 15\n"), environ={}).block_period == 15
+    assert "greater than or equal to 1" in error_of(write(tmp_path, BASE + "    block_period: 0\n"))
+
+
+def test_a_local_node_network_takes_the_local_networks_url_and_period(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from consortium_evm.config.networks import resolve_local_node
+    from consortium_evm.node import state as node_state
+
+    root = tmp_path / "nodes"
+    root.mkdir()
+    state = node_state.NetworkState(
+        root_dir=root, chain_id=1337, period=3, epoch=30000, evm_version="london", signers=(), dev_accounts=(),
+        nodes=(node_state.NodeInfo("node1", "0x" + "11" * 20, root / "node1", 18545, 2, 3, "ab" * 64, None),),
+        geth_path="/bin/false", geth_version="1.13.15-stable", created_at=0.0,
+    )
+    (root / node_state.STATE_FILE).write_text(json.dumps(state.to_json()))
+    monkeypatch.setenv(node_state.NODES_DIR_ENV, str(root))
+    local = BASE.replace("http://127.0.0.1:8545", "local-node")
+    network = resolve_local_node(load_network("local", write(tmp_path, local), environ={}))
+    assert (network.url, network.block_period) == (state.nodes[0].rpc_url, 3)
+    given = resolve_local_node(load_network("local", write(tmp_path, local + "    block_period: 7\n"), environ={}))
+    assert given.block_period == 7  # the file's own value stands
+    remote = load_network("local", write(tmp_path, BASE), environ={})
+    assert resolve_local_node(remote) is remote
