@@ -25,10 +25,22 @@ from eth_keys.constants import SECPK1_N
 from eth_account._utils.legacy_transactions import Transaction as LegacyTransaction
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_utils.address import to_checksum_address
-from eth_hash.auto import keccak
+from eth_hash.auto import keccak as _eth_hash_keccak
 from hexbytes import HexBytes
 
 from consortium_evm.errors import ConsortiumError
+
+try:  # a C keccak (safe-pysha3, the `gateway` extra): a seventh of eth_hash's cost per call, and a send needs two
+    from sha3 import keccak_256 as _keccak_256  # type: ignore[import-not-found, import-untyped, unused-ignore]
+except ImportError:
+    _keccak_256 = None
+
+
+def keccak(data: bytes) -> bytes:
+    """Keccak-256 of ``data``."""
+    if _keccak_256 is not None:
+        return bytes(_keccak_256(data).digest())
+    return _eth_hash_keccak(data)
 
 
 class MalformedTransaction(ConsortiumError):

@@ -193,3 +193,13 @@ def test_the_list_walk_refuses_each_encoding_rlp_forbids(encoded: str) -> None:
         rlp.decode(bytes.fromhex(encoded))
     with pytest.raises(rlp.DecodingError if encoded else IndexError):
         _top_items(bytes.fromhex(encoded))
+
+
+def test_the_sender_is_the_same_with_either_keccak(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the `gateway` extra's C keccak (safe-pysha3) and without it (eth_hash), the same sender."""
+    from consortium_evm.enforce.gateway import rawtx
+
+    _, raw = TRANSACTIONS[0]
+    with_extra = decode_raw_transaction(raw, CHAIN_ID)
+    monkeypatch.setattr(rawtx, "_keccak_256", None)
+    assert decode_raw_transaction(raw, CHAIN_ID) == with_extra
