@@ -126,18 +126,19 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
     if not isinstance(items, list) or len(items) != count:
         raise MalformedTransaction(f"the raw transaction does not decode: a type-{tx_type} transaction is a list of "
                                    f"{count} items")
-    for index, item in enumerate(items):
-        if index in _INT_FIELDS[tx_type]:
-            if not isinstance(item, bytes) or item[:1] == b"\x00":
-                raise MalformedTransaction("the raw transaction does not decode: an integer field is not a "
-                                           "canonical big-endian number")
-            if len(item) > 32:
-                raise MalformedTransaction("the raw transaction does not decode: an integer field is over 256 bits")
-        elif not (isinstance(item, bytes) or (tx_type and index == count - 4)):  # the access list is a list
-            raise MalformedTransaction("the raw transaction does not decode: a field that holds bytes is a list")
+    numbers = [0] * count
+    for index in _INT_FIELDS[tx_type]:
+        item = items[index]
+        if not isinstance(item, bytes) or item[:1] == b"\x00":
+            raise MalformedTransaction("the raw transaction does not decode: an integer field is not a "
+                                       "canonical big-endian number")
+        if len(item) > 32:
+            raise MalformedTransaction("the raw transaction does not decode: an integer field is over 256 bits")
+        numbers[index] = int.from_bytes(item, "big")
+    if not isinstance(items[to_at], bytes) or not isinstance(items[to_at + 2], bytes):  # the recipient, the data
+        raise MalformedTransaction("the raw transaction does not decode: a field that holds bytes is a list")
     if tx_type:
         _check_access_list(items[count - 4])
-    numbers = [int.from_bytes(item, "big") if isinstance(item, bytes) else 0 for item in items]
     v, r, s = numbers[-3:]
     if r == 0 or s == 0:
         raise MalformedTransaction("the raw transaction is not signed")
@@ -193,11 +194,18 @@ def _top_items(payload: bytes) -> tuple[list[Any], list[int]]:
     items: list[Any] = []
     ends: list[int] = []
     while position < size:
-        length, start = _prefix(payload, position, size)
-        end = start + (length if length >= 0 else -1 - length)
+        b0 = payload[position]
+        if b0 < 0x80:  # a byte below 0x80 is itself (the common cases inline: this loop is the decode's hot path)
+            start, end, nested = position, position + 1, False
+        elif b0 < 0xB8 and b0 != 0x81:  # a short string (0x81 needs the canonical check of _prefix)
+            start = position + 1
+            end, nested = start + b0 - 0x80, False
+        else:
+            length, start = _prefix(payload, position, size)
+            end, nested = start + (length if length >= 0 else -1 - length), length >= 0
         if end > size:
             raise rlp.DecodingError("an item runs past the end of its list", payload)
-        items.append(payload[start:end] if length < 0 else rlp.decode(payload[position:end]))
+        items.append(rlp.decode(payload[position:end]) if nested else payload[start:end])
         ends.append(end)
         position = end
     return items, ends
