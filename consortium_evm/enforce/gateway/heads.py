@@ -72,9 +72,12 @@ class HeadTracker:
     async def _follow(self) -> None:
         async with self._session.ws_connect(self.ws_url, autoping=True, heartbeat=15.0) as ws:
             subscription = await self._request(ws, "eth_subscribe", ["newHeads"])
+            # the client before the head: notifications that come while a request waits are dropped,
+            # and only those before the head's answer are surely no newer than it
+            version = await self._client_version(ws)
             number = await self._request(ws, "eth_blockNumber", [])
             self.clock.restart()
-            self.clock.client(await self._client_version(ws))
+            self.clock.client(version)
             self._head = int(str(number), 16)
             self.connections += 1
             async for msg in ws:

@@ -1,0 +1,53 @@
+"""Attacks on the head known without asking (the block-period window, the reorganisation's voided
+answers, the tracker's subscription): each test is a way an answer asked at an older block could
+serve once the node has a newer one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from consortium_evm.enforce.gateway.blocktime import BlockClock
+from consortium_evm.enforce.gateway.rules import Permissions
+from consortium_evm.enforce.gateway.server import Gateway
+from tests.support.gateway_double import FALSE, INGRESS, TRUE
+from tests.unit.enforce import test_gateway_heads as heads_tests
+from tests.unit.enforce.test_gateway_heads import WsNode, _until
+
+GETH = "Geth/v1.13.15-stable-c5ba367e/linux-amd64/go1.22.0"
+QUESTION = b"\x01" * 36
+
+
+class NodeMovingWhileAskedItsClient(WsNode):
+    """A node that imports block 17 (and notifies it) between the tracker's ``eth_blockNumber``
+    and its ``web3_clientVersion``: the notification reaches the tracker before that answer."""
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body["method"] == "eth_subscribe":
+                self.subscribers.append(ws)
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
+                continue
+            if body["method"] == "web3_clientVersion" and self.head == 16:
+                await self.new_block()  # block 17, notified before the answer
+            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}))
+        return ws
+
+
+def test_a_block_notified_while_the_client_version_is_asked_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario(node: WsNode, gateway: Gateway) -> None:
+        await _until(lambda: gateway.heads is not None and gateway.heads.connections == 1, "the subscription")
+        assert node.head == 17
+        # lost, the tracker would say 16 until block 18, and trust_new_heads would ask there for a whole block
+        await _until(lambda: gateway.heads is not None and gateway.heads.current() == 17, "block 17 followed")
+
+    monkeypatch.setattr(heads_tests, "WsNode", NodeMovingWhileAskedItsClient)  # the node _run starts
+    heads_tests._run(lambda node, gateway, _post: scenario(node, gateway), trust=True, client_version=GETH)
