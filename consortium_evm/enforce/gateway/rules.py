@@ -132,6 +132,8 @@ class Permissions:
         self._note = note if note is not None else (lambda _how: None)
         self._block = -1
         self._answers: dict[bytes, asyncio.Future[bool]] = {}
+        self._reorgs = 0
+        """Times :meth:`forget` voided the cache: an answer asked before one is not cached after it."""
         self.asked = 0
         """``eth_call`` requests sent (for tests and the benchmark)."""
         self.stale_rate = 0.0
@@ -159,6 +161,7 @@ class Permissions:
     def forget(self) -> None:
         """Another block took the cached answers' height (a reorganisation): they are void."""
         self._answers = {}
+        self._reorgs += 1
 
     async def allowed(self, question: bytes, confirmation: Confirmation | None = None) -> bool:
         """The answer to ``question`` (calldata) at the node's head; ``confirmation`` from
@@ -182,8 +185,11 @@ class Permissions:
             calls.append(("eth_call", self._call_params("latest", question)))
         elif pending is None:
             calls.append(("eth_call", self._call_params(guess, question)))
+        reorgs = self._reorgs
         results = await self._ask_batch(calls)
         head = await confirmation.head() if confirmation is not None else _block_number(results.pop(0))
+        if self._reorgs != reorgs:  # another block took a height meanwhile: what was cached there is void
+            pending = None
         stale = head != guess
         self.stale_rate += ((1.0 if stale else 0.0) - self.stale_rate) * STALE_WEIGHT
         if pending is not None and not stale:
@@ -191,9 +197,10 @@ class Permissions:
         if insured:  # asked at the head the node had when it read the call: fresh, but not pinned to a block
             self._advance(head)
             return is_allowed(results[0])
-        if not stale:
+        if not stale and results:  # asked at the guess (none asked when a voided cached answer was counted on)
             answer = is_allowed(results[0])
-            self._remember(guess, question, answer)
+            if self._reorgs == reorgs:  # asked before a reorganisation was notified: it may be the old block's
+                self._remember(guess, question, answer)
             return answer
         return await self.allowed_at(head, question)  # the node has moved on (or is behind): ask at its head
 

@@ -51,3 +51,50 @@ def test_a_block_notified_while_the_client_version_is_asked_is_not_lost(monkeypa
 
     monkeypatch.setattr(heads_tests, "WsNode", NodeMovingWhileAskedItsClient)  # the node _run starts
     heads_tests._run(lambda node, gateway, _post: scenario(node, gateway), trust=True, client_version=GETH)
+
+
+def test_an_answer_asked_before_a_reorganisation_is_not_cached_after_it() -> None:
+    async def main() -> None:
+        answers = {"now": TRUE}  # the ingress at the node's block 17, whichever block 17 that is
+
+        async def call(method: str, params: list[Any]) -> Any:
+            return hex(17) if method == "eth_blockNumber" else answers["now"]
+
+        async def batch(calls: list[tuple[str, list[Any]]]) -> list[Any]:
+            results = [await call(method, params) for method, params in calls]
+            # while the batch is answered, the node switches to another block 17 (notified: forget),
+            # in which the account is removed
+            permissions.forget()
+            answers["now"] = FALSE
+            return results
+
+        permissions = Permissions(call, INGRESS, tracked_head=lambda: 17, batch=batch)
+        assert await permissions.allowed(QUESTION) is True  # decided before the switch was known
+        assert await permissions.allowed(QUESTION) is False  # the old block 17's answer is void
+
+    asyncio.run(main())
+
+
+def test_a_cached_answer_voided_during_the_heads_confirmation_is_asked_again() -> None:
+    async def main() -> None:
+        answers = {"now": TRUE}
+        confirmations = 0
+
+        async def call(method: str, params: list[Any]) -> Any:
+            nonlocal confirmations
+            if method != "eth_blockNumber":
+                return answers["now"]
+            confirmations += 1
+            if confirmations == 2:  # the reorganisation's notification comes while the head is confirmed
+                permissions.forget()
+                answers["now"] = FALSE
+            return hex(17)
+
+        async def batch(calls: list[tuple[str, list[Any]]]) -> list[Any]:
+            return [await call(method, params) for method, params in calls]
+
+        permissions = Permissions(call, INGRESS, tracked_head=lambda: 17, batch=batch)
+        assert await permissions.allowed(QUESTION) is True
+        assert await permissions.allowed(QUESTION) is False  # not the voided answer: asked again
+
+    asyncio.run(main())
