@@ -62,6 +62,10 @@ class BlockClock:
         self.margin = margin
         self.now = now
         """The gateway's clock (seconds since the epoch, as block timestamps)."""
+        self.monotonic: Callable[[], float] = time.monotonic
+        """A clock no one sets: the time since the head's arrival, whatever steps :attr:`now` takes."""
+        self._arrived = 0.0
+        self._arrived_monotonic = 0.0
         self._client_ok: bool | None = None
         self._off: str | None = None if period is not None else "the chain's block period is not configured"
         self._number: int | None = None
@@ -82,6 +86,7 @@ class BlockClock:
     def seen(self, number: int, timestamp: int) -> None:
         """Block ``number`` with ``timestamp`` notified now."""
         arrived = self.now()
+        self._arrived, self._arrived_monotonic = arrived, self.monotonic()
         self.lead = max(self.lead, timestamp - arrived)
         if self.lead > MAX_LEAD and self._off is None:
             self._off = (f"block {number} arrived {timestamp - arrived:.1f} s before its own timestamp: the node's "
@@ -96,7 +101,10 @@ class BlockClock:
         """The notified head while the node cannot have a newer one, else ``None``."""
         if self._off is not None or not self._client_ok or self._number is None or self.period is None:
             return None
-        if self.now() < self._timestamp + self.period - self.margin - self.lead:
+        # the later of the wall clock and the arrival plus the time since: a wall clock stepped back
+        # (NTP) after the arrival must not stretch the window past the node's next block
+        now = max(self.now(), self._arrived + self.monotonic() - self._arrived_monotonic)
+        if now < self._timestamp + self.period - self.margin - self.lead:
             return self._number
         return None
 
