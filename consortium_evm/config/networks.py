@@ -73,7 +73,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
@@ -83,6 +83,9 @@ from consortium_evm.config.fields import AutoGasPrice, Duration, GasPolicy, GasP
 from consortium_evm.config.yamlsource import KeyPath, SourcedDocument, expand_env, load_yaml, validation_error
 from consortium_evm.domain.goquorum import GOQUORUM
 from consortium_evm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from consortium_evm.node.state import NetworkState
 from consortium_evm.node.tester import TESTER_CHAIN_ID
 
 
@@ -317,11 +320,9 @@ def resolve_local_node(network: Network) -> Network:
     period the local network's unless given; any other network as it is."""
     if network.url != LOCAL_NODE:
         return network
-    from consortium_evm.node.state import default_data_dir, load_state
-
-    state = load_state(default_data_dir())
-    period = network.block_period if network.block_period is not None or state is None else state.period
-    return dataclasses.replace(network, url=local_node_url(network.name), block_period=period)
+    state = _local_network(network.name)
+    period = network.block_period if network.block_period is not None else state.period
+    return dataclasses.replace(network, url=state.nodes[0].rpc_url, block_period=period)
 
 
 def local_node_url(network_name: str) -> str:
@@ -332,6 +333,12 @@ def local_node_url(network_name: str) -> str:
 def local_node_urls(network_name: str) -> list[str]:
     """The RPC URLs of every node of the local network ``consortium-evm node start`` runs (its
     folder: ``$CONSORTIUM_NODES_DIR`` or ``<project root>/.consortium/nodes``), first node first."""
+    return [node.rpc_url for node in _local_network(network_name).nodes]
+
+
+def _local_network(network_name: str) -> NetworkState:
+    """The record of the local network ``consortium-evm node start`` runs, read once; a ConfigError
+    naming ``network_name`` when none has been started here."""
     from consortium_evm.node.state import default_data_dir, load_state
 
     state = load_state(default_data_dir())
@@ -340,7 +347,7 @@ def local_node_urls(network_name: str) -> list[str]:
             f"network {network_name!r} is the local network, and none has been started here: "
             "run `consortium-evm node start`"
         )
-    return [node.rpc_url for node in state.nodes]
+    return state
 
 
 def _refuse_plaintext_keys(doc: SourcedDocument) -> None:

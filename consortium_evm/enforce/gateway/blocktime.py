@@ -91,8 +91,8 @@ class BlockClock:
         if self.lead > MAX_LEAD and self._off is None:
             self._off = (f"block {number} arrived {timestamp - arrived:.1f} s before its own timestamp: the node's "
                          f"clock is far ahead of the gateway's, or its timestamps are not seconds")
-        if (self._number is not None and self.period is not None and number == self._number + 1
-                and timestamp - self._timestamp < self.period and self._off is None):
+        if (self._off is None and self.period is not None and self._number is not None
+                and number == self._number + 1 and timestamp - self._timestamp < self.period):
             self._off = (f"block {number} came {timestamp - self._timestamp} s after its parent, less than the "
                          f"configured block period of {self.period:g} s")
         self._number, self._timestamp = number, timestamp

@@ -123,7 +123,7 @@ def _decode_common(raw: bytes, chain_id: int) -> DecodedTransaction:
         items, ends = _top_items(payload)
     except Exception as exc:  # noqa: BLE001 - rlp raises several kinds for bad bytes
         raise MalformedTransaction(f"the raw transaction does not decode: {_reason(exc)}") from None
-    if not isinstance(items, list) or len(items) != count:
+    if len(items) != count:
         raise MalformedTransaction(f"the raw transaction does not decode: a type-{tx_type} transaction is a list of "
                                    f"{count} items")
     numbers = [0] * count
