@@ -12,12 +12,31 @@ with no round trip to confirm it. :class:`BlockClock` says when that holds:
   or 10 s (Clique) ahead; not anvil or other development chains, which seal whenever asked), the
   chain is **Clique**, and its **period** is known (``block_period`` of networks.yaml, or the local
   network's own);
-- the clock reads before ``T + period - margin - lead``, where ``lead`` is the most any block has
+- the clock reads before ``T + period - margin - lead`` (earlier after a late block: **Forks**), where ``lead`` is the most any block has
   arrived *before* its own timestamp by the gateway's clock: a node whose clock runs ahead of the
   gateway's shows it that way, and the window shrinks by as much; a lead over :data:`MAX_LEAD`
   (clocks far apart, or timestamps in another unit, as Raft's nanoseconds) closes it for good;
-- no two consecutive blocks have come closer than the period: a wrong ``block_period`` turns the
-  window off for good (said in ``/health``).
+- every block notified is a Clique block (difficulty 1 or 2), and none came sooner after an earlier
+  notified block than the period allows for the blocks between them (``k`` blocks in less than
+  ``k`` periods): a wrong ``block_period``, a chain that is not Clique (geth's proof of stake or
+  ``--dev`` seal with difficulty 0), or a fork from before a late block turn the window off for good
+  (said in ``/health``).
+
+**Forks.** The period bounds block N+1 only on N's own chain. A fork from an earlier block A can
+hold a block at N+1 as early as ``T(A) + (N+1-A) * period``, which is before ``T(N) + period``
+when a block between A and N was late (sealed after its parent's time plus the period). So the
+window of N ends at the earliest of those times over the last :data:`FORK_HISTORY` notified
+blocks, not at ``T(N) + period``: on a chain whose blocks come on time the two are the same, and
+after a late block the window stays shut until the late block is that many blocks back. A fork
+rooted further back is not considered (Clique has no finality; such a fork means signers withheld
+a minute or more of blocks). A block that replaces the head at its height (Clique's out-of-turn
+sibling) is notified at that height, and the answers asked there are voided (:mod:`.rules`); a
+head below a notified block (the node went back) is not settled, since the block it left, already
+imported, may come back at any time (the same bound: that block's time is past).
+
+**Clocks.** The arrival of each notification is taken when the event loop hands the message over,
+before it is parsed: a loop delayed by ``d`` makes that block's ``lead`` up to ``d`` too small (the
+margin covers a short delay), and ``lead`` is the most over all blocks, so one prompt arrival sets it.
 
 Outside the window the head is confirmed per request (:mod:`.rules`). Inside it the decision is
 made at the node's head at the moment of the decision, which is fresher than a confirmed head (that
@@ -28,6 +47,7 @@ node) is the same on both paths.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +55,11 @@ DEFAULT_MARGIN = 0.05
 """Seconds of the window given up at its end: the clocks' reading and the notification's delay."""
 MAX_LEAD = 1.0
 """Seconds a block may arrive ahead of its own timestamp before the window closes for good."""
+FORK_HISTORY = 64
+"""Notified blocks a fork may be rooted at (the window's end is the earliest a block after the
+head can be on a fork from any of them)."""
+CLIQUE_DIFFICULTIES = (1, 2)
+"""A Clique block's difficulty: 2 sealed in turn, 1 out of turn (EIP-225)."""
 
 
 def refuses_future_blocks(client_version: str) -> bool:
@@ -42,6 +67,14 @@ def refuses_future_blocks(client_version: str) -> bool:
     Clique does; GoQuorum (a geth fork naming itself ``quorum``) is not trusted to, nor any other."""
     name = client_version.lower()
     return name.startswith("geth/") and "quorum" not in name
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """When a notification arrived: the wall clock (as block timestamps) and the monotonic clock."""
+
+    wall: float
+    monotonic: float
 
 
 @dataclass(frozen=True)
@@ -64,12 +97,14 @@ class BlockClock:
         """The gateway's clock (seconds since the epoch, as block timestamps)."""
         self.monotonic: Callable[[], float] = time.monotonic
         """A clock no one sets: the time since the head's arrival, whatever steps :attr:`now` takes."""
-        self._arrived = 0.0
-        self._arrived_monotonic = 0.0
+        self._arrived = Arrival(0.0, 0.0)
         self._client_ok: bool | None = None
         self._off: str | None = None if period is not None else "the chain's block period is not configured"
         self._number: int | None = None
-        self._timestamp = 0
+        self._blocks: deque[tuple[int, int]] = deque(maxlen=FORK_HISTORY)
+        """The last notified blocks, ``(number, timestamp)``, siblings included."""
+        self._next_block_at = 0.0
+        """The earliest time (the node's clock) a block after the head can exist, on any fork."""
         self.lead = 0.0
         """The most a block has arrived ahead of its own timestamp (seconds, the gateway's clock)."""
 
@@ -83,28 +118,50 @@ class BlockClock:
         """A new subscription: nothing notified yet (what was learnt of the chain is kept)."""
         self._number = None
 
-    def seen(self, number: int, timestamp: int) -> None:
-        """Block ``number`` with ``timestamp`` notified now."""
-        arrived = self.now()
-        self._arrived, self._arrived_monotonic = arrived, self.monotonic()
-        self.lead = max(self.lead, timestamp - arrived)
-        if self.lead > MAX_LEAD and self._off is None:
-            self._off = (f"block {number} arrived {timestamp - arrived:.1f} s before its own timestamp: the node's "
-                         f"clock is far ahead of the gateway's, or its timestamps are not seconds")
-        if (self._off is None and self.period is not None and self._number is not None
-                and number == self._number + 1 and timestamp - self._timestamp < self.period):
-            self._off = (f"block {number} came {timestamp - self._timestamp} s after its parent, less than the "
-                         f"configured block period of {self.period:g} s")
-        self._number, self._timestamp = number, timestamp
+    def arrival(self) -> Arrival:
+        """Now, on both clocks: when a notification arrived (take it before parsing the message)."""
+        return Arrival(self.now(), self.monotonic())
+
+    def seen(self, number: int, timestamp: int, difficulty: int | None, arrived: Arrival | None = None) -> None:
+        """Block ``number`` with ``timestamp`` and ``difficulty`` notified ``arrived`` (now if ``None``)."""
+        self._arrived = arrived if arrived is not None else self.arrival()
+        self.lead = max(self.lead, timestamp - self._arrived.wall)
+        if self._off is None:
+            self._off = self._refusal(number, timestamp, difficulty)
+        self._blocks.append((number, timestamp))
+        self._number = number
+        self._next_block_at = self._earliest_after(number)
+
+    def _refusal(self, number: int, timestamp: int, difficulty: int | None) -> str | None:
+        """Why the window must shut for good at this block, or ``None``."""
+        if self.lead > MAX_LEAD:
+            return (f"block {number} arrived {self.lead:.1f} s before its own timestamp: the node's clock is far "
+                    f"ahead of the gateway's, or its timestamps are not seconds")
+        if difficulty not in CLIQUE_DIFFICULTIES:
+            return f"block {number} has difficulty {difficulty}: not a Clique block (in turn 2, out of turn 1)"
+        assert self.period is not None  # no period: off from the start
+        for earlier, earlier_time in self._blocks:
+            if earlier < number and timestamp - earlier_time < (number - earlier) * self.period:
+                return (f"block {number} came {timestamp - earlier_time} s after block {earlier}, less than the "
+                        f"configured block period of {self.period:g} s allows for {number - earlier} block(s) "
+                        f"(a wrong block_period, or a fork from before a late block)")
+        return None
+
+    def _earliest_after(self, head: int) -> float:
+        """The earliest timestamp a block above ``head`` can have on a fork from any remembered block
+        (a remembered block above the head, which the node may go back to, gives a time already past)."""
+        period = self.period or 0.0  # no period: never settled anyway
+        return min(stamp + (head + 1 - number) * period for number, stamp in self._blocks)
 
     def settled(self) -> int | None:
         """The notified head while the node cannot have a newer one, else ``None``."""
-        if self._off is not None or not self._client_ok or self._number is None or self.period is None:
+        if self._off is not None or not self._client_ok or self._number is None:
             return None
         # the later of the wall clock and the arrival plus the time since: a wall clock stepped back
         # (NTP) after the arrival must not stretch the window past the node's next block
-        now = max(self.now(), self._arrived + self.monotonic() - self._arrived_monotonic)
-        if now < self._timestamp + self.period - self.margin - self.lead:
+        arrived = self._arrived
+        now = max(self.now(), arrived.wall + self.monotonic() - arrived.monotonic)
+        if now < self._next_block_at - self.margin - self.lead:
             return self._number
         return None
 

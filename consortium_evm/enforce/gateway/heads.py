@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from consortium_evm.enforce.gateway.blocktime import BlockClock
+from consortium_evm.enforce.gateway.blocktime import Arrival, BlockClock
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Waits between reconnections (the last repeats)."""
@@ -85,10 +85,11 @@ class HeadTracker:
                     if msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
                         break
                     continue
-                self._notified(json.loads(msg.data), subscription)
+                arrived = self.clock.arrival()  # before parsing: the block's lead is measured at its arrival
+                self._notified(json.loads(msg.data), subscription, arrived)
         raise ConnectionError("the node's WebSocket closed")
 
-    def _notified(self, message: Any, subscription: Any) -> None:
+    def _notified(self, message: Any, subscription: Any, arrived: Arrival) -> None:
         if not isinstance(message, dict) or message.get("method") != "eth_subscription":
             return
         params = message.get("params")
@@ -102,8 +103,10 @@ class HeadTracker:
         if self._head is not None and head <= self._head and self._on_reorg is not None:
             self._on_reorg()  # the same height or lower again: another block there, answers asked there are void
         stamp = header.get("timestamp") if isinstance(header, dict) else None
+        difficulty = header.get("difficulty") if isinstance(header, dict) else None
         if isinstance(stamp, str):
-            self.clock.seen(head, int(stamp, 16))
+            self.clock.seen(head, int(stamp, 16), int(difficulty, 16) if isinstance(difficulty, str) else None,
+                            arrived)
         else:
             self.clock.restart()  # a head without its time: the window is closed until the next one
         self._head = head

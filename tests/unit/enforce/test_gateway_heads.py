@@ -94,7 +94,8 @@ class WsNode:
         note = {"jsonrpc": "2.0", "method": "eth_subscription",
                 "params": {"subscription": "0xfeed", "result": {"number": hex(self.head),
                                                                 "hash": "0x" + ("33" if replacing else "22") * 32,
-                                                                "timestamp": hex(self.timestamp)}}}
+                                                                "timestamp": hex(self.timestamp),
+                                                                "difficulty": "0x2"}}}
         for ws in self.subscribers:  # a node notifies only the connections that subscribed
             if not ws.closed:
                 await ws.send_str(json.dumps(note))

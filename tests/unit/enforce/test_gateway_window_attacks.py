@@ -105,7 +105,7 @@ def test_the_gateways_clock_stepped_back_does_not_stretch_the_window() -> None:
     clock = BlockClock(5, 0.1, now=lambda: wall[0])
     clock.monotonic = lambda: mono[0]
     clock.client(GETH)
-    clock.seen(17, 1_000)
+    clock.seen(17, 1_000, 2)
     assert clock.settled() == 17
     mono[0] += 4.95  # 4.95 s on: block 18 may exist at 1_005 by the node's clock ...
     wall[0] = 995.15  # ... but the gateway's wall clock was stepped back 10 s (NTP) meanwhile
