@@ -4,8 +4,9 @@ proxy on aiohttp (the hop alone; over the node's HTTP and over its WebSocket, th
 ways upstream), and through ``consortium-evm gateway`` (the hop and the checks), in one run against
 one node. Prints figures; it is not a timed test.
 
-Starts the node on 127.0.0.1 (``--node anvil``: each transaction mined at once; ``--node geth``: a
-one-signer geth Clique network with 1 s blocks; stopped by PID at the end), deploys the consortium
+Starts the node on 127.0.0.1 (``--node geth``, the default: a one-signer geth Clique network with
+1 s blocks, the consortium chain the project runs, built by ``./dev setup``; ``--node anvil``: a
+development node that mines each transaction at once; stopped by PID at the end), deploys the consortium
 (one member whose admin sends), writes ``networks.yaml`` and the manifest to a temporary folder,
 and starts the gateway (the CLI, ``python -m consortium_evm.cli gateway``) and the bare proxies
 (this script with ``--bare``) as processes of their own, so that their CPU time can be read from
@@ -17,7 +18,7 @@ and starts the gateway (the CLI, ``python -m consortium_evm.cli gateway``) and t
 * throughput: 8 clients (threads, each its own kept-alive session) reading for ``--seconds`` each path;
 * the gateway's CPU time (user + system, from ``/proc/PID/stat``) per request it served.
 
-Usage: ``python scripts/gateway_bench.py [--node anvil|geth] [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE] [--asyncio-loop] [--confirm-every-head]``
+Usage: ``python scripts/gateway_bench.py [--node geth|anvil] [--reads 2000] [--sends 300] [--seconds 5] [--json] [--profile FILE] [--asyncio-loop] [--confirm-every-head]``
 """
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--node", choices=("anvil", "geth"), default="anvil",
-                        help="anvil (mines each transaction at once) or a one-signer geth Clique network (1 s blocks)")
+    parser.add_argument("--node", choices=("geth", "anvil"), default="geth",
+                        help="a one-signer geth Clique network with 1 s blocks (the default), or anvil (a development "
+                             "node that mines each transaction at once)")
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--sends", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=5.0)
