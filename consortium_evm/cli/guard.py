@@ -39,11 +39,11 @@ def guard_command(options: ClientOptions, rpc_url: str | None, interval: float, 
     from consortium_evm.client.nodes import read_enode_list
     from consortium_evm.enforce.guard.run import Guard
     from consortium_evm.enforce.guard.sealer import sealer_method
-    from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url
+    from consortium_evm.config.networks import load_network, resolve_local_node
     from consortium_evm.node.rpc import rpc_call
 
     network = load_network(options.network, options.networks_file)
-    url = rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url)
+    url = rpc_url or resolve_local_node(network).url
     state = Path(state_file) if state_file else Path(".consortium") / "guard" / f"{network.name}.json"
     guard = Guard(make_client(options), url, state, lambda u, m, p: rpc_call(u, m, p, timeout=15.0),
                   peers=not no_peers, from_block=from_block, emit=click.echo,

@@ -31,14 +31,15 @@ def preflight_command(options: ClientOptions, rpc_url: str | None, blocks: int, 
     the current validators' nodes that the rules refuse, and the accounts that sent transactions in
     the last --blocks blocks that they refuse. Exits 1 when anything would be cut off (or the node's
     peers cannot be listed), 0 when nothing would."""
-    from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url
+    from consortium_evm.config.networks import load_network, resolve_local_node
     from consortium_evm.client.nodes import read_enode_list
     from consortium_evm.enforce.preflight.check import preflight
 
     network = load_network(options.network, options.networks_file)
-    url = rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url)
+    url = rpc_url or resolve_local_node(network).url
     known = read_enode_list(Path(nodes_file)) if nodes_file else ()
-    report = preflight(make_client(options), url, network.consensus, blocks=blocks, known_nodes=known)
+    report = preflight(make_client(options), url, network.consensus, blocks=blocks, known_nodes=known,
+                       node_client=network.client)
     if options.as_json:
         echo_json(report.to_json())
     else:

@@ -58,7 +58,7 @@ class _Target:
 def _target(network_name: str, networks_file: str | None, rpc_url: str | None, validator_set: str | None,
             deployments_dir: Path, all_local_nodes: bool = False) -> _Target:
     from consortium_evm.chain.connect import check_chain_id, http_web3
-    from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_url, local_node_urls
+    from consortium_evm.config.networks import LOCAL_NODE, load_network, local_node_urls, resolve_local_node
 
     network = load_network(network_name, networks_file)
     if network.is_tester:
@@ -73,7 +73,7 @@ def _target(network_name: str, networks_file: str | None, rpc_url: str | None, v
             )
         urls = tuple(local_node_urls(network.name))
     else:
-        urls = (rpc_url or (local_node_url(network.name) if network.url == LOCAL_NODE else network.url),)
+        urls = (rpc_url or resolve_local_node(network).url,)
     network = dataclasses.replace(network, url=urls[0])
     w3 = http_web3(network)
     check_chain_id(w3, network)

@@ -325,11 +325,6 @@ def resolve_local_node(network: Network) -> Network:
     return dataclasses.replace(network, url=state.nodes[0].rpc_url, block_period=period)
 
 
-def local_node_url(network_name: str) -> str:
-    """The RPC URL of the local network's first node (for ``url: local-node``)."""
-    return local_node_urls(network_name)[0]
-
-
 def local_node_urls(network_name: str) -> list[str]:
     """The RPC URLs of every node of the local network ``consortium-evm node start`` runs (its
     folder: ``$CONSORTIUM_NODES_DIR`` or ``<project root>/.consortium/nodes``), first node first."""
@@ -465,7 +460,6 @@ __all__ = [
     "default_confirmations",
     "load_network",
     "load_networks",
-    "local_node_url",
     "resolve_local_node",
     "local_node_urls",
     "network_names",

@@ -92,12 +92,14 @@ class PreflightReport:
 
 def preflight(
     client: ConsortiumClient, rpc_url: str, consensus: str, *, blocks: int = 1000, rpc: Rpc | None = None,
-    known_nodes: Sequence[str] = (),
+    known_nodes: Sequence[str] = (), node_client: str | None = None,
 ) -> PreflightReport:
     """Ask the rules about the node at ``rpc_url``, its peers, the current validators' nodes and the
     accounts that sent transactions in the last ``blocks`` blocks (at the latest block).
     ``known_nodes``: enode URLs of registered nodes the registry's events do not name (the founding
-    nodes of a network started from a genesis file: its static-nodes.json)."""
+    nodes of a network started from a genesis file: its static-nodes.json). ``node_client``: the
+    node's software (networks.yaml ``client``), which says how its validators are asked (GoQuorum's
+    ``istanbul_*``)."""
     if blocks < 0:
         raise ConfigError(f"blocks must be 0 or more, not {blocks}")
     rpc = rpc or _rpc
@@ -113,7 +115,7 @@ def preflight(
     unmatched: list[str] = []
     if consensus in VOTE_CONSENSUS and consensus in METHODS:
         registered = _registered_nodes_by_address(client, known_nodes)
-        for validator in node_validators(rpc_url, consensus, rpc).validators:
+        for validator in node_validators(rpc_url, consensus, rpc, node_client).validators:
             node = registered.get(validator.lower())
             if node is None:
                 unmatched.append(validator)

@@ -74,6 +74,22 @@ def test_what_would_be_cut_off_is_named(env: Env) -> None:
     assert [v.lower() for v in report.validators_without_node] == [unknown_signer]
 
 
+def test_on_goquorum_the_validators_are_asked_with_its_istanbul_methods(env: Env) -> None:
+    answers = double([], [])
+
+    def goquorum(url: str, method: str, params: Sequence[Any]) -> Any:  # no qbft_* methods (found on 24.4.1)
+        if method == "istanbul_getValidators":
+            return [node_address(1), node_address(2)]
+        if method == "istanbul_candidates":
+            return {}
+        if not method.startswith("admin_"):
+            raise NodeError(f"{url} {method}: the method {method} does not exist/is not available")
+        return answers(url, method, params)
+
+    report = preflight(make_client(env), "http://node", "qbft", blocks=0, rpc=goquorum, node_client="goquorum")
+    assert report.clear and report.nodes_checked == 3 and report.validators_without_node == ()
+
+
 def test_a_closed_admin_api_is_not_reported_as_clear(env: Env) -> None:
     report = preflight(make_client(env), "http://node", "clique", blocks=1, rpc=double([], [node_address(1)], admin=False))
     assert not report.peers_listed and not report.clear and report.nodes == ()
