@@ -58,6 +58,9 @@ MAX_LEAD = 1.0
 FORK_HISTORY = 64
 """Notified blocks a fork may be rooted at (the window's end is the earliest a block after the
 head can be on a fork from any of them)."""
+QUANTITY_LIMIT = 2**64
+"""A notified block's number, timestamp and difficulty are below this (geth's are 64-bit; Clique's
+difficulty is 1 or 2): a block beyond it shuts the window for good."""
 CLIQUE_DIFFICULTIES = (1, 2)
 """A Clique block's difficulty: 2 sealed in turn, 1 out of turn (EIP-225)."""
 
@@ -124,6 +127,13 @@ class BlockClock:
 
     def seen(self, number: int, timestamp: int, difficulty: int | None, arrived: Arrival | None = None) -> None:
         """Block ``number`` with ``timestamp`` and ``difficulty`` notified ``arrived`` (now if ``None``)."""
+        if not (0 <= number < QUANTITY_LIMIT and 0 <= timestamp < QUANTITY_LIMIT
+                and (difficulty is None or 0 <= difficulty < QUANTITY_LIMIT)):
+            # no block's (geth's are 64-bit): beyond a float's range they would break the arithmetic below,
+            # beyond 4300 digits even the reason's text, on every notification and request that follows
+            self._off = self._off or "a notified block's number, timestamp or difficulty is out of range"
+            self._number = None
+            return
         self._arrived = arrived if arrived is not None else self.arrival()
         self.lead = max(self.lead, timestamp - self._arrived.wall)
         if self._off is None:

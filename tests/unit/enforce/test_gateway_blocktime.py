@@ -201,3 +201,21 @@ def test_a_new_subscription_waits_for_a_notified_block() -> None:
     now.now = 1_005.2
     clock.seen(8, 1_005, 2)
     assert clock.settled() == 8
+
+
+@pytest.mark.parametrize("number, timestamp, difficulty", [
+    (2**1100, 1_005, 2),  # beyond a float: the window's end would overflow at every request
+    (8, 2**1100, 2),  # the lead would overflow
+    (-8, 1_005, 2),  # int("-0x8", 16) parses
+    (8, 1_005, 2**20_000),  # beyond 4300 digits: the reason's text itself would raise
+], ids=["huge number", "huge timestamp", "negative number", "huge difficulty"])
+def test_a_block_out_of_any_chains_range_shuts_the_window_and_breaks_nothing(number: int, timestamp: int,
+                                                                              difficulty: int) -> None:
+    clock, now = _clock(period=5.0)
+    clock.seen(7, 1_000, 2)
+    now.now = 1_005.1
+    clock.seen(number, timestamp, difficulty)
+    assert clock.settled() is None and not clock.window().open
+    now.now = 1_010.1
+    clock.seen(9, 1_010, 2)  # the notifications and the requests that follow do not raise
+    assert clock.settled() is None and "out of range" in clock.window().reason
