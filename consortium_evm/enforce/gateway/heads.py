@@ -29,6 +29,10 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Waits between reconnections (the last repeats)."""
 
 
+class Refused(ConnectionError):
+    """The node answered a request with an error (it does not serve it), not a failure to answer."""
+
+
 class HeadTracker:
     """Follows the node's head over ``ws_url``; :meth:`run` until cancelled."""
 
@@ -114,8 +118,10 @@ class HeadTracker:
     async def _client_version(self, ws: aiohttp.ClientWebSocketResponse) -> str | None:
         try:
             version = await self._request(ws, "web3_clientVersion", [])
-        except (ConnectionError, TimeoutError):
+        except Refused:
             return None  # not served: the client is unknown, so its blocks are never trusted by time
+        # (no answer in time, or the connection lost, is no answer at all: the subscription starts over,
+        # rather than turning the window off for good)
         return version if isinstance(version, str) else None
 
     async def _request(self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]) -> Any:
@@ -129,5 +135,5 @@ class HeadTracker:
                 answer = json.loads(msg.data)
                 if isinstance(answer, dict) and answer.get("id") == rid:
                     if "error" in answer or "result" not in answer:
-                        raise ConnectionError(f"{method}: {answer.get('error')}")
+                        raise Refused(f"{method}: {answer.get('error')}")
                     return answer["result"]

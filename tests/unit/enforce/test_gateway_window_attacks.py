@@ -8,10 +8,12 @@ import asyncio
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 from consortium_evm.enforce.gateway.blocktime import BlockClock
+from consortium_evm.enforce.gateway.heads import HeadTracker
 from consortium_evm.enforce.gateway.rules import Permissions
 from consortium_evm.enforce.gateway.server import Gateway
 from tests.support.gateway_double import FALSE, INGRESS, TRUE
@@ -110,3 +112,106 @@ def test_the_gateways_clock_stepped_back_does_not_stretch_the_window() -> None:
     mono[0] += 4.95  # 4.95 s on: block 18 may exist at 1_005 by the node's clock ...
     wall[0] = 995.15  # ... but the gateway's wall clock was stepped back 10 s (NTP) meanwhile
     assert clock.settled() is None
+
+
+
+class NodeSlowToTellItsClient(WsNode):
+    """A node that, on the tracker's first connection, answers ``web3_clientVersion`` only after the
+    tracker gave up waiting (a moment of load), and everything else at once."""
+
+    slow = True
+    late: asyncio.Task[None] | None = None
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body["method"] == "eth_subscribe":
+                self.subscribers.append(ws)
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
+                continue
+            answer = json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)})
+            if body["method"] == "web3_clientVersion" and self.slow:
+                self.slow = False
+                self.late = asyncio.create_task(self._later(ws, answer))
+                continue
+            await ws.send_str(answer)
+        return ws
+
+    async def _later(self, ws: web.WebSocketResponse, answer: str) -> None:
+        await asyncio.sleep(0.5)
+        if not ws.closed:
+            await ws.send_str(answer)
+
+
+def test_a_client_version_answered_late_once_does_not_turn_the_window_off_for_good() -> None:
+    async def main() -> None:
+        node = NodeSlowToTellItsClient()
+        node.client_version = GETH
+        runner = web.AppRunner(node.app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        now = [1_000.2]
+        clock = BlockClock(30, 0.1, now=lambda: now[0])
+        async with aiohttp.ClientSession() as session:
+            tracker = HeadTracker(session, f"ws://127.0.0.1:{runner.addresses[0][1]}", timeout=0.2, clock=clock)
+            task = asyncio.create_task(tracker.run())
+            try:
+                await _until(lambda: tracker.connections >= 1, "the subscription")
+                await _until(lambda: tracker.connections >= 2 or clock.window().open, "the client known")
+                assert clock.window().open, clock.window().reason  # geth: it said so, late
+                node.timestamp = 1_000
+                await node.new_block()
+                await _until(lambda: tracker.settled() == 17, "block 17 settled")
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await runner.cleanup()
+
+    asyncio.run(main())
+
+
+class NodeRefusingToTellItsClient(WsNode):
+    """A node that answers ``web3_clientVersion`` with an error (it does not serve it)."""
+
+    def answer(self, body: Any, transport: str) -> Any:
+        if isinstance(body, dict) and body["method"] == "web3_clientVersion":
+            return {"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32601, "message": "method not found"}}
+        return super().answer(body, transport)
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            body = json.loads(msg.data)
+            if body["method"] == "eth_subscribe":
+                self.subscribers.append(ws)
+                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
+                continue
+            await ws.send_str(json.dumps(self.answer(body, "ws")))
+        return ws
+
+
+def test_a_node_refusing_to_tell_its_client_is_followed_without_the_window() -> None:
+    async def main() -> None:
+        node = NodeRefusingToTellItsClient()
+        runner = web.AppRunner(node.app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        clock = BlockClock(30, 0.1)
+        async with aiohttp.ClientSession() as session:
+            tracker = HeadTracker(session, f"ws://127.0.0.1:{runner.addresses[0][1]}", timeout=1.0, clock=clock)
+            task = asyncio.create_task(tracker.run())
+            try:
+                await _until(lambda: tracker.current() == 16, "the subscription")
+                assert tracker.connections == 1 and "unknown client" in clock.window().reason
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await runner.cleanup()
+
+    asyncio.run(main())
