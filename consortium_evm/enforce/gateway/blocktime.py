@@ -26,22 +26,31 @@ with no round trip to confirm it. :class:`BlockClock` says when that holds:
 hold a block at N+1 as early as ``T(A) + (N+1-A) * period``, which is before ``T(N) + period``
 when a block between A and N was late (sealed after its parent's time plus the period). So the
 window of N ends at the earliest of those times over the last :data:`FORK_HISTORY` notified
-blocks, not at ``T(N) + period``: on a chain whose blocks come on time the two are the same, and
-after a late block the window stays shut until the late block is that many blocks back. A fork
-rooted further back is not considered (Clique has no finality; such a fork means signers withheld
-a minute or more of blocks). A block that replaces the head at its height (Clique's out-of-turn
-sibling) is notified at that height, and the answers asked there are voided (:mod:`.rules`); a
-head below a notified block (the node went back) is not settled, since the block it left, already
-imported, may come back at any time (the same bound: that block's time is past).
+blocks and the block that many below the head when the subscription started (read then, so that a
+late first block is bounded too), not at ``T(N) + period``: on a chain whose blocks come on time
+the two are the same, and after a late block the window is shorter by the delay until the late
+block is that many blocks back. A fork rooted further back is not considered (Clique has no
+finality; such a fork means signers withheld a minute or more of blocks). The period is held only
+against blocks that may be the head's ancestors: a block at the height of a later notification or
+above is on a branch the node left.
+
+What no bound catches: a block that replaces the head at its height (Clique's out-of-turn
+sibling), or a heavier branch that ends at or below the head (geth prefers, at equal weight, the
+lower block), can be imported at any time, since their times are past. The gateway learns of
+them from their notification: the answers asked at that height are voided (:mod:`.rules`) and a
+head below a notified block is not settled (the block it left may come back). Until the
+notification arrives the answers of the replaced block serve, as they do on the confirmed path for
+a same-height replacement. With one or two signers Clique has no such branches (one signer may seal
+each height: a signer seals at most one of any ``signers // 2 + 1`` consecutive blocks).
 
 **Clocks.** The arrival of each notification is taken when the event loop hands the message over,
 before it is parsed: a loop delayed by ``d`` makes that block's ``lead`` up to ``d`` too small (the
 margin covers a short delay), and ``lead`` is the most over all blocks, so one prompt arrival sets it.
 
 Outside the window the head is confirmed per request (:mod:`.rules`). Inside it the decision is
-made at the node's head at the moment of the decision, which is fresher than a confirmed head (that
-one is the head one round trip earlier); what follows the decision (the transaction's way to the
-node) is the same on both paths.
+made at the node's head at the moment of the decision (but for the replacements above, until
+notified), where a confirmed head is the head one round trip earlier; what follows the decision
+(the transaction's way to the node) is the same on both paths.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 DEFAULT_MARGIN = 0.05
 """Seconds of the window given up at its end: the clocks' reading and the notification's delay."""
@@ -70,6 +80,17 @@ def refuses_future_blocks(client_version: str) -> bool:
     Clique does; GoQuorum (a geth fork naming itself ``quorum``) is not trusted to, nor any other."""
     name = client_version.lower()
     return name.startswith("geth/") and "quorum" not in name
+
+
+class _Block(NamedTuple):
+    """A block the clock remembers."""
+
+    number: int
+    timestamp: int
+    ancestor: bool
+    """Whether it may be an ancestor of the head: not once a block at its height or below was notified
+    after it (the node left its branch). The period is checked only against such blocks; the window's
+    end counts them all (the node may go back to any)."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +125,9 @@ class BlockClock:
         self._client_ok: bool | None = None
         self._off: str | None = None if period is not None else "the chain's block period is not configured"
         self._number: int | None = None
-        self._blocks: deque[tuple[int, int]] = deque(maxlen=FORK_HISTORY)
-        """The last notified blocks, ``(number, timestamp)``, siblings included."""
+        self._blocks: deque[_Block] = deque(maxlen=FORK_HISTORY)
+        """The last notified blocks (siblings and blocks the node left included), and the block
+        :data:`FORK_HISTORY` below the head when a subscription started (:meth:`remember`)."""
         self._next_block_at = 0.0
         """The earliest time (the node's clock) a block after the head can exist, on any fork."""
         self.lead = 0.0
@@ -120,6 +142,18 @@ class BlockClock:
     def restart(self) -> None:
         """A new subscription: nothing notified yet (what was learnt of the chain is kept)."""
         self._number = None
+
+    def remember(self, number: int, timestamp: int | None) -> None:
+        """A block of the chain read, not notified: at a new subscription, the block :data:`FORK_HISTORY`
+        below the head, so that forks from before the first notified block bound its window too (along
+        one chain ``timestamp - number * period`` never decreases, so that block bounds every fork from
+        the blocks between it and the head). ``timestamp`` ``None``: the node did not give it, and
+        the window shuts for good."""
+        if timestamp is not None and 0 <= number < QUANTITY_LIMIT and 0 <= timestamp < QUANTITY_LIMIT:
+            self._blocks.append(_Block(number, timestamp, True))
+        elif self._off is None:
+            self._off = (f"the node did not give block {number}'s timestamp: forks from before the first "
+                         f"notified block cannot be bounded")
 
     def arrival(self) -> Arrival:
         """Now, on both clocks: when a notification arrived (take it before parsing the message)."""
@@ -138,7 +172,10 @@ class BlockClock:
         self.lead = max(self.lead, timestamp - self._arrived.wall)
         if self._off is None:
             self._off = self._refusal(number, timestamp, difficulty)
-        self._blocks.append((number, timestamp))
+        if any(block.number >= number and block.ancestor for block in self._blocks):  # the node left them
+            self._blocks = deque((block._replace(ancestor=block.ancestor and block.number < number)
+                                  for block in self._blocks), maxlen=FORK_HISTORY)
+        self._blocks.append(_Block(number, timestamp, True))
         self._number = number
         self._next_block_at = self._earliest_after(number)
 
@@ -150,8 +187,8 @@ class BlockClock:
         if difficulty not in CLIQUE_DIFFICULTIES:
             return f"block {number} has difficulty {difficulty}: not a Clique block (in turn 2, out of turn 1)"
         assert self.period is not None  # no period: off from the start
-        for earlier, earlier_time in self._blocks:
-            if earlier < number and timestamp - earlier_time < (number - earlier) * self.period:
+        for earlier, earlier_time, ancestor in self._blocks:
+            if ancestor and earlier < number and timestamp - earlier_time < (number - earlier) * self.period:
                 return (f"block {number} came {timestamp - earlier_time} s after block {earlier}, less than the "
                         f"configured block period of {self.period:g} s allows for {number - earlier} block(s) "
                         f"(a wrong block_period, or a fork from before a late block)")
@@ -161,7 +198,7 @@ class BlockClock:
         """The earliest timestamp a block above ``head`` can have on a fork from any remembered block
         (a remembered block above the head, which the node may go back to, gives a time already past)."""
         period = self.period or 0.0  # no period: never settled anyway
-        return min(stamp + (head + 1 - number) * period for number, stamp in self._blocks)
+        return min(stamp + (head + 1 - number) * period for number, stamp, _ in self._blocks)
 
     def settled(self) -> int | None:
         """The notified head while the node cannot have a newer one, else ``None``."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from consortium_evm.enforce.gateway.blocktime import Arrival, BlockClock
+from consortium_evm.enforce.gateway.blocktime import FORK_HISTORY, Arrival, BlockClock
 
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 """Waits between reconnections (the last repeats)."""
@@ -79,6 +79,7 @@ class HeadTracker:
             # the client before the head: notifications that come while a request waits are dropped,
             # and only those before the head's answer are surely no newer than it
             version = await self._client_version(ws)
+            await self._remember_history(ws)
             number = await self._request(ws, "eth_blockNumber", [])
             self.clock.restart()
             self.clock.client(version)
@@ -114,6 +115,25 @@ class HeadTracker:
         else:
             self.clock.restart()  # a head without its time: the window is closed until the next one
         self._head = head
+
+    async def _remember_history(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Tell the clock the block :data:`FORK_HISTORY` below the head (:meth:`BlockClock.remember`);
+        asked before the head, so that no notification is lost while it is read. Not the genesis
+        block: its time is the genesis file's, and block 1 comes when the network starts, however
+        long after; no signer seals before that, so no fork from the genesis has earlier blocks."""
+        if self.clock.period is None:
+            return
+        head = int(str(await self._request(ws, "eth_blockNumber", [])), 16)
+        number = max(1, head - FORK_HISTORY)
+        if number >= head:
+            return  # a chain of one block after the genesis: nothing below the head to remember
+        try:
+            block = await self._request(ws, "eth_getBlockByNumber", [hex(number), False])
+            timestamp = int(str(block["timestamp"]), 16)
+        except (Refused, TypeError, KeyError, ValueError):
+            self.clock.remember(number, None)  # not told: the window stays shut
+            return
+        self.clock.remember(number, timestamp)
 
     async def _client_version(self, ws: aiohttp.ClientWebSocketResponse) -> str | None:
         try:

@@ -219,3 +219,36 @@ def test_a_block_out_of_any_chains_range_shuts_the_window_and_breaks_nothing(num
     now.now = 1_010.1
     clock.seen(9, 1_010, 2)  # the notifications and the requests that follow do not raise
     assert clock.settled() is None and "out of range" in clock.window().reason
+
+
+def test_a_block_read_at_the_start_bounds_forks_from_before_the_first_notified_block() -> None:
+    clock, now = _clock(period=5, margin=0.1)
+    clock.remember(16, 1_000)  # read, not notified: the chain as it was before the gateway started
+    now.now = 1_008.1
+    clock.seen(17, 1_008, 2)  # 3 s late: a fork from block 16 may hold a block 18 at 1_010
+    now.now = 1_009.89
+    assert clock.settled() == 17
+    now.now = 1_009.9
+    assert clock.settled() is None
+
+
+def test_a_block_the_node_would_not_give_shuts_the_window() -> None:
+    clock, _ = _clock(period=5)
+    clock.remember(16, None)
+    clock.seen(17, 1_000, 2)
+    assert clock.settled() is None and "did not give block 16" in clock.window().reason
+
+
+def test_blocks_of_a_branch_the_node_left_are_not_held_to_the_period() -> None:
+    clock, now = _clock(period=5, margin=0.1)
+    clock.seen(9, 1_000, 2)
+    now.now = 1_007.1
+    clock.seen(10, 1_007, 1)  # an out-of-turn block 10, 2 s late
+    clock.seen(10, 1_005, 2)  # the node takes the in-turn block 10, on time: it left the first
+    now.now = 1_010.1
+    clock.seen(11, 1_010, 2)  # 3 s after the block 10 it left: not a wrong period
+    assert clock.window().open, clock.window().reason
+    assert clock.settled() == 11
+    now.now = 1_011.2
+    clock.seen(12, 1_011, 2)  # 1 s after block 11, its parent: a wrong period
+    assert "less than the configured block period" in clock.window().reason

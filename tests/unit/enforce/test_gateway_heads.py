@@ -32,6 +32,8 @@ class WsNode:
         self.client_version = "anvil/v1.7.1"
         self.timestamp = int(time.time())
         """The timestamp of the next block notified."""
+        self.period = 1
+        """The chain's block period: the blocks before the head came on time, one period apart."""
         self.allowed: set[str] = set()
         self.http_methods: list[str] = []
         self.transports: list[str] = []
@@ -58,6 +60,10 @@ class WsNode:
             return hex(CHAIN_ID)
         if method == "web3_clientVersion":
             return self.client_version
+        if method == "eth_getBlockByNumber":  # a block before the next one, on time
+            number = int(params[0], 16)
+            return {"number": hex(number), "timestamp": hex(self.timestamp - (self.head + 1 - number) * self.period),
+                    "difficulty": "0x2"}
         raise AssertionError(f"unexpected {method}")
 
     def answer(self, body: Any, transport: str) -> Any:
@@ -122,10 +128,14 @@ async def _subscribed_member(node: WsNode, gateway: Gateway) -> Any:
 
 
 def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str, Any]]]], Awaitable[None]],
-         trust: bool = False, client_version: str = "anvil/v1.7.1", **settings: Any) -> None:
+         trust: bool = False, client_version: str = "anvil/v1.7.1", timestamp: int | None = None,
+         **settings: Any) -> None:
+    """``timestamp``: the next block's (the node's history before it follows: ``WsNode.period``)."""
     async def main() -> None:
         node = WsNode()
         node.client_version = client_version
+        node.period = settings.get("block_period") or 1
+        node.timestamp = timestamp if timestamp is not None else node.timestamp
         node_runner = web.AppRunner(node.app)
         await node_runner.setup()
         node_site = web.TCPSite(node_runner, "127.0.0.1", 0)
@@ -244,7 +254,6 @@ def test_within_the_block_period_on_geth_the_notified_head_needs_no_confirmation
         clock = gateway.heads.clock
         now = [1_000.2]
         clock.now = lambda: now[0]
-        node.timestamp = 1_000
         await node.new_block()  # block 17 at 1_000: no block 18 before 1_030
         await _until(lambda: gateway.heads is not None and gateway.heads.settled() == 17, "block 17 settled")
         raw = transfer(member)
@@ -262,22 +271,22 @@ def test_within_the_block_period_on_geth_the_notified_head_needs_no_confirmation
         assert "eth_blockNumber" not in node.http_methods
         assert 'gateway_checks_total{head="window"} 3.0' in gateway.metrics.render().decode()
 
-    _run(scenario, client_version=GETH, block_period=30)
+    _run(scenario, client_version=GETH, block_period=30, timestamp=1_000)
 
 
 def test_once_the_block_period_has_passed_the_head_is_confirmed_again() -> None:
     async def scenario(node: WsNode, gateway: Gateway, post: Callable[[str], Awaitable[dict[str, Any]]]) -> None:
         member = await _subscribed_member(node, gateway)
-        node.timestamp = int(time.time()) - 5  # block 17 was sealed 5 s ago: block 18 may exist by now
-        await node.new_block()
+        await node.new_block()  # block 17 was sealed 5 s ago: block 18 may exist by now
         await _until(lambda: gateway.heads is not None and gateway.heads.current() == 17, "block 17")
         node.head += 1  # the node has block 18, which removes the account; its notification is late
         node.allowed.clear()
         assert (await post(transfer(member)))["error"]["code"] == -32007
         assert "eth_blockNumber" in node.http_methods or any("eth_blockNumber" in m for m in node.http_methods)
         assert node.call_blocks[-1] == hex(18)
+        assert gateway.heads is not None and gateway.heads.clock.window().open  # open, but past its end
 
-    _run(scenario, client_version=GETH, block_period=1)
+    _run(scenario, client_version=GETH, block_period=1, timestamp=int(time.time()) - 5)
 
 
 @pytest.mark.parametrize("client_version, period", [("besu/v24.3.0/linux-x86_64", 30), (GETH, None)])
