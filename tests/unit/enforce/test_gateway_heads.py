@@ -89,10 +89,14 @@ class WsNode:
                 self.subscribers.append(ws)
                 await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
             elif subscriber:
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}))
+                await self.to_subscriber(ws, body)
             else:
                 await ws.send_str(json.dumps(self.answer(body, "ws")))
         return ws
+
+    async def to_subscriber(self, ws: web.WebSocketResponse, body: dict[str, Any]) -> None:
+        """Answer a request of the head tracker (on its subscription's connection)."""
+        await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}))
 
     async def new_block(self, replacing: bool = False) -> None:
         """A block on top of the head (the next timestamp), or ``replacing`` the head at its height."""

@@ -5,7 +5,9 @@ serve once the node has a newer one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -28,20 +30,10 @@ class NodeMovingWhileAskedItsClient(WsNode):
     """A node that imports block 17 (and notifies it) between the tracker's ``eth_blockNumber``
     and its ``web3_clientVersion``: the notification reaches the tracker before that answer."""
 
-    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for msg in ws:
-            body = json.loads(msg.data)
-            if body["method"] == "eth_subscribe":
-                self.subscribers.append(ws)
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
-                continue
-            if body["method"] == "web3_clientVersion" and self.head == 16:
-                await self.new_block()  # block 17, notified before the answer
-            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)}))
-        return ws
+    async def to_subscriber(self, ws: web.WebSocketResponse, body: dict[str, Any]) -> None:
+        if body["method"] == "web3_clientVersion" and self.head == 16:
+            await self.new_block()  # block 17, notified before the answer
+        await super().to_subscriber(ws, body)
 
 
 def test_a_block_notified_while_the_client_version_is_asked_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,23 +114,13 @@ class NodeSlowToTellItsClient(WsNode):
     slow = True
     late: asyncio.Task[None] | None = None
 
-    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        async for msg in ws:
-            body = json.loads(msg.data)
-            if body["method"] == "eth_subscribe":
-                self.subscribers.append(ws)
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
-                continue
+    async def to_subscriber(self, ws: web.WebSocketResponse, body: dict[str, Any]) -> None:
+        if body["method"] == "web3_clientVersion" and self.slow:
+            self.slow = False
             answer = json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": self.result(body)})
-            if body["method"] == "web3_clientVersion" and self.slow:
-                self.slow = False
-                self.late = asyncio.create_task(self._later(ws, answer))
-                continue
-            await ws.send_str(answer)
-        return ws
+            self.late = asyncio.create_task(self._later(ws, answer))
+            return
+        await super().to_subscriber(ws, body)
 
     async def _later(self, ws: web.WebSocketResponse, answer: str) -> None:
         await asyncio.sleep(0.5)
@@ -146,30 +128,36 @@ class NodeSlowToTellItsClient(WsNode):
             await ws.send_str(answer)
 
 
+@contextlib.asynccontextmanager
+async def _tracking(node: WsNode, clock: BlockClock, timeout: float) -> AsyncIterator[HeadTracker]:
+    """A head tracker following ``node`` (served on a free port) with ``clock``, until the block ends."""
+    runner = web.AppRunner(node.app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    async with aiohttp.ClientSession() as session:
+        tracker = HeadTracker(session, f"ws://127.0.0.1:{runner.addresses[0][1]}", timeout=timeout, clock=clock)
+        task = asyncio.create_task(tracker.run())
+        try:
+            yield tracker
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await runner.cleanup()
+
+
 def test_a_client_version_answered_late_once_does_not_turn_the_window_off_for_good() -> None:
     async def main() -> None:
         node = NodeSlowToTellItsClient()
         node.client_version = GETH
         node.timestamp, node.period = 1_000, 30  # block 17 at 1_000, the blocks before it on time
-        runner = web.AppRunner(node.app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
         now = [1_000.2]
         clock = BlockClock(30, 0.1, now=lambda: now[0])
-        async with aiohttp.ClientSession() as session:
-            tracker = HeadTracker(session, f"ws://127.0.0.1:{runner.addresses[0][1]}", timeout=0.2, clock=clock)
-            task = asyncio.create_task(tracker.run())
-            try:
-                await _until(lambda: tracker.connections >= 1, "the subscription")
-                await _until(lambda: tracker.connections >= 2 or clock.window().open, "the client known")
-                assert clock.window().open, clock.window().reason  # geth: it said so, late
-                await node.new_block()
-                await _until(lambda: tracker.settled() == 17, "block 17 settled")
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                await runner.cleanup()
+        async with _tracking(node, clock, timeout=0.2) as tracker:
+            await _until(lambda: tracker.connections >= 1, "the subscription")
+            await _until(lambda: tracker.connections >= 2 or clock.window().open, "the client known")
+            assert clock.window().open, clock.window().reason  # geth: it said so, late
+            await node.new_block()
+            await _until(lambda: tracker.settled() == 17, "block 17 settled")
 
     asyncio.run(main())
 
@@ -177,60 +165,24 @@ def test_a_client_version_answered_late_once_does_not_turn_the_window_off_for_go
 class NodeRefusingToTellItsClient(WsNode):
     """A node that answers ``web3_clientVersion`` with an error (it does not serve it)."""
 
-    def answer(self, body: Any, transport: str) -> Any:
-        if isinstance(body, dict) and body["method"] == "web3_clientVersion":
-            return {"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32601, "message": "method not found"}}
-        return super().answer(body, transport)
-
-    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            body = json.loads(msg.data)
-            if body["method"] == "eth_subscribe":
-                self.subscribers.append(ws)
-                await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0xfeed"}))
-                continue
-            await ws.send_str(json.dumps(self.answer(body, "ws")))
-        return ws
+    async def to_subscriber(self, ws: web.WebSocketResponse, body: dict[str, Any]) -> None:
+        if body["method"] == "web3_clientVersion":
+            await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": body["id"],
+                                          "error": {"code": -32601, "message": "method not found"}}))
+            return
+        await super().to_subscriber(ws, body)
 
 
 def test_a_node_refusing_to_tell_its_client_is_followed_without_the_window() -> None:
     async def main() -> None:
-        node = NodeRefusingToTellItsClient()
-        runner = web.AppRunner(node.app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        clock = BlockClock(30, 0.1)
-        async with aiohttp.ClientSession() as session:
-            tracker = HeadTracker(session, f"ws://127.0.0.1:{runner.addresses[0][1]}", timeout=1.0, clock=clock)
-            task = asyncio.create_task(tracker.run())
-            try:
-                await _until(lambda: tracker.current() == 16, "the subscription")
-                assert tracker.connections == 1 and "unknown client" in clock.window().reason
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                await runner.cleanup()
+        async with _tracking(NodeRefusingToTellItsClient(), clock := BlockClock(30, 0.1), timeout=1.0) as tracker:
+            await _until(lambda: tracker.current() == 16, "the subscription")
+            assert tracker.connections == 1 and "unknown client" in clock.window().reason
 
     asyncio.run(main())
 
 
-class NodeWithHistory(WsNode):
-    """A node whose blocks up to 16 came on time, 5 s apart (block 16 at 1_000), and answer
-    ``eth_getBlockByNumber`` (the tracker may ask what it has not been notified)."""
-
-    def result(self, request: dict[str, Any]) -> Any:
-        if request["method"] == "eth_getBlockByNumber":
-            number = int(request["params"][0], 16)
-            assert number <= 16
-            return {"number": hex(number), "timestamp": hex(1_000 - (16 - number) * 5), "difficulty": "0x2"}
-        return super().result(request)
-
-
-def test_the_first_block_notified_after_a_start_is_not_trusted_past_a_fork_from_before_it(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_block_notified_after_a_start_is_not_trusted_past_a_fork_from_before_it() -> None:
     async def scenario(node: WsNode, gateway: Gateway) -> None:
         await _until(lambda: gateway.heads is not None and gateway.heads.current() == 16, "the subscription")
         assert gateway.heads is not None
@@ -242,5 +194,6 @@ def test_the_first_block_notified_after_a_start_is_not_trusted_past_a_fork_from_
         now[0] = 1_010.5  # had the gateway been notified of block 16, the window would have ended at 1_009.95
         assert gateway.heads.settled() is None
 
-    monkeypatch.setattr(heads_tests, "WsNode", NodeWithHistory)
-    heads_tests._run(lambda node, gateway, _post: scenario(node, gateway), client_version=GETH, block_period=5)
+    # the blocks up to 16 on time, 5 s apart, block 16 at 1_000 (the node double's history)
+    heads_tests._run(lambda node, gateway, _post: scenario(node, gateway), client_version=GETH, block_period=5,
+                     timestamp=1_005)
