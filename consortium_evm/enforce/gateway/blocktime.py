@@ -12,10 +12,11 @@ with no round trip to confirm it. :class:`BlockClock` says when that holds:
   or 10 s (Clique) ahead; not anvil or other development chains, which seal whenever asked), the
   chain is **Clique**, and its **period** is known (``block_period`` of networks.yaml, or the local
   network's own);
-- the clock reads before ``T + period - margin - lead`` (earlier after a late block: **Forks**), where ``lead`` is the most any block has
-  arrived *before* its own timestamp by the gateway's clock: a node whose clock runs ahead of the
-  gateway's shows it that way, and the window shrinks by as much; a lead over :data:`MAX_LEAD`
-  (clocks far apart, or timestamps in another unit, as Raft's nanoseconds) closes it for good;
+- the clock reads before ``T + period - margin - lead`` (earlier after a late block: **Forks**),
+  where ``lead`` is the most any block has arrived *before* its own timestamp by the gateway's
+  clock: a node whose clock runs ahead of the gateway's shows it that way, and the window shrinks
+  by as much; a lead over :data:`MAX_LEAD` (clocks far apart, or timestamps in another unit, as
+  Raft's nanoseconds) closes it for good;
 - every block notified is a Clique block (difficulty 1 or 2), and none came sooner after an earlier
   notified block than the period allows for the blocks between them (``k`` blocks in less than
   ``k`` periods): a wrong ``block_period``, a chain that is not Clique (geth's proof of stake or
