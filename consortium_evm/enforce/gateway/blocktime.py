@@ -219,4 +219,5 @@ class BlockClock:
             return Window(False, self._off)
         if self._client_ok is None:
             return Window(False, "the node's client is not known yet")
-        return Window(True, f"each block's first {max(0.0, (self.period or 0) - self.margin - self.lead):.2f} s")
+        first = max(0.0, (self.period or 0) - self.margin - self.lead)
+        return Window(True, f"each block's first {first:.2f} s (less for 64 blocks after a late block)")
