@@ -220,4 +220,4 @@ class BlockClock:
         if self._client_ok is None:
             return Window(False, "the node's client is not known yet")
         first = max(0.0, (self.period or 0) - self.margin - self.lead)
-        return Window(True, f"each block's first {first:.2f} s (less for 64 blocks after a late block)")
+        return Window(True, f"each block's first {first:.2f} s (less for {FORK_HISTORY} blocks after a late block)")
