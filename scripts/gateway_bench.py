@@ -6,8 +6,8 @@ one node. Prints figures; it is not a timed test.
 
 Starts the node on 127.0.0.1 (``--node geth``, the default: a one-signer geth Clique network with
 1 s blocks, the consortium chain the project runs, built by ``./dev setup``; ``--node anvil``: a
-development node that mines each transaction at once; stopped by PID at the end), deploys the consortium
-(one member whose admin sends), writes ``networks.yaml`` and the manifest to a temporary folder,
+development node that mines each transaction at once; stopped by PID at the end), deploys the
+consortium (one member whose admin sends), writes ``networks.yaml`` and the manifest to a temporary folder,
 and starts the gateway (the CLI, ``python -m consortium_evm.cli gateway``) and the bare proxies
 (this script with ``--bare``) as processes of their own, so that their CPU time can be read from
 ``/proc``. Then, the paths' order rotating each round:

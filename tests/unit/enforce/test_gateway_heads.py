@@ -139,7 +139,8 @@ def _run(scenario: Callable[[WsNode, Gateway, Callable[[str], Awaitable[dict[str
         node = WsNode()
         node.client_version = client_version
         node.period = settings.get("block_period") or 1
-        node.timestamp = timestamp if timestamp is not None else node.timestamp
+        if timestamp is not None:
+            node.timestamp = timestamp
         node_runner = web.AppRunner(node.app)
         await node_runner.setup()
         node_site = web.TCPSite(node_runner, "127.0.0.1", 0)
